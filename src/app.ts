@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { openDatabase, type Database } from './db/client.ts';
+import { buildHttpServer, type HttpServer } from './http/server.ts';
+import { routePlugins } from './http/routes.ts';
+import { SimulatedClock, systemClock, type Clock } from './kernel/clock.ts';
+import { createLogger } from './logger.ts';
+import { jobDefinitions } from './scheduler/jobs.ts';
+import { createScheduler, type Scheduler } from './scheduler/runner.ts';
+import { schedulerSince } from './scheduler/since.ts';
+
+export interface Platform {
+  readonly ctx: AppContext;
+  readonly http: HttpServer;
+  readonly scheduler: Scheduler;
+  /**
+   * Moves a simulated clock to `to` one due instant at a time, running the jobs due at
+   * each (the scenario runner's `advance`); a job failure stops it with the error.
+   */
+  runJobsUntil(to: Date): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** An already opened database (tests); otherwise opened from the config. */
+  database?: Database;
+}
+
+/** Opens the database named by the config (PGlite in `dataDir/pglite` unless DATABASE_URL is set). */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  if (config.databaseUrl) return openDatabase({ url: config.databaseUrl });
+  mkdirSync(config.dataDir, { recursive: true });
+  return openDatabase({ dataDir: join(config.dataDir, 'pglite') });
+}
+
+/**
+ * The composition root: database (migrated), context, HTTP server. It does not
+ * listen: `start` (CLI) does, tests use `inject`.
+ */
+export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const database = opts.database ?? (await openConfiguredDatabase(config));
+  try {
+    await database.migrate();
+  } catch (e) {
+    if (!opts.database) await database.close();
+    throw e;
+  }
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'e2p_' });
+  const clock = opts.clock ?? systemClock;
+  const ctx: AppContext = { config, database, db: database.db, clock, log, metrics };
+  const http = await buildHttpServer(ctx, routePlugins);
+  const scheduler = createScheduler({
+    db: database.db,
+    clock,
+    log: log.child({ component: 'scheduler' }),
+    jobs: jobDefinitions(ctx),
+    since: await schedulerSince(database.db, clock.now()),
+  });
+  return {
+    ctx,
+    http,
+    scheduler,
+    async runJobsUntil(to) {
+      if (!(clock instanceof SimulatedClock)) throw new Error('runJobsUntil needs a simulated clock');
+      for (;;) {
+        const result = await scheduler.runDue(clock.now());
+        if (result.stoppedAt) {
+          throw new Error(`scheduled job ${result.stoppedAt.job} (${result.stoppedAt.period}) stopped: ${result.stoppedAt.reason}`);
+        }
+        const next = scheduler.nextDueAt(clock.now());
+        if (!next || next > to) return;
+        clock.set(next);
+      }
+    },
+    async close() {
+      await scheduler.stop();
+      await http.close();
+      if (!opts.database) await database.close();
+    },
+  };
+}

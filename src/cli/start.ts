@@ -1,0 +1,82 @@
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { createPlatform, openConfiguredDatabase } from '../app.ts';
+import type { Config } from '../config.ts';
+import type { AppContext } from '../context.ts';
+import { ensureFirstAdmin } from '../modules/identity/first-admin.ts';
+import { verifyPassword } from '../modules/identity/password.ts';
+import { accounts } from '../modules/identity/schema.ts';
+
+/** The file holding the generated first admin password until it is changed. */
+export const initialPasswordFile = (config: Config): string => join(config.dataDir, 'initial-admin-password');
+
+export async function runMigrate(config: Config): Promise<void> {
+  const database = await openConfiguredDatabase(config);
+  try {
+    await database.migrate();
+    process.stdout.write(`migrations applied (${database.kind})\n`);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function runStart(config: Config): Promise<void> {
+  const platform = await createPlatform(config);
+  const { ctx } = platform;
+  const admin = await ensureFirstAdminCredentials(platform.ctx, config);
+  await platform.http.listen({ host: config.http.host, port: config.http.port });
+  platform.scheduler.start();
+  const address = platform.http.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+  const base = config.http.port === 0 ? config.http.publicUrl.replace(/:0$/, `:${httpPort}`) : config.http.publicUrl;
+
+  const lines = [
+    'Easy2Phone is running',
+    `  Portal / API : ${base}/  (API docs: ${base}/api/docs, OpenAPI: ${base}/api/docs/json)`,
+    `  SIP          : sip:${config.sip.domain}:${config.sip.udpPort} (UDP), port ${config.sip.tcpPort} (TCP)`,
+    `  Database     : ${config.databaseUrl ? 'PostgreSQL server (DATABASE_URL)' : `embedded PGlite in ${join(config.dataDir, 'pglite')}`}`,
+    `  Operator admin: ${admin}`,
+    '  Stop with Ctrl-C.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  ctx.log.info({ http: base, database: ctx.database.kind }, 'started');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      ctx.log.info({ signal }, 'stopping');
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await platform.close();
+}
+
+/** Creates the first operator admin when there is none, and says how to log in. */
+async function ensureFirstAdminCredentials(ctx: AppContext, config: Config): Promise<string> {
+  const file = initialPasswordFile(config);
+  const result = await ensureFirstAdmin(ctx, { email: config.admin.email, password: config.admin.password });
+  if (result.password) {
+    writeFileSync(file, `${result.email}\n${result.password}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return `${result.email} / ${result.password}  (generated now; also in ${file})`;
+  }
+  if (result.created) return `${result.email} / (password from E2P_ADMIN_PASSWORD)`;
+  if (existsSync(file)) {
+    // Printed at each start until the admin changes it; then the file goes.
+    const [email, password] = readFileSync(file, 'utf8').split('\n');
+    if (email && password && (await stillValid(ctx, email, password))) {
+      return `${email} / ${password}  (generated at first start, from ${file}; change it)`;
+    }
+  }
+  rmSync(file, { force: true });
+  return `${result.email} (password already set)`;
+}
+
+async function stillValid(ctx: AppContext, email: string, password: string): Promise<boolean> {
+  const [row] = await ctx.db.select({ hash: accounts.passwordHash }).from(accounts).where(sql`lower(${accounts.email}) = ${email.toLowerCase()}`);
+  return row?.hash ? verifyPassword(password, row.hash) : false;
+}

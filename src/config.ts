@@ -1,0 +1,120 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/**
+ * The one typed configuration of the platform, read from environment variables
+ * with defaults. A wrong value stops start-up with a message naming the variable.
+ */
+export interface Config {
+  http: { host: string; port: number; publicUrl: string };
+  sip: { host: string; udpPort: number; tcpPort: number; domain: string };
+  /** `postgres://…` to use a PostgreSQL server; undefined = embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  smtp: { url: string; from: string };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  admin: { email: string; password: string | undefined };
+  /** Secret used for SIP nonces and other HMACs; generated and kept in dataDir when unset. */
+  secret: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (v.trim() !== v) throw new ConfigError(name, 'must not start or end with spaces');
+  return v;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw)) throw new ConfigError(name, `must be a port number (0-65535), got "${raw}"`);
+  const n = Number(raw);
+  if (n > 65535) throw new ConfigError(name, `must be a port number (0-65535), got "${raw}"`);
+  return n;
+}
+
+function host(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  if (!/^[A-Za-z0-9.:\-[\]]+$/.test(v)) throw new ConfigError(name, `must be a host name or IP address, got "${v}"`);
+  return v;
+}
+
+function url(env: Env, name: string, protocols: string[], fallback?: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function email(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  if (!/^[^\s@]+@[^\s@]+$/.test(v)) throw new ConfigError(name, `must be an e-mail address, got "${v}"`);
+  return v;
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const httpHost = host(env, 'E2P_HTTP_HOST', '127.0.0.1');
+  const httpPort = port(env, 'E2P_HTTP_PORT', 8080);
+  const sipHost = host(env, 'E2P_SIP_HOST', '127.0.0.1');
+  const dataDirRaw = str(env, 'E2P_DATA_DIR', './data');
+  const logLevel = str(env, 'E2P_LOG_LEVEL', 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('E2P_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const adminPassword = env.E2P_ADMIN_PASSWORD;
+  if (adminPassword !== undefined && adminPassword !== '' && adminPassword.length < 12) {
+    throw new ConfigError('E2P_ADMIN_PASSWORD', 'must be at least 12 characters long');
+  }
+  const secret = env.E2P_SECRET;
+  if (secret !== undefined && secret !== '' && secret.length < 32) {
+    throw new ConfigError('E2P_SECRET', 'must be at least 32 characters long');
+  }
+  const displayHost = httpHost === '0.0.0.0' || httpHost === '::' ? 'localhost' : httpHost;
+  return {
+    http: {
+      host: httpHost,
+      port: httpPort,
+      publicUrl: url(env, 'E2P_PUBLIC_URL', ['http:', 'https:']) ?? `http://${displayHost}:${httpPort}`,
+    },
+    sip: {
+      host: sipHost,
+      udpPort: port(env, 'E2P_SIP_UDP_PORT', 5060),
+      tcpPort: port(env, 'E2P_SIP_TCP_PORT', 5060),
+      domain: host(env, 'E2P_SIP_DOMAIN', sipHost),
+    },
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
+    smtp: {
+      url: url(env, 'E2P_SMTP_URL', ['smtp:', 'smtps:'], 'smtp://127.0.0.1:25')!,
+      from: email(env, 'E2P_SMTP_FROM', 'noreply@easy2phone.be'),
+    },
+    logLevel: logLevel as Config['logLevel'],
+    admin: {
+      email: email(env, 'E2P_ADMIN_EMAIL', 'admin@easy2phone.local'),
+      password: adminPassword === '' ? undefined : adminPassword,
+    },
+    secret: secret === '' ? undefined : secret,
+  };
+}

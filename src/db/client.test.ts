@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterEach, expect, it } from 'vitest';
+import { createTestDatabase, describeEachDb } from '../../test/support/db.ts';
+import { MIGRATIONS_FOLDER, MigrationError } from './client.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function tables(db: { execute: (q: ReturnType<typeof sql>) => Promise<unknown> }): Promise<string[]> {
+  const res = (await db.execute(
+    sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+  )) as { rows: { table_name: string }[] };
+  return res.rows.map((r) => r.table_name);
+}
+
+describeEachDb('migrations', (kind) => {
+  it('apply at start-up and are idempotent', async () => {
+    const t = await createTestDatabase(kind);
+    cleanups.push(t.drop);
+    await t.database.migrate();
+    const first = await tables(t.database.db);
+    expect(first).toEqual(expect.arrayContaining(['accounts', 'audit_log', 'clients', 'job_runs', 'sessions']));
+    await t.database.migrate();
+    expect(await tables(t.database.db)).toEqual(first);
+    await t.database.ping();
+  });
+
+  it('a failing migration stops with a clear error and changes nothing', async () => {
+    // A copy of the real migrations plus a broken one that first creates a table.
+    const folder = mkdtempSync(join(tmpdir(), 'e2p-mig-'));
+    cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+    const journalPath = join(folder, 'meta', '_journal.json');
+    const journal = JSON.parse(
+      (await import('node:fs')).readFileSync(journalPath, 'utf8'),
+    ) as { entries: { idx: number; when: number; tag: string; breakpoints: boolean; version: string }[] };
+    const last = journal.entries.at(-1)!;
+    journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '9999_broken' });
+    writeFileSync(journalPath, JSON.stringify(journal));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      join(folder, '9999_broken.sql'),
+      'CREATE TABLE half_done (id int);\n--> statement-breakpoint\nSELECT * FROM no_such_table;',
+    );
+    const t = await createTestDatabase(kind, { migrationsFolder: folder });
+    cleanups.push(t.drop);
+    const err = await t.database.migrate().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MigrationError);
+    expect((err as Error).message).toMatch(/migration failed, nothing was changed.*no_such_table.*does not exist/s);
+    // All pending migrations run in one transaction: not even the first ones stay.
+    expect(await tables(t.database.db)).not.toContain('half_done');
+    expect(await tables(t.database.db)).not.toContain('accounts');
+  });
+});

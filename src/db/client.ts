@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+/** One type for both drivers: the code never knows whether it runs on PGlite or a server. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle has the same query API as the database. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** What a service function accepts: the database or a transaction already open. */
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: 'pglite' | 'postgres';
+  /** Applies the pending migrations, all in one transaction (a failure changes nothing). */
+  migrate(): Promise<void>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** PGlite only: a snapshot of the whole cluster, to start other instances from. */
+  dump?: () => Promise<Blob>;
+}
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export class MigrationError extends Error {
+  constructor(cause: unknown) {
+    const root = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+    const detail = root instanceof Error ? root.message : String(root);
+    super(`database migration failed, nothing was changed: ${detail}`, { cause });
+    this.name = 'MigrationError';
+  }
+}
+
+/** Same lock id on every node: two processes starting together migrate one after the other. */
+const MIGRATION_LOCK = 0x45325030; // "E2P0"
+
+export interface OpenOptions {
+  /** `postgres://…`: a PostgreSQL server. Otherwise PGlite. */
+  url?: string | undefined;
+  /** PGlite data directory; `memory://` (the default) keeps everything in memory. */
+  dataDir?: string | undefined;
+  migrationsFolder?: string;
+  /** PGlite only: start from this dump (`dumpDataDir`) instead of an empty cluster. */
+  loadDataDir?: Blob | undefined;
+}
+
+export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
+  const migrationsFolder = opts.migrationsFolder ?? MIGRATIONS_FOLDER;
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // An idle client losing its connection must not crash the process.
+    pool.on('error', () => undefined);
+    const db = drizzlePg(pool, { schema, casing: 'snake_case' }) as unknown as Db;
+    return {
+      db,
+      kind: 'postgres',
+      async migrate() {
+        const client = await pool.connect();
+        try {
+          await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+          try {
+            await migratePg(drizzlePg(client, { schema, casing: 'snake_case' }), { migrationsFolder });
+          } finally {
+            await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+          }
+        } catch (e) {
+          throw new MigrationError(e);
+        } finally {
+          client.release();
+        }
+      },
+      async ping() {
+        await pool.query('SELECT 1');
+      },
+      async close() {
+        await pool.end();
+      },
+    };
+  }
+  const dataDir = opts.dataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create({ dataDir, ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}) });
+  const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Db;
+  let closed = false;
+  return {
+    db,
+    kind: 'pglite',
+    async migrate() {
+      try {
+        await migratePglite(drizzlePglite(client, { schema, casing: 'snake_case' }), { migrationsFolder });
+      } catch (e) {
+        throw new MigrationError(e);
+      }
+    },
+    async ping() {
+      if (closed) throw new Error('database closed');
+      await db.execute(sql`SELECT 1`);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await client.close();
+    },
+    dump: () => client.dumpDataDir('gzip'),
+  };
+}

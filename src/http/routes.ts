@@ -1,0 +1,13 @@
+import { auditRoutes } from '../modules/audit/routes.ts';
+import { customerRoutes } from '../modules/customers/routes.ts';
+import { identityRoutes } from '../modules/identity/routes.ts';
+import { authPlugin } from './auth.ts';
+import type { RoutePlugin } from './server.ts';
+import { tenancyPlugin } from './tenancy.ts';
+
+/**
+ * Every module's routes, mounted under `/api/v1` (one plugin per module). The first two
+ * are not routes: authentication/authorization and the tenancy guard, installed on the
+ * shared `/api/v1` context so they cover every route registered after them. Keep them first.
+ */
+export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, auditRoutes];

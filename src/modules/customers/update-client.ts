@@ -1,0 +1,58 @@
+import { eq } from 'drizzle-orm';
+import type { AppContext } from '../../context.ts';
+import { conflict, notFound } from '../../kernel/errors.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import type { Principal } from '../identity/principal.ts';
+import { assertTenant } from '../identity/tenancy.ts';
+import { isUniqueViolation } from '../identity/unique-violation.ts';
+import { assertRole, CLIENT_UPDATE_ROLES, normalizeEnterpriseNumber, normalizeName } from './client-rules.ts';
+import { toClientView, type ClientView } from './client-view.ts';
+import { clients } from './schema.ts';
+
+export interface UpdateClientOptions {
+  principal: Principal;
+  clientId: string;
+  name?: string | undefined;
+  enterpriseNumber?: string | null | undefined;
+  language?: 'fr' | 'nl' | 'en' | undefined;
+  billingEmail?: string | null | undefined;
+  requestId?: string | undefined;
+}
+
+export async function updateClient(ctx: AppContext, opts: UpdateClientOptions): Promise<ClientView> {
+  const { principal, clientId } = opts;
+  assertTenant(principal, clientId, { entity: 'client', entityId: clientId });
+  assertRole(principal, CLIENT_UPDATE_ROLES, clientId, clientId);
+  const patch: Partial<typeof clients.$inferInsert> = {};
+  if (opts.name !== undefined) patch.name = normalizeName(opts.name);
+  if (opts.enterpriseNumber !== undefined) patch.enterpriseNumber = normalizeEnterpriseNumber(opts.enterpriseNumber);
+  if (opts.language !== undefined) patch.language = opts.language;
+  if (opts.billingEmail !== undefined) patch.billingEmail = opts.billingEmail;
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const [current] = await tx.select().from(clients).where(eq(clients.id, clientId)).for('update');
+      if (!current) throw notFound('client', clientId);
+      const before = toClientView(current);
+      if (Object.keys(patch).length === 0) return before;
+      const [row] = await tx.update(clients).set(patch).where(eq(clients.id, clientId)).returning();
+      const after = toClientView(row!);
+      await recordAudit(tx, {
+        at: ctx.clock.now(),
+        actor: principal,
+        action: 'client.update',
+        entity: 'client',
+        entityId: clientId,
+        clientId,
+        before,
+        after,
+        requestId: opts.requestId ?? null,
+      });
+      return after;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e, 'clients_enterprise_number_uq')) {
+      throw conflict('ENTERPRISE_NUMBER_TAKEN', 'A client with this enterprise number already exists');
+    }
+    throw e;
+  }
+}

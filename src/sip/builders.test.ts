@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { buildRequest, buildResponse, newBranch, newCallId, newTag } from './builders.ts';
+import { MAGIC_COOKIE, type SipRequest, getHeader, toTag } from './message.ts';
+import { parseMessage } from './parser.ts';
+import { serializeMessage } from './serializer.ts';
+import { parseUri, type Uri } from './uri.ts';
+
+const uri = (s: string): Uri => {
+  const r = parseUri(s);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+};
+
+const invite = (): SipRequest => {
+  const r = parseMessage(
+    Buffer.from(
+      [
+        'INVITE sip:bob@biloxi.example.com SIP/2.0',
+        'Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKnashds8',
+        'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1',
+        'Record-Route: <sip:p1.example.com;lr>',
+        'Max-Forwards: 69',
+        'To: Bob <sip:bob@biloxi.example.com>',
+        'From: Alice <sip:alice@atlanta.example.com>;tag=1928301774',
+        'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
+        'CSeq: 314159 INVITE',
+        'Timestamp: 54',
+        'Contact: <sip:alice@pc33.atlanta.example.com>',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    ),
+  );
+  if (!r.ok || r.message.kind !== 'request') throw new Error('fixture');
+  return r.message;
+};
+
+describe('identifiers', () => {
+  it('makes RFC 3261 branches, tags and Call-IDs that are tokens and unique', () => {
+    const branches = new Set(Array.from({ length: 100 }, newBranch));
+    expect(branches.size).toBe(100);
+    for (const b of branches) expect(b).toMatch(new RegExp(`^${MAGIC_COOKIE}[A-Za-z0-9_-]{16}$`, 'u'));
+    expect(newTag()).toMatch(/^[A-Za-z0-9_-]{11}$/u);
+    expect(newCallId('example.com')).toMatch(/^[A-Za-z0-9_-]+@example\.com$/u);
+  });
+});
+
+describe('buildResponse (RFC 3261 §8.2.6)', () => {
+  it('copies Via, From, To, Call-ID, CSeq and adds a To tag', () => {
+    const res = buildResponse(invite(), 486, { toTag: 'xyz' });
+    expect(res.reason).toBe('Busy Here');
+    expect(res.via.map((v) => v.branch)).toEqual(['z9hG4bKnashds8', 'z9hG4bK776asdhds']);
+    expect(toTag(res)).toBe('xyz');
+    expect(res.callId).toBe('a84b4c76e66710@pc33.atlanta.example.com');
+    expect(res.cseq).toEqual({ seq: 314159, method: 'INVITE' });
+    expect(getHeader(res, 'Record-Route')).toBeUndefined();
+    expect(res.contentLength).toBe(0);
+  });
+
+  it('copies Record-Route into dialog-creating responses, Timestamp into 100, no tag on 100', () => {
+    const ringing = buildResponse(invite(), 180);
+    expect(getHeader(ringing, 'Record-Route')).toBe('<sip:p1.example.com;lr>');
+    const trying = buildResponse(invite(), 100);
+    expect(toTag(trying)).toBeUndefined();
+    expect(getHeader(trying, 'Timestamp')).toBe('54');
+  });
+
+  it('serialises to a message that parses to the same thing', () => {
+    const res = buildResponse(invite(), 200, { content: { type: 'application/sdp', body: Buffer.from('v=0\r\n') }, headers: [{ name: 'Contact', value: '<sip:bob@192.0.2.4>' }] });
+    expect(parseMessage(serializeMessage(res))).toEqual({ ok: true, message: res });
+  });
+});
+
+describe('buildRequest (RFC 3261 §8.1.1)', () => {
+  it('builds a request with a fresh branch and a consistent Content-Length', () => {
+    const req = buildRequest({
+      method: 'INVITE',
+      uri: uri('sip:+3221234567@trunk.example.net'),
+      from: { displayName: undefined, uri: uri('sip:alice@easy2phone.be'), params: new Map([['tag', 'a1']]) },
+      to: { displayName: '"Bob"', uri: uri('sip:+3221234567@trunk.example.net'), params: new Map() },
+      callId: 'c1',
+      cseq: 1,
+      via: { transport: 'UDP', host: '192.0.2.10', port: 5060, rport: true },
+      contact: { displayName: undefined, uri: uri('sip:b2bua@192.0.2.10'), params: new Map() },
+      content: { type: 'application/sdp', body: Buffer.from('v=0\r\n') },
+    });
+    expect(req.via[0]?.branch?.startsWith(MAGIC_COOKIE)).toBe(true);
+    expect(req.via[0]?.rport).toBe(true);
+    expect(req.maxForwards).toBe(70);
+    expect(req.contentLength).toBe(5);
+    const again = parseMessage(serializeMessage(req));
+    expect(again).toEqual({ ok: true, message: req });
+  });
+
+  it('throws on inputs that cannot make a valid message (a programming error)', () => {
+    expect(() =>
+      buildRequest({
+        method: 'OPTIONS', uri: uri('sip:a@b'), from: { displayName: 'bad, name', uri: uri('sip:a@b'), params: new Map() },
+        to: { displayName: undefined, uri: uri('sip:a@b'), params: new Map() }, callId: 'c', cseq: 1, via: { transport: 'UDP', host: 'h' },
+      }),
+    ).toThrow(TypeError);
+  });
+});

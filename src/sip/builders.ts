@@ -1,0 +1,176 @@
+/**
+ * Building messages: responses from a request (RFC 3261 §8.2.6), requests for a
+ * UAC or the B2BUA (§8.1.1), answers to unparsable requests, and the random
+ * identifiers (branch, tag, Call-ID).
+ */
+import { randomBytes } from 'node:crypto';
+import { type NameAddr, formatNameAddr, formatVia } from './headers.ts';
+import { type Header, MAGIC_COOKIE, type SipRequest, type SipResponse } from './message.ts';
+import { type ParseError, typedHeaders } from './parser.ts';
+import { splitList } from './syntax.ts';
+import type { Uri } from './uri.ts';
+
+const randomToken = (bytes: number): string => randomBytes(bytes).toString('base64url');
+
+/** A new RFC 3261 branch: the magic cookie and 96 random bits. */
+export const newBranch = (): string => `${MAGIC_COOKIE}${randomToken(12)}`;
+/** A new From/To tag (64 random bits, RFC 3261 §19.3 asks for at least 32). */
+export const newTag = (): string => randomToken(8);
+/** A new Call-ID, optionally `@host`. */
+export const newCallId = (host?: string): string => `${randomToken(16)}${host === undefined ? '' : `@${host}`}`;
+
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  100: 'Trying', 180: 'Ringing', 181: 'Call Is Being Forwarded', 182: 'Queued', 183: 'Session Progress',
+  200: 'OK', 202: 'Accepted', 301: 'Moved Permanently', 302: 'Moved Temporarily', 380: 'Alternative Service',
+  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found',
+  405: 'Method Not Allowed', 406: 'Not Acceptable', 407: 'Proxy Authentication Required', 408: 'Request Timeout',
+  410: 'Gone', 413: 'Request Entity Too Large', 414: 'Request-URI Too Long', 415: 'Unsupported Media Type',
+  416: 'Unsupported URI Scheme', 420: 'Bad Extension', 421: 'Extension Required', 423: 'Interval Too Brief',
+  429: 'Too Many Requests', 480: 'Temporarily Unavailable', 481: 'Call/Transaction Does Not Exist',
+  482: 'Loop Detected', 483: 'Too Many Hops', 484: 'Address Incomplete', 485: 'Ambiguous', 486: 'Busy Here',
+  487: 'Request Terminated', 488: 'Not Acceptable Here', 491: 'Request Pending', 493: 'Undecipherable',
+  500: 'Server Internal Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  504: 'Server Time-out', 505: 'Version Not Supported', 513: 'Message Too Large', 600: 'Busy Everywhere',
+  603: 'Decline', 604: 'Does Not Exist Anywhere', 606: 'Not Acceptable',
+};
+
+export const reasonPhrase = (status: number): string => REASON_PHRASES[status] ?? REASON_PHRASES[Math.floor(status / 100) * 100] ?? 'Unknown';
+
+const DIALOG_CREATING = new Set(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY']);
+
+export interface Content {
+  readonly type: string;
+  readonly body: Uint8Array;
+}
+
+export interface ResponseOptions {
+  readonly reason?: string;
+  /** The To tag to add when the request had none (a new one by default; never for 100). */
+  readonly toTag?: string;
+  /** Extra headers, placed after the copied ones. */
+  readonly headers?: readonly Header[];
+  readonly content?: Content;
+}
+
+function withBody(headers: Header[], content: Content | undefined): { headers: Header[]; body: Uint8Array } {
+  if (content !== undefined) headers.push({ name: 'Content-Type', value: content.type });
+  const body = content === undefined ? new Uint8Array(0) : new Uint8Array(content.body);
+  headers.push({ name: 'Content-Length', value: String(body.length) });
+  return { headers, body };
+}
+
+/** A response to `req` (RFC 3261 §8.2.6.2; Record-Route copied for dialog-creating responses, §12.1.1). */
+export function buildResponse(req: SipRequest, status: number, options: ResponseOptions = {}): SipResponse {
+  const copy = (name: string): Header[] => req.headers.filter((h) => h.name === name);
+  const hasToTag = req.to.params.has('tag');
+  const toValue =
+    hasToTag || status === 100
+      ? req.headers.find((h) => h.name === 'To')!.value
+      : `${req.headers.find((h) => h.name === 'To')!.value};tag=${options.toTag ?? newTag()}`;
+  const headers: Header[] = [
+    ...copy('Via'),
+    ...(status > 100 && status < 300 && DIALOG_CREATING.has(req.method) ? copy('Record-Route') : []),
+    ...copy('From'),
+    { name: 'To', value: toValue },
+    ...copy('Call-ID'),
+    ...copy('CSeq'),
+    ...(status === 100 ? copy('Timestamp') : []),
+    ...(options.headers ?? []),
+  ];
+  const built = withBody(headers, options.content);
+  const reason = options.reason ?? reasonPhrase(status);
+  return { kind: 'response', status, reason, ...built, ...typedOrThrow(built.headers).value };
+}
+
+export interface RequestOptions {
+  readonly method: string;
+  readonly uri: Uri;
+  /** The From, with its tag. */
+  readonly from: NameAddr;
+  readonly to: NameAddr;
+  readonly callId: string;
+  readonly cseq: number;
+  /** Top Via of this hop; a new branch is made when none is given. */
+  readonly via: { readonly transport: string; readonly host: string; readonly port?: number; readonly branch?: string; readonly rport?: boolean };
+  readonly maxForwards?: number;
+  readonly contact?: NameAddr;
+  readonly route?: readonly NameAddr[];
+  readonly headers?: readonly Header[];
+  readonly content?: Content;
+}
+
+/** A new request (RFC 3261 §8.1.1): Via, Max-Forwards, Route, From, To, Call-ID, CSeq, Contact, extras, body. */
+export function buildRequest(o: RequestOptions): SipRequest {
+  const params = new Map<string, string | null>([['branch', o.via.branch ?? newBranch()]]);
+  if (o.via.rport === true) params.set('rport', null);
+  const headers: Header[] = [
+    { name: 'Via', value: formatVia({ transport: o.via.transport, host: o.via.host, port: o.via.port, params }) },
+    { name: 'Max-Forwards', value: String(o.maxForwards ?? 70) },
+    ...(o.route ?? []).map((r) => ({ name: 'Route', value: formatNameAddr(r) })),
+    { name: 'From', value: formatNameAddr(o.from) },
+    { name: 'To', value: formatNameAddr(o.to) },
+    { name: 'Call-ID', value: o.callId },
+    { name: 'CSeq', value: `${o.cseq} ${o.method}` },
+    ...(o.contact === undefined ? [] : [{ name: 'Contact', value: formatNameAddr(o.contact) }]),
+    ...(o.headers ?? []),
+  ];
+  const built = withBody(headers, o.content);
+  return { kind: 'request', method: o.method, uri: o.uri, ...built, ...typedOrThrow(built.headers).value };
+}
+
+/** The typed views of built headers; a failure is a programming error of the caller. */
+function typedOrThrow(headers: readonly Header[]): ReturnType<typeof typedHeaders> & { ok: true } {
+  const typed = typedHeaders(headers);
+  if (!typed.ok) throw new TypeError(`cannot build SIP message: ${typed.error}`);
+  return typed;
+}
+
+/** The topmost Via value of a message, as written. */
+function topViaValue(req: SipRequest): string {
+  const first = req.headers.find((h) => h.name === 'Via')!.value;
+  return (splitList(first) ?? [first])[0]!;
+}
+
+/** Headers shared by ACK (non-2xx, §17.1.1.3) and CANCEL (§9.1): one Via, the Routes, From, Call-ID. */
+function hopRequest(req: SipRequest, method: string, to: string): SipRequest {
+  const headers: Header[] = [
+    { name: 'Via', value: topViaValue(req) },
+    { name: 'Max-Forwards', value: '70' },
+    ...req.headers.filter((h) => h.name === 'Route'),
+    ...req.headers.filter((h) => h.name === 'From'),
+    { name: 'To', value: to },
+    ...req.headers.filter((h) => h.name === 'Call-ID'),
+    { name: 'CSeq', value: `${req.cseq.seq} ${method}` },
+    { name: 'Content-Length', value: '0' },
+  ];
+  return { kind: 'request', method, uri: req.uri, headers, body: new Uint8Array(0), ...typedOrThrow(headers).value };
+}
+
+/** The ACK a client INVITE transaction sends for a 3xx–6xx response (RFC 3261 §17.1.1.3). */
+export const buildAckForNon2xx = (invite: SipRequest, response: SipResponse): SipRequest =>
+  hopRequest(invite, 'ACK', response.headers.find((h) => h.name === 'To')!.value);
+
+/** A CANCEL for a pending request (RFC 3261 §9.1). */
+export const buildCancel = (req: SipRequest): SipRequest => hopRequest(req, 'CANCEL', req.headers.find((h) => h.name === 'To')!.value);
+
+const printable = (s: string): string => s.replace(/[^\x20-\x7e]/gu, '?').slice(0, 80);
+
+/**
+ * The bytes of the response a server sends to a request it could not parse,
+ * built from the raw headers (Via, From, To + tag, Call-ID, CSeq); undefined when
+ * the error carries no request to answer.
+ */
+export function replyToParseError(error: ParseError, toTag: string = newTag()): Uint8Array | undefined {
+  if (error.request === undefined) return undefined;
+  const raw = error.request.headers;
+  const lines = [`SIP/2.0 ${error.status} ${reasonPhrase(error.status)} (${printable(error.reason)})`];
+  for (const name of ['Via', 'From', 'To', 'Call-ID', 'CSeq']) {
+    const found = raw.filter((x) => x.name === name);
+    for (const h of name === 'Via' ? found : found.slice(0, 1)) {
+      const value = name === 'To' && !/;\s*tag\s*=/iu.test(h.value) ? `${h.value};tag=${toTag}` : h.value;
+      lines.push(`${name}: ${value}`);
+    }
+  }
+  lines.push('Content-Length: 0');
+  return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
+}

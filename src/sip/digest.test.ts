@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DigestAlgorithm,
+  MemoryNonceCountStore,
+  type VerifyOptions,
+  digestResponse,
+  ha1,
+  makeChallenges,
+  makeNonce,
+  parseAuthorization,
+  verify,
+} from './digest.ts';
+
+describe('RFC 7616 §3.9.1 example vectors', () => {
+  const example = {
+    nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+    nc: '00000001',
+    cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+    qop: 'auth' as const,
+    method: 'GET',
+    uri: '/dir/index.html',
+  };
+  it.each([
+    ['MD5', '8ca523f5e9506fed4657c9700eebdbec'],
+    ['SHA-256', '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1'],
+  ] as const)('%s', (algorithm, response) => {
+    const h = ha1(algorithm, 'Mufasa', 'http-auth@example.org', 'Circle of Life');
+    expect(digestResponse({ ...example, algorithm, ha1: h })).toBe(response);
+  });
+});
+
+const realm = 'easy2phone.be';
+const secret = 'test-secret';
+let clock = 1_700_000_000_000;
+const base = (): VerifyOptions => ({ realm, secret, now: () => clock, lifetimeMs: 60_000, nonceCounts: new MemoryNonceCountStore() });
+const password = 'a-very-long-generated-password';
+const lookup = (user: string, algorithm: DigestAlgorithm): string | undefined => (user === '1001' ? ha1(algorithm, user, realm, password) : undefined);
+
+/** What a phone sends back for a challenge value. */
+function answer(challenge: string, o: { algorithm?: DigestAlgorithm; nc?: number; pw?: string; uri?: string; method?: string } = {}): string {
+  const param = (n: string): string => new RegExp(`${n}="?([^",]+)"?`, 'u').exec(challenge)?.[1] ?? '';
+  const algorithm = o.algorithm ?? (param('algorithm') as DigestAlgorithm);
+  const nc = (o.nc ?? 1).toString(16).padStart(8, '0');
+  const uri = o.uri ?? 'sip:easy2phone.be';
+  const response = digestResponse({
+    algorithm, ha1: ha1(algorithm, '1001', realm, o.pw ?? password), nonce: param('nonce'), nc, cnonce: 'abc', qop: 'auth', method: o.method ?? 'REGISTER', uri,
+  });
+  return `Digest username="1001", realm="${realm}", nonce="${param('nonce')}", uri="${uri}", response="${response}", algorithm=${algorithm}, cnonce="abc", qop=auth, nc=${nc}, opaque="${param('opaque')}"`;
+}
+
+describe('challenges', () => {
+  it('offers SHA-256 then MD5 with qop=auth, one nonce and opaque', () => {
+    const c = makeChallenges(realm, { secret, now: () => clock });
+    expect(c.name).toBe('WWW-Authenticate');
+    expect(c.values).toHaveLength(2);
+    expect(c.values[0]).toMatch(/^Digest realm="easy2phone\.be", nonce="[\w-]{32}", opaque="[\w-]+", algorithm=SHA-256, qop="auth"$/u);
+    expect(c.values[1]).toContain('algorithm=MD5');
+    expect(makeChallenges(realm, { secret, proxy: true, stale: true }).values[0]).toContain('stale=true');
+    expect(makeChallenges(realm, { secret, proxy: true }).name).toBe('Proxy-Authenticate');
+    expect(makeChallenges(realm, { secret, algorithms: ['MD5'] }).values).toEqual([expect.stringContaining('algorithm=MD5') as unknown]);
+  });
+});
+
+describe('verify', () => {
+  it('accepts a correct answer for each algorithm', async () => {
+    const [sha, md5] = makeChallenges(realm, base()).values;
+    expect(await verify(answer(sha!), 'REGISTER', lookup, base())).toEqual({ kind: 'ok', username: '1001', algorithm: 'SHA-256' });
+    expect(await verify(answer(md5!), 'REGISTER', lookup, base())).toEqual({ kind: 'ok', username: '1001', algorithm: 'MD5' });
+  });
+
+  it('refuses a wrong password, unknown user, wrong method or realm', async () => {
+    const [c] = makeChallenges(realm, base()).values;
+    expect(await verify(answer(c!, { pw: 'nope' }), 'REGISTER', lookup, base())).toMatchObject({ kind: 'invalid', reason: 'wrong response' });
+    expect(await verify(answer(c!), 'INVITE', lookup, base())).toMatchObject({ kind: 'invalid' });
+    expect(await verify(answer(c!).replace('"1001"', '"1002"'), 'REGISTER', lookup, base())).toMatchObject({ reason: 'unknown user' });
+    expect(await verify(answer(c!), 'REGISTER', lookup, { ...base(), realm: 'other' })).toMatchObject({ reason: 'wrong realm' });
+    expect(await verify(answer(c!), 'REGISTER', lookup, { ...base(), requestUri: 'sip:other' })).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('refuses nonces not issued with our secret or realm', async () => {
+    const forged = makeChallenges(realm, { ...base(), secret: 'other' }).values[0]!;
+    expect(await verify(answer(forged), 'REGISTER', lookup, base())).toMatchObject({ kind: 'invalid' });
+    const nonce = makeNonce('elsewhere', base());
+    const c = makeChallenges(realm, base()).values[0]!.replace(/nonce="[^"]+"/u, `nonce="${nonce}"`);
+    expect(await verify(answer(c), 'REGISTER', lookup, base())).toMatchObject({ reason: 'nonce not issued here' });
+  });
+
+  it('answers stale for an expired nonce with a correct response, invalid with a wrong one', async () => {
+    const c = makeChallenges(realm, base()).values[0]!;
+    clock += 61_000;
+    expect(await verify(answer(c), 'REGISTER', lookup, base())).toEqual({ kind: 'stale' });
+    expect(await verify(answer(c, { pw: 'x' }), 'REGISTER', lookup, base())).toMatchObject({ kind: 'invalid' });
+  });
+
+  it('requires nonce-counts to increase per nonce', async () => {
+    const o = base();
+    const c = makeChallenges(realm, o).values[0]!;
+    expect((await verify(answer(c, { nc: 1 }), 'REGISTER', lookup, o)).kind).toBe('ok');
+    expect(await verify(answer(c, { nc: 1 }), 'REGISTER', lookup, o)).toMatchObject({ reason: 'nonce-count replayed' });
+    expect((await verify(answer(c, { nc: 2 }), 'REGISTER', lookup, o)).kind).toBe('ok');
+    expect((await verify(answer(c, { nc: 2 }), 'REGISTER', lookup, o)).kind).toBe('invalid');
+  });
+
+  it('keeps the nonce-count store bounded', () => {
+    const store = new MemoryNonceCountStore(2);
+    expect([store.advance('a', 1), store.advance('b', 1), store.advance('c', 1), store.advance('a', 1)]).toEqual([true, true, true, true]);
+    expect(store.advance('c', 1)).toBe(false);
+  });
+
+  it.each([
+    ['Basic abc'],
+    ['Digest username="1001"'],
+    ['Digest username="1001", username="x", realm="r", nonce="n", uri="u", response="r"'],
+    ['Digest username="1001, realm="r"'],
+    ['NoOneKnowsThisScheme opaque-data=here'],
+  ])('refuses the malformed %s', async (value) => {
+    expect((await verify(value, 'REGISTER', lookup, base())).kind).toBe('invalid');
+  });
+
+  it('parses quoted and token parameters, unquoted algorithm, odd spacing', () => {
+    const c = parseAuthorization('digest  username="a\\"b" ,realm = "r", nonce=n1, uri="sip:x", response="ab", algorithm=sha-256 , qop=auth, nc=00000001, cnonce="c"');
+    expect(c).toMatchObject({ username: 'a"b', realm: 'r', nonce: 'n1', algorithm: 'sha-256', qop: 'auth', cnonce: 'c' });
+  });
+
+  it('refuses missing qop, unsupported algorithms and userhash', async () => {
+    const c = makeChallenges(realm, base()).values[0]!;
+    const a = answer(c);
+    expect((await verify(a.replace(', qop=auth', ''), 'REGISTER', lookup, base())).kind).toBe('invalid');
+    expect(await verify(a.replace('algorithm=SHA-256', 'algorithm=SHA-256-sess'), 'REGISTER', lookup, base())).toMatchObject({ reason: expect.stringContaining('unsupported') as unknown });
+    expect((await verify(`${a}, userhash=true`, 'REGISTER', lookup, base())).kind).toBe('invalid');
+    expect(await verify(a.replace(/opaque="[^"]+"/u, 'opaque="x"'), 'REGISTER', lookup, base())).toMatchObject({ reason: 'wrong opaque' });
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * Digest authentication, server side (RFC 8760 for SIP, RFC 7616, RFC 2617):
+ * challenges (SHA-256 first, then MD5, qop="auth"), stateless nonces
+ * (timestamp + HMAC over timestamp and realm), verification of Authorization /
+ * Proxy-Authorization with nonce-count replay protection.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { quote, splitList, trimWs, unquote } from './syntax.ts';
+
+export type DigestAlgorithm = 'SHA-256' | 'MD5';
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+
+const hash = (algorithm: DigestAlgorithm, text: string): string =>
+  createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(text, 'utf8').digest('hex');
+
+/** H(username:realm:password), what a credential store keeps per algorithm. */
+export const ha1 = (algorithm: DigestAlgorithm, user: string, realm: string, password: string): string =>
+  hash(algorithm, `${user}:${realm}:${password}`);
+
+/** The request-digest for qop=auth (RFC 7616 §3.4.1). */
+export function digestResponse(o: {
+  algorithm: DigestAlgorithm;
+  ha1: string;
+  nonce: string;
+  nc: string;
+  cnonce: string;
+  qop: 'auth';
+  method: string;
+  uri: string;
+}): string {
+  const ha2 = hash(o.algorithm, `${o.method}:${o.uri}`);
+  return hash(o.algorithm, `${o.ha1}:${o.nonce}:${o.nc}:${o.cnonce}:${o.qop}:${ha2}`);
+}
+
+// ---------------------------------------------------------------- nonces
+
+export interface NonceOptions {
+  /** HMAC key, shared by every node that may receive the answer to a challenge. */
+  readonly secret: string | Uint8Array;
+  /** How long a nonce stays fresh: 5 minutes by default. */
+  readonly lifetimeMs?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
+}
+
+const TAG_BYTES = 16;
+const mac = (secret: string | Uint8Array, data: string): Buffer => createHmac('sha256', secret).update(data).digest();
+
+export function makeNonce(realm: string, o: NonceOptions): string {
+  const ts = Buffer.alloc(8);
+  ts.writeBigUInt64BE(BigInt(Math.max(0, Math.floor((o.now ?? Date.now)()))));
+  return Buffer.concat([ts, mac(o.secret, `${ts.toString('hex')}|${realm}`).subarray(0, TAG_BYTES)]).toString('base64url');
+}
+
+type NonceCheck = 'fresh' | 'expired' | 'forged';
+
+function checkNonce(nonce: string, realm: string, o: NonceOptions): NonceCheck {
+  if (!/^[A-Za-z0-9_-]+$/u.test(nonce)) return 'forged';
+  const raw = Buffer.from(nonce, 'base64url');
+  if (raw.length !== 8 + TAG_BYTES) return 'forged';
+  const ts = raw.subarray(0, 8);
+  const expected = mac(o.secret, `${ts.toString('hex')}|${realm}`).subarray(0, TAG_BYTES);
+  if (!timingSafeEqual(raw.subarray(8), expected)) return 'forged';
+  const age = (o.now ?? Date.now)() - Number(ts.readBigUInt64BE());
+  if (age < -30_000) return 'forged';
+  return age > (o.lifetimeMs ?? 300_000) ? 'expired' : 'fresh';
+}
+
+/** The opaque value of a realm: derived from the secret, so any node can check it. */
+const opaqueFor = (realm: string, o: NonceOptions): string => mac(o.secret, `opaque|${realm}`).subarray(0, 12).toString('base64url');
+
+// ---------------------------------------------------------------- challenges
+
+export interface ChallengeOptions extends NonceOptions {
+  /** Proxy-Authenticate (407) instead of WWW-Authenticate (401). */
+  readonly proxy?: boolean;
+  /** The previous nonce was valid but expired (RFC 7616 §3.3). */
+  readonly stale?: boolean;
+  /**
+   * Algorithms offered, in order: SHA-256 then MD5 by default (RFC 8760 §2.4).
+   * Some clients (sipp, old phones) only read the first challenge and know MD5.
+   */
+  readonly algorithms?: readonly DigestAlgorithm[];
+}
+
+export interface Challenges {
+  readonly name: 'WWW-Authenticate' | 'Proxy-Authenticate';
+  /** One value per algorithm offered, SHA-256 first by default. */
+  readonly values: readonly string[];
+}
+
+export function makeChallenges(realm: string, o: ChallengeOptions): Challenges {
+  const nonce = makeNonce(realm, o);
+  const opaque = opaqueFor(realm, o);
+  const values = (o.algorithms ?? DIGEST_ALGORITHMS).map(
+    (algorithm) =>
+      `Digest realm=${quote(realm)}, nonce="${nonce}", opaque="${opaque}", algorithm=${algorithm}, qop="auth"${o.stale === true ? ', stale=true' : ''}`,
+  );
+  return { name: o.proxy === true ? 'Proxy-Authenticate' : 'WWW-Authenticate', values };
+}
+
+// ---------------------------------------------------------------- credentials
+
+export interface DigestCredentials {
+  readonly username: string;
+  readonly realm: string;
+  readonly nonce: string;
+  readonly uri: string;
+  readonly response: string;
+  readonly algorithm: string;
+  readonly qop: string | undefined;
+  readonly nc: string | undefined;
+  readonly cnonce: string | undefined;
+  readonly opaque: string | undefined;
+  readonly userhash: boolean;
+}
+
+/** Parses an Authorization or Proxy-Authorization value (quoted and token parameters). */
+export function parseAuthorization(value: string): DigestCredentials | string {
+  const m = /^[ \t]*Digest[ \t]+(.*)$/isu.exec(value);
+  if (!m) return 'not a Digest authorization';
+  const parts = splitList(m[1]!);
+  if (parts === undefined) return 'unbalanced quotes';
+  const p = new Map<string, string>();
+  for (const part of parts) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) return `malformed parameter "${part.slice(0, 40)}"`;
+    const name = trimWs(part.slice(0, eq)).toLowerCase();
+    const raw = trimWs(part.slice(eq + 1));
+    if (p.has(name)) return `duplicate parameter ${name}`;
+    if (raw.startsWith('"') && (raw.length < 2 || !raw.endsWith('"'))) return `unterminated value of ${name}`;
+    p.set(name, unquote(raw));
+  }
+  const required = (n: string): string | undefined => p.get(n);
+  const [username, realm, nonce, uri, response] = ['username', 'realm', 'nonce', 'uri', 'response'].map(required);
+  if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
+    return 'missing username, realm, nonce, uri or response';
+  }
+  return {
+    username,
+    realm,
+    nonce,
+    uri,
+    response,
+    algorithm: p.get('algorithm') ?? 'MD5',
+    qop: p.get('qop'),
+    nc: p.get('nc'),
+    cnonce: p.get('cnonce'),
+    opaque: p.get('opaque'),
+    userhash: p.get('userhash')?.toLowerCase() === 'true',
+  };
+}
+
+// ---------------------------------------------------------------- verification
+
+/** Remembers the highest nonce-count seen per nonce; an in-memory LRU now, Redis later. */
+export interface NonceCountStore {
+  /** Records `nc` for `nonce`; false when it does not exceed the last one recorded. */
+  advance(nonce: string, nc: number): boolean | Promise<boolean>;
+}
+
+export class MemoryNonceCountStore implements NonceCountStore {
+  private readonly seen = new Map<string, number>();
+  constructor(private readonly maxEntries = 100_000) {}
+
+  advance(nonce: string, nc: number): boolean {
+    const last = this.seen.get(nonce);
+    if (last !== undefined && nc <= last) return false;
+    this.seen.delete(nonce);
+    this.seen.set(nonce, nc);
+    if (this.seen.size > this.maxEntries) {
+      const oldest = this.seen.keys().next();
+      if (oldest.done !== true) this.seen.delete(oldest.value);
+    }
+    return true;
+  }
+}
+
+export type VerifyResult =
+  | { readonly kind: 'ok'; readonly username: string; readonly algorithm: DigestAlgorithm }
+  | { readonly kind: 'stale' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/** HA1 of a user for an algorithm (see `ha1`), undefined for an unknown user. */
+export type Ha1Lookup = (username: string, algorithm: DigestAlgorithm) => string | undefined | Promise<string | undefined>;
+
+export interface VerifyOptions extends NonceOptions {
+  readonly realm: string;
+  readonly nonceCounts: NonceCountStore;
+  /** When given, the digest-uri must equal it (RFC 7616 §3.4.6). */
+  readonly requestUri?: string;
+}
+
+const sameHex = (a: string, b: string): boolean => {
+  const x = Buffer.from(a.toLowerCase(), 'utf8');
+  const y = Buffer.from(b.toLowerCase(), 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+export async function verify(authorization: string, method: string, lookup: Ha1Lookup, o: VerifyOptions): Promise<VerifyResult> {
+  const invalid = (reason: string): VerifyResult => ({ kind: 'invalid', reason });
+  const c = parseAuthorization(authorization);
+  if (typeof c === 'string') return invalid(c);
+  const algorithm = DIGEST_ALGORITHMS.find((a) => a.toLowerCase() === c.algorithm.toLowerCase());
+  if (algorithm === undefined) return invalid(`unsupported algorithm ${c.algorithm}`);
+  if (c.userhash) return invalid('userhash is not supported');
+  if (c.realm !== o.realm) return invalid('wrong realm');
+  if (c.qop?.toLowerCase() !== 'auth') return invalid('qop=auth is required');
+  if (c.nc === undefined || !/^[0-9a-fA-F]{8}$/u.test(c.nc) || c.cnonce === undefined || c.cnonce === '') return invalid('missing or malformed nc or cnonce');
+  if (c.opaque !== undefined && c.opaque !== opaqueFor(o.realm, o)) return invalid('wrong opaque');
+  if (o.requestUri !== undefined && c.uri !== o.requestUri) return invalid('digest uri does not match the Request-URI');
+  const nonce = checkNonce(c.nonce, o.realm, o);
+  if (nonce === 'forged') return invalid('nonce not issued here');
+  const secret = await lookup(c.username, algorithm);
+  if (secret === undefined) return invalid('unknown user');
+  const expected = digestResponse({ algorithm, ha1: secret, nonce: c.nonce, nc: c.nc, cnonce: c.cnonce, qop: 'auth', method, uri: c.uri });
+  if (!sameHex(expected, c.response)) return invalid('wrong response');
+  if (nonce === 'expired') return { kind: 'stale' };
+  if (!(await o.nonceCounts.advance(c.nonce, parseInt(c.nc, 16)))) return invalid('nonce-count replayed');
+  return { kind: 'ok', username: c.username, algorithm };
+}

@@ -1,0 +1,253 @@
+/**
+ * Header names (case-insensitive, compact forms) and the typed header values
+ * the stack itself relies on: Via, name-addr (From, To, Contact, Route,
+ * Record-Route), CSeq.
+ */
+import {
+  type Params,
+  type Result,
+  Scanner,
+  fail,
+  formatParams,
+  isToken,
+  isTokenChar,
+  ok,
+  parseHostPort,
+  parseParams,
+  parsePort,
+  parseUInt,
+  isIPv4,
+  splitList,
+  trimWs,
+} from './syntax.ts';
+import { type Uri, formatUri, parseUri } from './uri.ts';
+import { isIPv6 } from 'node:net';
+
+const CANONICAL = [
+  'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Alert-Info', 'Allow', 'Allow-Events',
+  'Authentication-Info', 'Authorization', 'Call-ID', 'Call-Info', 'Contact', 'Content-Disposition',
+  'Content-Encoding', 'Content-Language', 'Content-Length', 'Content-Type', 'CSeq', 'Date', 'Error-Info',
+  'Event', 'Expires', 'From', 'Identity', 'Identity-Info', 'In-Reply-To', 'Max-Forwards', 'MIME-Version',
+  'Min-Expires', 'Organization', 'Path', 'Priority', 'Proxy-Authenticate', 'Proxy-Authorization',
+  'Proxy-Require', 'Reason', 'Record-Route', 'Refer-To', 'Referred-By', 'Reject-Contact', 'Reply-To',
+  'Request-Disposition', 'Require', 'Retry-After', 'Route', 'RSeq', 'RAck', 'Server', 'Service-Route',
+  'Session-Expires', 'Subject', 'Subscription-State', 'Supported', 'Timestamp', 'To', 'Unsupported',
+  'User-Agent', 'Via', 'Warning', 'WWW-Authenticate',
+];
+const BY_LOWER = new Map(CANONICAL.map((n) => [n.toLowerCase(), n]));
+const COMPACT: Record<string, string> = {
+  a: 'Accept-Contact', b: 'Referred-By', c: 'Content-Type', d: 'Request-Disposition', e: 'Content-Encoding',
+  f: 'From', i: 'Call-ID', j: 'Reject-Contact', k: 'Supported', l: 'Content-Length', m: 'Contact',
+  n: 'Identity-Info', o: 'Event', r: 'Refer-To', s: 'Subject', t: 'To', u: 'Allow-Events', v: 'Via',
+  x: 'Session-Expires', y: 'Identity',
+};
+
+/** The long, canonical spelling of a header name; unknown names are returned as written. */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return (lower.length === 1 ? COMPACT[lower] : undefined) ?? BY_LOWER.get(lower) ?? name;
+}
+
+/** Headers whose values are comma-separated lists (RFC 3261 §7.3.1). */
+const LIST_HEADERS = new Set([
+  'via', 'contact', 'route', 'record-route', 'path', 'service-route', 'accept', 'accept-encoding',
+  'accept-language', 'allow', 'allow-events', 'supported', 'require', 'proxy-require', 'unsupported',
+  'content-encoding', 'content-language', 'in-reply-to', 'alert-info', 'call-info', 'error-info', 'warning', 'reason',
+]);
+export const isListHeader = (name: string): boolean => LIST_HEADERS.has(canonicalName(name).toLowerCase());
+
+/** Headers that may appear at most once (RFC 3261 §7.3.1, §20). */
+export const SINGLE_HEADERS = ['From', 'To', 'Call-ID', 'CSeq', 'Max-Forwards', 'Content-Length', 'Expires', 'Content-Type'];
+
+// ---------------------------------------------------------------- Via
+
+export interface Via {
+  readonly protocol: string;
+  readonly version: string;
+  /** Upper-cased transport token (UDP, TCP, TLS, SCTP, WS, WSS, or an unknown one). */
+  readonly transport: string;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly params: Params;
+  readonly branch: string | undefined;
+  readonly received: string | undefined;
+  /** `rport` present without a value is `true` (RFC 3581 request), with a value the port. */
+  readonly rport: number | true | undefined;
+  readonly maddr: string | undefined;
+  readonly ttl: number | undefined;
+}
+
+/** One via-parm. */
+export function parseVia(value: string): Result<Via> {
+  const sc = new Scanner(value);
+  sc.skipWs();
+  const protocol = sc.token();
+  if (protocol === undefined || !sc.eat('/')) return fail('malformed Via protocol');
+  const version = sc.token();
+  if (version === undefined || !sc.eat('/')) return fail('malformed Via protocol version');
+  const transport = sc.token();
+  if (transport === undefined) return fail('malformed Via transport');
+  if (protocol.toUpperCase() !== 'SIP' || version !== '2.0') return fail(`unsupported Via protocol ${protocol}/${version}`);
+  const beforeHost = sc.pos;
+  sc.skipWs();
+  if (sc.pos === beforeHost) return fail('missing whitespace before Via sent-by');
+  const hostText = sc.peek() === '[' ? sc.while((c) => c !== ']') + (sc.eat(']') ? ']' : '') : sc.while((c) => isTokenChar(c));
+  let portText: string | undefined;
+  if (sc.eat(':')) portText = sc.while((c) => c >= '0' && c <= '9');
+  const hp = parseHostPort(hostText);
+  if (!hp.ok) return hp;
+  const port = portText === undefined ? undefined : parsePort(portText);
+  if (portText !== undefined && port === undefined) return fail('invalid Via port');
+  const params = parseParams(sc);
+  if (!params.ok) return fail(`Via: ${params.error}`);
+  const p = params.value;
+  const received = p.get('received') ?? undefined;
+  const bare = received?.replace(/^\[(.*)\]$/u, '$1');
+  if (bare !== undefined && !(isIPv4(bare) || isIPv6(bare))) return fail('invalid Via received');
+  const rportRaw = p.get('rport');
+  let rport: number | true | undefined;
+  if (rportRaw === null) rport = true;
+  else if (rportRaw !== undefined) {
+    rport = parsePort(rportRaw);
+    if (rport === undefined) return fail('invalid Via rport');
+  }
+  const ttlRaw = p.get('ttl') ?? undefined;
+  const ttl = ttlRaw === undefined ? undefined : parseUInt(ttlRaw, 255);
+  if (ttlRaw !== undefined && ttl === undefined) return fail('invalid Via ttl');
+  const branch = p.get('branch');
+  if (branch === null) return fail('Via branch without value');
+  const maddr = p.get('maddr') ?? undefined;
+  return ok({
+    protocol: protocol.toUpperCase(),
+    version,
+    transport: transport.toUpperCase(),
+    host: hp.value.host,
+    port,
+    params: p,
+    branch,
+    received: bare,
+    rport,
+    maddr,
+    ttl,
+  });
+}
+
+export function formatVia(v: Pick<Via, 'transport' | 'host' | 'port' | 'params'>): string {
+  return `SIP/2.0/${v.transport} ${v.host}${v.port === undefined ? '' : `:${v.port}`}${formatParams(v.params)}`;
+}
+
+// ---------------------------------------------------------------- name-addr
+
+export interface NameAddr {
+  /** Display name as written (a quoted-string keeps its quotes), undefined when absent. */
+  readonly displayName: string | undefined;
+  readonly uri: Uri;
+  /** Header parameters (after the URI), e.g. tag, expires, q. */
+  readonly params: Params;
+}
+
+/** `( name-addr / addr-spec ) *( SEMI generic-param )`. */
+export function parseNameAddr(value: string): Result<NameAddr> {
+  const sc = new Scanner(value);
+  sc.skipWs();
+  let displayName: string | undefined;
+  let uriText: string;
+  const lt = findAngle(value);
+  if (lt !== undefined) {
+    if (sc.peek() === '"') {
+      displayName = sc.quoted();
+      if (displayName === undefined) return fail('unterminated quoted display name');
+    } else {
+      const words = trimWs(value.slice(sc.pos, lt));
+      if (words !== '') {
+        if (!words.split(/[ \t]+/u).every(isToken)) return fail(`invalid display name "${words}"`);
+        displayName = words;
+      }
+      sc.pos = lt;
+    }
+    sc.skipWs();
+    if (sc.peek() !== '<' || sc.pos !== lt) return fail('garbage between display name and <');
+    const gt = value.indexOf('>', lt);
+    if (gt < 0) return fail('missing >');
+    uriText = value.slice(lt + 1, gt);
+    sc.pos = gt + 1;
+  } else {
+    if (sc.peek() === '"') return fail('unterminated quoted display name');
+    uriText = sc.while((c) => c !== ';' && c !== ' ' && c !== '\t');
+    if (uriText.includes('?') || uriText.includes(',')) return fail('URI with "?" or "," must be enclosed in <>');
+  }
+  if (uriText === '' || /\s/u.test(uriText)) return fail('invalid URI in name-addr');
+  const uri = parseUri(uriText);
+  if (!uri.ok) return uri;
+  const params = parseParams(sc);
+  if (!params.ok) return params;
+  return ok({ displayName, uri: uri.value, params: params.value });
+}
+
+/** Index of the `<` opening the URI of a name-addr, outside quotes; undefined for an addr-spec. */
+function findAngle(value: string): number | undefined {
+  let inQuote = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (inQuote) {
+      if (c === '\\') i++;
+      else if (c === '"') inQuote = false;
+    } else if (c === '"') inQuote = true;
+    else if (c === '<') return i;
+    else if (c === ';') return undefined;
+  }
+  return undefined;
+}
+
+export function formatNameAddr(n: NameAddr): string {
+  const name = n.displayName === undefined ? '' : `${n.displayName} `;
+  return `${name}<${formatUri(n.uri)}>${formatParams(n.params)}`;
+}
+
+/** A Contact value: `*` or a name-addr with its parameters (expires, q...). */
+export type Contact = { readonly star: true } | (NameAddr & { readonly star: false });
+
+export function parseContacts(value: string): Result<Contact[]> {
+  if (trimWs(value) === '*') return ok([{ star: true }]);
+  return parseNameAddrList(value, (n) => ({ ...n, star: false as const }));
+}
+
+/** A comma-separated list of name-addrs (Contact, Route, Record-Route...). */
+export function parseNameAddrList<T = NameAddr>(value: string, map: (n: NameAddr) => T = (n) => n as T): Result<T[]> {
+  const parts = splitList(value);
+  if (parts === undefined) return fail('unbalanced quotes or <>');
+  const out: T[] = [];
+  for (const part of parts) {
+    const n = parseNameAddr(part);
+    if (!n.ok) return n;
+    const q = n.value.params.get('q');
+    if (q !== undefined && (q === null || !/^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/u.test(q))) return fail('invalid q value');
+    out.push(map(n.value));
+  }
+  return ok(out);
+}
+
+// ---------------------------------------------------------------- CSeq and numbers
+
+export interface CSeq {
+  readonly seq: number;
+  readonly method: string;
+}
+
+export const MAX_CSEQ = 2 ** 31 - 1;
+
+export function parseCSeq(value: string): Result<CSeq> {
+  const m = /^[ \t]*(\d+)[ \t]+(\S+)[ \t]*$/u.exec(value);
+  if (!m) return fail('malformed CSeq');
+  const seq = parseUInt(m[1]!, MAX_CSEQ);
+  if (seq === undefined) return fail('CSeq number out of range');
+  if (!isToken(m[2]!)) return fail('invalid CSeq method');
+  return ok({ seq, method: m[2]! });
+}
+
+/** Delta-seconds (Expires, expires param): overlarge values count as 2^32-1 (RFC 3261 §10.2.1). */
+export function parseDeltaSeconds(value: string): number | undefined {
+  const t = trimWs(value);
+  if (!/^\d+$/u.test(t)) return undefined;
+  return parseUInt(t, 2 ** 32 - 1) ?? 2 ** 32 - 1;
+}

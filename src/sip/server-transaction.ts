@@ -1,0 +1,133 @@
+/**
+ * Server transactions (RFC 3261 §17.2, with the Accepted state of RFC 6026):
+ * INVITE (Proceeding → Completed → Confirmed | Accepted) and non-INVITE
+ * (Trying → Proceeding → Completed). The transaction user answers with `respond`.
+ */
+import { buildResponse } from './builders.ts';
+import type { SipRequest, SipResponse } from './message.ts';
+import { serializeMessage } from './serializer.ts';
+import { TransactionBase, type TransactionContext } from './transaction-base.ts';
+
+export interface ServerTransactionDelegate {
+  /** Timer H fired: the ACK for a 3xx–6xx response never came. */
+  onTimeout?(): void;
+  onTransportError?(error: Error): void;
+  /** The transaction reached Terminated. */
+  onTerminated?(): void;
+}
+
+export type ServerInviteState = 'proceeding' | 'completed' | 'confirmed' | 'accepted';
+export type ServerNonInviteState = 'trying' | 'proceeding' | 'completed';
+
+/** What the transaction layer does with a request matched to a server transaction. */
+export type Absorbed = 'absorbed' | 'pass-to-tu';
+
+export class ServerInviteTransaction extends TransactionBase<ServerInviteState> {
+  state: ServerInviteState | 'terminated' = 'proceeding';
+  delegate: ServerTransactionDelegate | undefined;
+  private last: Uint8Array | undefined;
+
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    readonly request: SipRequest,
+  ) {
+    super(ctx, key);
+  }
+
+  /** Sends 100 Trying at once (§17.2.1: the TU may not answer within 200 ms). */
+  start(): void {
+    this.respond(buildResponse(this.request, 100));
+  }
+
+  respond(response: SipResponse): void {
+    const { status } = response;
+    if (this.state === 'accepted' && status >= 200 && status < 300) {
+      this.send(serializeMessage(response));
+      return;
+    }
+    if (this.state !== 'proceeding') return;
+    this.last = serializeMessage(response);
+    this.send(this.last);
+    if (status < 200) return;
+    if (status < 300) {
+      this.state = 'accepted';
+      this.terminateAfter('L', 64 * this.ctx.values.t1);
+      return;
+    }
+    this.state = 'completed';
+    if (this.unreliable) this.retransmit(this.ctx.values.t1);
+    this.startTimer('H', 64 * this.ctx.values.t1, () => {
+      this.delegate?.onTimeout?.();
+      this.terminate();
+    });
+  }
+
+  /** Timer G: resend the final response, doubling up to T2 (§17.2.1). */
+  private retransmit(interval: number): void {
+    this.startTimer('G', interval, () => {
+      if (this.last !== undefined) this.send(this.last);
+      this.retransmit(Math.min(2 * interval, this.ctx.values.t2));
+    });
+  }
+
+  /** An INVITE retransmission or an ACK matched to this transaction. */
+  receive(request: SipRequest): Absorbed {
+    if (request.method === 'ACK') {
+      if (this.state === 'accepted') return 'pass-to-tu';
+      if (this.state === 'completed') {
+        this.state = 'confirmed';
+        this.stopTimer('G');
+        this.stopTimer('H');
+        this.terminateAfter('I', this.unreliable ? this.ctx.values.t4 : 0);
+      }
+      return 'absorbed';
+    }
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.send(this.last);
+    return 'absorbed';
+  }
+
+  protected transportError(error: Error): void {
+    this.delegate?.onTransportError?.(error);
+    this.terminate();
+  }
+}
+
+export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState> {
+  state: ServerNonInviteState | 'terminated' = 'trying';
+  delegate: ServerTransactionDelegate | undefined;
+  private last: Uint8Array | undefined;
+
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    readonly request: SipRequest,
+  ) {
+    super(ctx, key);
+  }
+
+  respond(response: SipResponse): void {
+    if (this.state === 'completed' || this.state === 'terminated') return;
+    this.last = serializeMessage(response);
+    this.send(this.last);
+    if (response.status < 200) {
+      this.state = 'proceeding';
+      return;
+    }
+    this.state = 'completed';
+    this.terminateAfter('J', this.unreliable ? 64 * this.ctx.values.t1 : 0);
+  }
+
+  /** A retransmission of the request: resend the last response, if any (§17.2.2). */
+  receive(): Absorbed {
+    if (this.last !== undefined && this.state !== 'terminated') this.send(this.last);
+    return 'absorbed';
+  }
+
+  protected transportError(error: Error): void {
+    this.delegate?.onTransportError?.(error);
+    this.terminate();
+  }
+}
+
+export type ServerTransaction = ServerInviteTransaction | ServerNonInviteTransaction;

@@ -1,0 +1,82 @@
+/**
+ * What every transaction state machine shares: RFC 3261 timer values, named
+ * timers, sending (and resending) serialised messages, termination.
+ */
+import type { CancelTimer, Timers } from './timers.ts';
+import type { Endpoint, Transport } from './transport.ts';
+
+export interface TimerValues {
+  /** RTT estimate, 500 ms by default. */
+  readonly t1: number;
+  /** Maximum retransmit interval for non-INVITE requests and INVITE responses, 4 s by default. */
+  readonly t2: number;
+  /** Maximum time a message stays in the network, 5 s by default. */
+  readonly t4: number;
+}
+
+export const DEFAULT_TIMER_VALUES: TimerValues = { t1: 500, t2: 4000, t4: 5000 };
+
+export interface TransactionContext {
+  readonly timers: Timers;
+  readonly values: TimerValues;
+  readonly transport: Transport;
+  /** Where this transaction's messages go (next hop, or where responses are due). */
+  readonly destination: Endpoint;
+  /** Called once, when the transaction reaches Terminated. */
+  readonly onTerminated: () => void;
+}
+
+export abstract class TransactionBase<State extends string> {
+  abstract state: State | 'terminated';
+  private readonly running = new Map<string, CancelTimer>();
+
+  protected constructor(
+    protected readonly ctx: TransactionContext,
+    /** The key under which the transaction layer matches messages to this transaction. */
+    readonly key: string,
+  ) {}
+
+  /** True on transports that do not retransmit by themselves (UDP). */
+  protected get unreliable(): boolean {
+    return !this.ctx.transport.reliable;
+  }
+
+  protected startTimer(name: string, ms: number, fire: () => void): void {
+    this.stopTimer(name);
+    this.running.set(
+      name,
+      this.ctx.timers.schedule(ms, () => {
+        this.running.delete(name);
+        if (this.state !== 'terminated') fire();
+      }),
+    );
+  }
+
+  protected stopTimer(name: string): void {
+    this.running.get(name)?.();
+    this.running.delete(name);
+  }
+
+  /** Waits `ms` in the current state then terminates; at once when `ms` is 0 (reliable transports). */
+  protected terminateAfter(name: string, ms: number): void {
+    if (ms === 0) this.terminate();
+    else this.startTimer(name, ms, () => this.terminate());
+  }
+
+  protected send(bytes: Uint8Array): void {
+    this.ctx.transport.send(bytes, this.ctx.destination).catch((e: unknown) => {
+      if (this.state !== 'terminated') this.transportError(e instanceof Error ? e : new Error(String(e)));
+    });
+  }
+
+  /** RFC 3261 §17.1.4 / §17.2.4: a transport error ends the transaction. */
+  protected abstract transportError(error: Error): void;
+
+  protected terminate(): void {
+    if (this.state === 'terminated') return;
+    for (const cancel of this.running.values()) cancel();
+    this.running.clear();
+    this.state = 'terminated';
+    this.ctx.onTerminated();
+  }
+}

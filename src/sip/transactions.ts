@@ -1,0 +1,159 @@
+/**
+ * The transaction layer (RFC 3261 §17): sits on the transports as their
+ * delegate, matches responses to client transactions (§17.1.3) and requests to
+ * server transactions (§17.2.3, magic-cookie branches and the RFC 2543 rules),
+ * and hands new requests to the transaction user (the UA core, the B2BUA).
+ */
+import { buildResponse, replyToParseError } from './builders.ts';
+import {
+  ClientInviteTransaction,
+  ClientNonInviteTransaction,
+  type ClientTransaction,
+  type ClientTransactionDelegate,
+} from './client-transaction.ts';
+import { parseVia } from './headers.ts';
+import { MAGIC_COOKIE, type SipMessage, type SipRequest, type SipResponse, fromTag } from './message.ts';
+import type { ParseError } from './parser.ts';
+import { responseDestination, stampReceived } from './routing.ts';
+import { serializeMessage } from './serializer.ts';
+import { ServerInviteTransaction, ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
+import { splitList } from './syntax.ts';
+import { DEFAULT_TIMER_VALUES, type TimerValues, type TransactionContext } from './transaction-base.ts';
+import { type Timers, systemTimers } from './timers.ts';
+import type { Endpoint, Source, Transport, TransportDelegate } from './transport.ts';
+import { formatUri } from './uri.ts';
+
+export interface TransactionUser {
+  /**
+   * A new request and its server transaction; `transaction` is undefined for an
+   * ACK that matched none (the ACK of a 2xx) or matched one in Accepted state.
+   */
+  onRequest(request: SipRequest, transaction: ServerTransaction | undefined, source: Source): void;
+  /** A response that matched no client transaction (e.g. a 2xx retransmitted after it ended). */
+  onStrayResponse?(response: SipResponse, source: Source): void;
+}
+
+export interface TransactionLayerOptions {
+  readonly user: TransactionUser;
+  readonly timers?: Timers;
+  readonly values?: Partial<TimerValues>;
+  /** Answer unparsable requests with 400/505 when they can be answered (true by default). */
+  readonly answerParseErrors?: boolean;
+  /** Server transactions alive at once; past it new requests get a stateless 503 (10 000 by default). */
+  readonly maxServerTransactions?: number;
+}
+
+/** A branch made by an RFC 3261 element: the magic cookie and something after it. */
+export const isRfc3261Branch = (branch: string | undefined): boolean =>
+  branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
+
+/** §17.1.3: branch of the top Via and CSeq method. */
+export const clientKey = (msg: SipMessage): string => `${msg.via[0]?.branch ?? ''}|${msg.cseq.method}`;
+
+/** §17.2.3: branch, sent-by and method (ACK matches INVITE); §17.2.3 RFC 2543 rules otherwise. */
+export function serverKey(req: SipRequest, method: string = req.method): string {
+  const via = req.via[0]!;
+  const m = method === 'ACK' ? 'INVITE' : method;
+  const sentBy = `${via.host.toLowerCase()}:${via.port ?? ''}`;
+  if (isRfc3261Branch(via.branch)) return `${via.branch ?? ''}|${sentBy}|${m}`;
+  return ['2543', formatUri(req.uri), fromTag(req) ?? '', req.callId, req.cseq.seq, sentBy, via.branch ?? '', m].join('|');
+}
+
+export class TransactionLayer implements TransportDelegate {
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly timers: Timers;
+  private readonly values: TimerValues;
+
+  constructor(private readonly o: TransactionLayerOptions) {
+    this.timers = o.timers ?? systemTimers;
+    this.values = { ...DEFAULT_TIMER_VALUES, ...o.values };
+  }
+
+  /** Live transactions, client and server. */
+  get size(): number {
+    return this.clients.size + this.servers.size;
+  }
+
+  /** Starts a client transaction for `request` (its top Via carries the branch). */
+  sendRequest(request: SipRequest, transport: Transport, destination: Endpoint, delegate: ClientTransactionDelegate): ClientTransaction {
+    if (request.method === 'ACK') throw new TypeError('ACK is sent outside any transaction');
+    const key = clientKey(request);
+    if (this.clients.has(key)) throw new TypeError(`a client transaction already uses branch ${key}`);
+    const ctx = this.context(transport, destination, () => {
+      this.clients.delete(key);
+      delegate.onTerminated?.();
+    });
+    const tx =
+      request.method === 'INVITE'
+        ? new ClientInviteTransaction(ctx, key, request, delegate)
+        : new ClientNonInviteTransaction(ctx, key, request, delegate);
+    this.clients.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /** The INVITE server transaction a CANCEL targets (RFC 3261 §9.2). */
+  findInviteFor(cancel: SipRequest): ServerInviteTransaction | undefined {
+    const tx = this.servers.get(serverKey(cancel, 'INVITE'));
+    return tx instanceof ServerInviteTransaction ? tx : undefined;
+  }
+
+  onMessage(message: SipMessage, source: Source): void {
+    if (message.kind === 'response') this.onResponse(message, source);
+    else this.onRequest(stampReceived(message, source.remote), source);
+  }
+
+  onParseError(error: ParseError, source: Source): void {
+    if (this.o.answerParseErrors === false || error.request === undefined) return;
+    const reply = replyToParseError(error);
+    const first = error.request.headers.find((h) => h.name === 'Via')?.value ?? '';
+    const via = parseVia((splitList(first) ?? [first])[0] ?? '');
+    if (reply === undefined || !via.ok) return;
+    source.transport.send(reply, responseDestination(via.value, source)).catch(() => undefined);
+  }
+
+  private onResponse(response: SipResponse, source: Source): void {
+    if (response.via.length !== 1) return; // §8.1.3.3: not for us
+    const tx = this.clients.get(clientKey(response));
+    if (tx !== undefined) tx.receive(response);
+    else this.o.user.onStrayResponse?.(response, source);
+  }
+
+  private onRequest(request: SipRequest, source: Source): void {
+    const key = serverKey(request);
+    const existing = this.servers.get(key);
+    if (existing !== undefined) {
+      if (existing.receive(request) === 'pass-to-tu') this.o.user.onRequest(request, undefined, source);
+      return;
+    }
+    if (request.method === 'ACK') {
+      this.o.user.onRequest(request, undefined, source);
+      return;
+    }
+    if (this.servers.size >= (this.o.maxServerTransactions ?? 10_000)) {
+      const busy = buildResponse(request, 503, { headers: [{ name: 'Retry-After', value: '5' }] });
+      source.transport.send(serializeMessage(busy), responseDestination(request.via[0]!, source)).catch(() => undefined);
+      return;
+    }
+    let tx: ServerTransaction | undefined;
+    const ctx = this.context(source.transport, responseDestination(request.via[0]!, source), () => {
+      this.servers.delete(key);
+      tx?.delegate?.onTerminated?.();
+    });
+    if (request.method === 'INVITE') {
+      const invite = new ServerInviteTransaction(ctx, key, request);
+      tx = invite;
+      this.servers.set(key, invite);
+      invite.start();
+    } else {
+      tx = new ServerNonInviteTransaction(ctx, key, request);
+      this.servers.set(key, tx);
+    }
+    this.o.user.onRequest(request, tx, source);
+  }
+
+  private context(transport: Transport, destination: Endpoint, onTerminated: () => void): TransactionContext {
+    return { timers: this.timers, values: this.values, transport, destination, onTerminated };
+  }
+}

@@ -1,0 +1,183 @@
+import { createSocket } from 'node:dgram';
+import { type Socket, connect } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { replyToParseError } from './builders.ts';
+import type { SipMessage } from './message.ts';
+import type { ParseError } from './parser.ts';
+import { TcpTransport } from './tcp.ts';
+import type { Source, Transport, TransportDelegate } from './transport.ts';
+import { UdpTransport } from './udp.ts';
+
+const options = (branch: string, body = ''): Buffer =>
+  Buffer.from(
+    [
+      'OPTIONS sip:bob@127.0.0.1 SIP/2.0',
+      `Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK${branch}`,
+      'Max-Forwards: 70',
+      'To: <sip:bob@127.0.0.1>',
+      'From: <sip:alice@127.0.0.1>;tag=1',
+      `Call-ID: ${branch}`,
+      'CSeq: 1 OPTIONS',
+      `Content-Length: ${body.length}`,
+      '',
+      body,
+    ].join('\r\n'),
+  );
+
+type Event = { kind: 'message'; message: SipMessage; source: Source } | { kind: 'error'; error: ParseError; source: Source } | { kind: 'transport'; reason: string };
+
+/** A delegate that queues what it receives, for `next()` to await. */
+class Inbox implements TransportDelegate {
+  private events: Event[] = [];
+  private waiters: ((e: Event) => void)[] = [];
+  private push(e: Event): void {
+    const w = this.waiters.shift();
+    if (w) w(e);
+    else this.events.push(e);
+  }
+  onMessage(message: SipMessage, source: Source): void {
+    this.push({ kind: 'message', message, source });
+  }
+  onParseError(error: ParseError, source: Source): void {
+    this.push({ kind: 'error', error, source });
+  }
+  onTransportError(reason: string): void {
+    this.push({ kind: 'transport', reason });
+  }
+  next(): Promise<Event> {
+    const e = this.events.shift();
+    return e ? Promise.resolve(e) : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+const open: Transport[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((t) => t.close()));
+});
+const track = <T extends Transport>(t: T): T => {
+  open.push(t);
+  return t;
+};
+
+describe('UdpTransport', () => {
+  it('exchanges messages between two transports and reports the source', async () => {
+    const inboxA = new Inbox();
+    const inboxB = new Inbox();
+    const a = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inboxA }));
+    const b = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inboxB }));
+    await a.send(options('u1'), b.local);
+    const e = await inboxB.next();
+    expect(e.kind === 'message' && e.message.callId).toBe('u1');
+    expect(e.kind === 'message' && e.source.remote).toEqual(a.local);
+    await b.send(options('u2'), a.local);
+    expect((await inboxA.next()).kind).toBe('message');
+  });
+
+  it('hands parse errors up with the source, so the layer above can answer 400', async () => {
+    const inbox = new Inbox();
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+    const reply = new Promise<Buffer>((r) => client.once('message', r));
+    client.send(Buffer.from(options('bad').toString().replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE')), server.local.port, '127.0.0.1');
+    const e = await inbox.next();
+    if (e.kind !== 'error') throw new Error('parse error expected');
+    expect(e.error.reason).toMatch(/CSeq/u);
+    await server.send(replyToParseError(e.error)!, e.source.remote);
+    expect((await reply).toString()).toMatch(/^SIP\/2\.0 400 /u);
+    client.close();
+  });
+
+  it('drops keep-alives and oversized datagrams silently', async () => {
+    const inbox = new Inbox();
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox, maxDatagramSize: 1000 }));
+    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    await client.send(Buffer.from('\r\n\r\n'), server.local);
+    await client.send(options('big', 'x'.repeat(2000)), server.local);
+    await client.send(options('small'), server.local);
+    const e = await inbox.next();
+    expect(e.kind === 'message' && e.message.callId).toBe('small');
+    await expect(server.send(Buffer.alloc(1001), client.local)).rejects.toThrow(RangeError);
+  });
+});
+
+const connectTo = (port: number): Promise<Socket> =>
+  new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.once('error', reject);
+  });
+const read = (s: Socket): Promise<string> => new Promise((resolve) => s.once('data', (d) => resolve(d.toString())));
+const closed = (s: Socket): Promise<void> => new Promise((resolve) => s.once('close', () => resolve()));
+
+describe('TcpTransport', () => {
+  it('frames messages from a stream and answers through the same connection', async () => {
+    const inbox = new Inbox();
+    const server = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = await connectTo(server.local.port);
+    const whole = Buffer.concat([options('t1', 'hello'), options('t2')]);
+    client.write(whole.subarray(0, 50));
+    client.write(whole.subarray(50));
+    const first = await inbox.next();
+    const second = await inbox.next();
+    expect(first.kind === 'message' && Buffer.from(first.message.body).toString()).toBe('hello');
+    expect(second.kind === 'message' && second.message.callId).toBe('t2');
+    if (first.kind !== 'message') return;
+    const got = read(client);
+    await server.send(Buffer.from('SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n'), first.source.remote);
+    expect(await got).toContain('200 OK');
+    expect(server.connectionCount).toBe(1);
+    client.destroy();
+  });
+
+  it('answers a CRLFCRLF ping with CRLF (RFC 5626)', async () => {
+    const server = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const client = await connectTo(server.local.port);
+    const pong = read(client);
+    client.write('\r\n\r\n');
+    expect(await pong).toBe('\r\n');
+    client.destroy();
+  });
+
+  it('reuses one connection per remote address for outbound sends', async () => {
+    const inbox = new Inbox();
+    const server = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    await Promise.all([client.send(options('r1'), server.local), client.send(options('r2'), server.local)]);
+    await client.send(options('r3'), server.local);
+    const ids = [await inbox.next(), await inbox.next(), await inbox.next()].map((e) => (e.kind === 'message' ? e.message.callId : e.kind));
+    expect(ids.sort()).toEqual(['r1', 'r2', 'r3']);
+    expect(client.connectionCount).toBe(1);
+    expect(server.connectionCount).toBe(1);
+  });
+
+  it('closes a connection that breaks framing or exceeds the buffer limit', async () => {
+    const inbox = new Inbox();
+    const server = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox, maxMessageSize: 2048 }));
+    const noLength = await connectTo(server.local.port);
+    const gone = closed(noLength);
+    noLength.write('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n\r\n');
+    expect(await inbox.next()).toMatchObject({ kind: 'transport', reason: expect.stringMatching(/Content-Length/u) as unknown });
+    await gone;
+    const flood = await connectTo(server.local.port);
+    const floodGone = closed(flood);
+    flood.write(Buffer.alloc(3000, 'a'));
+    expect(await inbox.next()).toMatchObject({ kind: 'transport' });
+    await floodGone;
+  });
+
+  it('closes idle connections', async () => {
+    const server = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), idleTimeoutMs: 100 }));
+    const client = await connectTo(server.local.port);
+    await closed(client);
+    await vi.waitFor(() => expect(server.connectionCount).toBe(0));
+  });
+
+  it('rejects a send to a port where nobody listens', async () => {
+    const client = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const probe = track(await TcpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const port = probe.local.port;
+    await probe.close();
+    open.splice(open.indexOf(probe), 1);
+    await expect(client.send(options('x'), { address: '127.0.0.1', port })).rejects.toThrow();
+  });
+});

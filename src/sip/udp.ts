@@ -1,0 +1,61 @@
+/**
+ * SIP over UDP (RFC 3261 §18): one datagram, one message. Oversized datagrams
+ * and keep-alives are dropped; parse errors go to the delegate with the source.
+ */
+import { type Socket, createSocket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { parseMessage } from './parser.ts';
+import { type Endpoint, type Transport, type TransportDelegate, isKeepAlive, normalizeAddress } from './transport.ts';
+
+export interface UdpOptions {
+  readonly host: string;
+  /** 0 picks an ephemeral port. */
+  readonly port: number;
+  readonly delegate: TransportDelegate;
+  /** Largest datagram accepted or sent: 65507 (the IPv4 UDP maximum) by default. */
+  readonly maxDatagramSize?: number;
+}
+
+export class UdpTransport implements Transport {
+  readonly protocol = 'UDP';
+  readonly reliable = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly local: Endpoint,
+    private readonly maxDatagramSize: number,
+  ) {}
+
+  static listen(o: UdpOptions): Promise<UdpTransport> {
+    const socket = createSocket({ type: isIPv6(o.host) ? 'udp6' : 'udp4' });
+    const max = o.maxDatagramSize ?? 65507;
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(o.port, o.host, () => {
+        socket.off('error', reject);
+        const a = socket.address();
+        const transport = new UdpTransport(socket, { address: a.address, port: a.port }, max);
+        socket.on('message', (data, rinfo) => {
+          if (data.length > max || isKeepAlive(data)) return;
+          const source = { transport, remote: { address: normalizeAddress(rinfo.address), port: rinfo.port } };
+          const r = parseMessage(data);
+          if (r.ok) o.delegate.onMessage(r.message, source);
+          else o.delegate.onParseError(r.error, source);
+        });
+        socket.on('error', (e) => o.delegate.onTransportError?.(e.message, transport.local));
+        resolve(transport);
+      });
+    });
+  }
+
+  send(data: Uint8Array, destination: Endpoint): Promise<void> {
+    if (data.length > this.maxDatagramSize) return Promise.reject(new RangeError(`datagram of ${data.length} bytes is too large`));
+    return new Promise((resolve, reject) => {
+      this.socket.send(data, destination.port, destination.address, (e) => (e ? reject(e) : resolve()));
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * SIP, SIPS and tel URIs (RFC 3261 §19.1, RFC 3966) and any other absoluteURI
+ * kept opaque. Escapes are kept as written (`user` is the raw, escaped text);
+ * `unescape` decodes them when a caller needs the octets.
+ */
+import { type Params, type Result, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
+
+export interface SipUri {
+  readonly scheme: 'sip' | 'sips';
+  /** User part as written (escaped), undefined when there is no userinfo. */
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly host: string;
+  readonly port: number | undefined;
+  readonly params: Params;
+  /** URI headers (`?name=value&...`), raw. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+export interface TelUri {
+  readonly scheme: 'tel';
+  readonly number: string;
+  readonly params: Params;
+}
+
+/** Any other scheme (RFC 3261 absoluteURI), kept opaque. */
+export interface OtherUri {
+  readonly scheme: string;
+  readonly opaque: string;
+}
+
+export type Uri = SipUri | TelUri | OtherUri;
+
+export const isSipUri = (u: Uri): u is SipUri => u.scheme === 'sip' || u.scheme === 'sips';
+export const isTelUri = (u: Uri): u is TelUri => u.scheme === 'tel';
+
+const UNRESERVED = /[A-Za-z0-9\-_.!~*'()]/u;
+const charsOk = (s: string, extra: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '%') {
+      if (!/^[0-9A-Fa-f]{2}$/u.test(s.slice(i + 1, i + 3))) return false;
+      i += 2;
+    } else if (!UNRESERVED.test(c) && !extra.includes(c)) return false;
+  }
+  return true;
+};
+const USER_EXTRA = '&=+$,;?/';
+const PASSWORD_EXTRA = '&=+$,';
+const PARAM_EXTRA = '[]/:&+$';
+const HEADER_EXTRA = '[]/?:+$';
+
+/** Decodes `%XX` escapes (as UTF-8; invalid sequences become U+FFFD). */
+export function unescape(s: string): string {
+  return Buffer.from(s.replace(/%([0-9A-Fa-f]{2})/gu, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+}
+
+function parseUriParams(text: string, extra: string): Result<Map<string, string | null>> {
+  const params = new Map<string, string | null>();
+  if (text === '') return ok(params);
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    const value = eq < 0 ? null : part.slice(eq + 1);
+    if (name === '' || !charsOk(name, extra)) return fail(`invalid URI parameter "${part}"`);
+    if (value !== null && (value === '' || !charsOk(value, extra))) return fail(`invalid URI parameter value "${part}"`);
+    const key = name.toLowerCase();
+    if (params.has(key)) return fail(`URI parameter ${key} appears twice`);
+    params.set(key, value);
+  }
+  return ok(params);
+}
+
+function parseSip(scheme: 'sip' | 'sips', rest: string): Result<SipUri> {
+  const at = rest.indexOf('@');
+  let user: string | undefined;
+  let password: string | undefined;
+  let hostPart = rest;
+  if (at >= 0) {
+    const userinfo = rest.slice(0, at);
+    hostPart = rest.slice(at + 1);
+    const colon = userinfo.indexOf(':');
+    user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+    password = colon < 0 ? undefined : userinfo.slice(colon + 1);
+    if (user === '' || !charsOk(user, USER_EXTRA)) return fail('invalid user part');
+    if (password !== undefined && !charsOk(password, PASSWORD_EXTRA)) return fail('invalid password');
+  }
+  const q = hostPart.indexOf('?');
+  const headersText = q < 0 ? undefined : hostPart.slice(q + 1);
+  const beforeHeaders = q < 0 ? hostPart : hostPart.slice(0, q);
+  const semi = beforeHeaders.indexOf(';');
+  const hostport = semi < 0 ? beforeHeaders : beforeHeaders.slice(0, semi);
+  const paramsText = semi < 0 ? '' : beforeHeaders.slice(semi + 1);
+  let host = hostport;
+  let port: number | undefined;
+  const portSep = hostport.startsWith('[') ? hostport.indexOf(']:') + 1 : hostport.indexOf(':');
+  if (portSep > 0) {
+    host = hostport.slice(0, portSep);
+    port = parsePort(hostport.slice(portSep + 1));
+    if (port === undefined) return fail('invalid port');
+  }
+  if (!isHost(host)) return fail(`invalid host "${host}"`);
+  const params = parseUriParams(paramsText, PARAM_EXTRA);
+  if (!params.ok) return params;
+  const headers: (readonly [string, string])[] = [];
+  if (headersText !== undefined) {
+    for (const h of headersText.split('&')) {
+      const eq = h.indexOf('=');
+      if (eq <= 0) return fail(`invalid URI header "${h}"`);
+      const [name, value] = [h.slice(0, eq), h.slice(eq + 1)];
+      if (!charsOk(name, HEADER_EXTRA) || !charsOk(value, HEADER_EXTRA)) return fail(`invalid URI header "${h}"`);
+      headers.push([name, value]);
+    }
+  }
+  return ok({ scheme, user, password, host, port, params: params.value, headers });
+}
+
+function parseTel(rest: string): Result<TelUri> {
+  const semi = rest.indexOf(';');
+  const number = semi < 0 ? rest : rest.slice(0, semi);
+  const params = parseUriParams(semi < 0 ? '' : rest.slice(semi + 1), PARAM_EXTRA + '%');
+  if (!params.ok) return params;
+  const global = /^\+[0-9\-.()]+$/u.test(number) && /[0-9]/u.test(number);
+  const local = /^[0-9A-Fa-f*#\-.()]+$/u.test(number) && /[0-9A-Fa-f*#]/u.test(number);
+  if (!global && !(local && params.value.has('phone-context'))) return fail('invalid tel number');
+  return ok({ scheme: 'tel', number, params: params.value });
+}
+
+/** Parses a URI; the text must contain no whitespace. */
+export function parseUri(text: string): Result<Uri> {
+  const colon = text.indexOf(':');
+  if (colon <= 0) return fail('missing URI scheme');
+  const scheme = text.slice(0, colon).toLowerCase();
+  const rest = text.slice(colon + 1);
+  if (!/^[a-z][a-z0-9+\-.]*$/u.test(scheme)) return fail('invalid URI scheme');
+  if (scheme === 'sip' || scheme === 'sips') return parseSip(scheme, rest);
+  if (scheme === 'tel') return parseTel(rest);
+  if (rest === '' || !/^[\x21-\x7e]+$/u.test(rest) || /[<>"{}|\\^`]/u.test(rest)) return fail('invalid absolute URI');
+  return ok({ scheme, opaque: rest });
+}
+
+export function formatUri(u: Uri): string {
+  if (isSipUri(u)) {
+    const userinfo = u.user === undefined ? '' : `${u.user}${u.password === undefined ? '' : `:${u.password}`}@`;
+    const port = u.port === undefined ? '' : `:${u.port}`;
+    const headers = u.headers.length === 0 ? '' : `?${u.headers.map(([n, v]) => `${n}=${v}`).join('&')}`;
+    return `${u.scheme}:${userinfo}${u.host}${port}${formatParams(u.params)}${headers}`;
+  }
+  if (isTelUri(u)) return `tel:${u.number}${formatParams(u.params)}`;
+  return `${u.scheme}:${u.opaque}`;
+}
+
+/** Parameters that, present in either SIP URI, must be in both and match (RFC 3261 §19.1.4). */
+const SIGNIFICANT_PARAMS = ['user', 'ttl', 'method', 'maddr', 'transport'];
+
+const sameParam = (a: string | null, b: string | null): boolean =>
+  a === null || b === null ? a === b : unescape(a).toLowerCase() === unescape(b).toLowerCase();
+
+/** URI equality (RFC 3261 §19.1.4 for SIP/SIPS; digits and parameters for tel; text otherwise). */
+export function uriEquals(a: Uri, b: Uri): boolean {
+  if (a.scheme !== b.scheme) return false;
+  if (isSipUri(a) && isSipUri(b)) {
+    if (a.user !== undefined || b.user !== undefined) {
+      if (a.user === undefined || b.user === undefined || unescape(a.user) !== unescape(b.user)) return false;
+    }
+    if ((a.password === undefined) !== (b.password === undefined)) return false;
+    if (a.password !== undefined && unescape(a.password) !== unescape(b.password!)) return false;
+    if (a.host.toLowerCase() !== b.host.toLowerCase() || a.port !== b.port) return false;
+    for (const [name, value] of a.params) {
+      const other = b.params.get(name);
+      if (other === undefined ? SIGNIFICANT_PARAMS.includes(name) : !sameParam(value, other)) return false;
+    }
+    if (SIGNIFICANT_PARAMS.some((name) => b.params.has(name) && !a.params.has(name))) return false;
+    const headers = (u: SipUri): string[] => u.headers.map(([n, v]) => `${unescape(n).toLowerCase()}=${unescape(v)}`).sort();
+    return headers(a).join('&') === headers(b).join('&');
+  }
+  if (isTelUri(a) && isTelUri(b)) {
+    const digits = (n: string): string => n.replace(/[-.()]/gu, '').toLowerCase();
+    const params = (u: TelUri): string => [...u.params].map(([k, v]) => `${k}=${(v ?? '').toLowerCase()}`).sort().join(';');
+    return digits(a.number) === digits(b.number) && params(a) === params(b);
+  }
+  return formatUri(a) === formatUri(b);
+}
