@@ -4,3 +4,4 @@ export * from '../modules/identity/schema.ts';
 export * from '../modules/audit/schema.ts';
 export * from '../scheduler/schema.ts';
 export * from './settings-schema.ts';
+export * from '../modules/events/schema.ts';
