@@ -1,0 +1,100 @@
+/**
+ * The `easy2phone` command as a person runs it: a real process, real exit statuses.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/easy2phone.mjs', import.meta.url));
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, E2P_LOG_LEVEL: 'silent', ...extra };
+  return env;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'e2p-cli-'));
+
+describe('easy2phone CLI', () => {
+  it('lists its commands', async () => {
+    const r = await run(['--help']);
+    expect(r.status).toBe(0);
+    for (const cmd of ['start', 'migrate', 'admin', 'scenario']) expect(r.stdout).toContain(cmd);
+  });
+
+  it('refuses an unknown command with a non-zero status', async () => {
+    const r = await run(['frobnicate']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/unknown command/);
+  });
+
+  it('stops on a wrong configuration value, naming the variable', async () => {
+    const r = await run(['migrate'], { E2P_HTTP_PORT: 'eighty', E2P_DATA_DIR: tempDir() });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('E2P_HTTP_PORT');
+  });
+
+  it('migrates idempotently and creates staff accounts', async () => {
+    const dir = tempDir();
+    const env = { E2P_DATA_DIR: dir };
+    expect((await run(['migrate'], env)).stdout).toContain('migrations applied');
+    expect((await run(['migrate'], env)).status).toBe(0);
+
+    const created = await run(['admin', 'create', '--email', 'Billing@Easy2Phone.be', '--role', 'billing'], env);
+    expect(created.status).toBe(0);
+    expect(created.stdout).toMatch(/created billing account billing@easy2phone\.be with password \S{20,} \(shown once\)/);
+
+    const again = await run(['admin', 'create', '--email', 'billing@easy2phone.be'], env);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('EMAIL_TAKEN');
+
+    const badRole = await run(['admin', 'create', '--email', 'x@easy2phone.be', '--role', 'boss'], env);
+    expect(badRole.status).toBe(1);
+    expect(badRole.stderr).toMatch(/--role.*admin, billing, support, noc/);
+
+    const weak = await run(['admin', 'create', '--email', 'y@easy2phone.be', '--password', 'short'], env);
+    expect(weak.status).toBe(1);
+    expect(weak.stderr).toContain('/password');
+  });
+
+  it('runs a scenario file and refuses an invalid one with status 2', async () => {
+    const dir = tempDir();
+    const ok = join(dir, 'ok.yaml');
+    writeFileSync(ok, 'name: ok\nstart: "2027-01-04T09:00:00+01:00"\nsteps:\n  - { do: advance, to: "2027-01-06T00:00:00+01:00" }\n');
+    const r = await run(['scenario', 'run', ok, '--json']);
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { scenario: string; steps: { ok: boolean }[] };
+    expect(report.scenario).toBe('ok');
+    expect(report.steps).toEqual([expect.objectContaining({ index: 0, ok: true })]);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nstart: "2027-01-04T09:00:00+01:00"\nsteps:\n  - { do: teleport }\n');
+    const r2 = await run(['scenario', 'run', bad]);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/steps\[0\]\.do: unknown action "teleport"/);
+
+    const missing = await run(['scenario', 'run', join(dir, 'nope.yaml')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read the file');
+  });
+});
