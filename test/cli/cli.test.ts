@@ -54,7 +54,7 @@ describe('easy2phone CLI', () => {
     expect(r.stderr).toContain('E2P_HTTP_PORT');
   });
 
-  it('migrates idempotently and creates staff accounts', async () => {
+  it('migrates idempotently and creates staff accounts', { timeout: 180_000 }, async () => {
     const dir = tempDir();
     const env = { E2P_DATA_DIR: dir };
     expect((await run(['migrate'], env)).stdout).toContain('migrations applied');
@@ -77,7 +77,7 @@ describe('easy2phone CLI', () => {
     expect(weak.stderr).toContain('/password');
   });
 
-  it('runs a scenario file and refuses an invalid one with status 2', async () => {
+  it('runs a scenario file and refuses an invalid one with status 2', { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const ok = join(dir, 'ok.yaml');
     writeFileSync(ok, 'name: ok\nstart: "2027-01-04T09:00:00+01:00"\nsteps:\n  - { do: advance, to: "2027-01-06T00:00:00+01:00" }\n');

@@ -59,7 +59,7 @@ function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
 }
 
 describe('easy2phone start', () => {
-  it('serves the API on the embedded database with the first admin printed, and keeps it across restarts', async () => {
+  it('serves the API on the embedded database with the first admin printed, and keeps it across restarts', { timeout: 180_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'e2p-start-'));
     const first = await start(dataDir);
     expect(first.banner).toContain('generated now');
