@@ -12,6 +12,9 @@ import { createLogger } from './logger.ts';
 import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
+import { findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
+import type { Directory } from './telephony/directory.ts';
+import { startSipServer, type SipServer } from './telephony/sip-server.ts';
 
 export interface Platform {
   readonly ctx: AppContext;
@@ -22,6 +25,11 @@ export interface Platform {
    * each (the scenario runner's `advance`); a job failure stops it with the error.
    */
   runJobsUntil(to: Date): Promise<void>;
+  /**
+   * Starts the SIP service (UDP + TCP on config.sip; port 0 = ephemeral) and
+   * returns the bound addresses; `close` stops it.
+   */
+  listenSip(): Promise<{ sip: SipServer; udp: { address: string; port: number }; tcp: { address: string; port: number } }>;
   close(): Promise<void>;
 }
 
@@ -30,6 +38,17 @@ export interface PlatformOptions {
   logger?: Logger;
   /** An already opened database (tests); otherwise opened from the config. */
   database?: Database;
+  /** Users and numbers for the SIP service (tests); by default the provisioning module's. */
+  directory?: Directory;
+}
+
+/** The telephony core reads users and numbers from provisioning, through its own interface. */
+function provisioningDirectory(db: Database['db']): Directory {
+  return {
+    findSipCredentials: (username) => findSipCredentials(db, username),
+    findUserByExtension: (clientId, extension) => findUserByExtension(db, clientId, extension),
+    findDidTarget: (e164) => findDidTarget(db, e164),
+  };
 }
 
 /** Opens the database named by the config (PGlite in `dataDir/pglite` unless DATABASE_URL is set). */
@@ -64,10 +83,17 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     jobs: jobDefinitions(ctx),
     since: await schedulerSince(database.db, clock.now()),
   });
+  let sip: SipServer | undefined;
   return {
     ctx,
     http,
     scheduler,
+    async listenSip() {
+      if (sip) throw new Error('the SIP service is already listening');
+      const started = await startSipServer(ctx, { directory: opts.directory ?? provisioningDirectory(database.db) });
+      sip = started.server;
+      return { sip, udp: started.udp, tcp: started.tcp };
+    },
     async runJobsUntil(to) {
       if (!(clock instanceof SimulatedClock)) throw new Error('runJobsUntil needs a simulated clock');
       for (;;) {
@@ -81,6 +107,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       }
     },
     async close() {
+      await sip?.close();
       await scheduler.stop();
       await http.close();
       if (!opts.database) await database.close();

@@ -5,7 +5,7 @@ describe('config', () => {
   it('has defaults for everything', () => {
     const c = loadConfig({}, '/srv/e2p');
     expect(c.http).toEqual({ host: '127.0.0.1', port: 8080, publicUrl: 'http://127.0.0.1:8080' });
-    expect(c.sip).toEqual({ host: '127.0.0.1', udpPort: 5060, tcpPort: 5060, domain: '127.0.0.1' });
+    expect(c.sip).toEqual({ host: '127.0.0.1', udpPort: 5060, tcpPort: 5060, domain: '127.0.0.1', digestAlgorithms: ['SHA-256', 'MD5'] });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.dataDir).toBe('/srv/e2p/data');
     expect(c.logLevel).toBe('info');
@@ -22,6 +22,7 @@ describe('config', () => {
         E2P_SIP_UDP_PORT: '5070',
         E2P_SIP_TCP_PORT: '5071',
         E2P_SIP_DOMAIN: 'sip.easy2phone.be',
+        E2P_SIP_DIGEST_ALGORITHMS: 'MD5',
         DATABASE_URL: 'postgres://u@db:5432/e2p',
         E2P_DATA_DIR: '/var/lib/e2p',
         E2P_SMTP_URL: 'smtps://mail:465',
@@ -33,7 +34,7 @@ describe('config', () => {
       '/x',
     );
     expect(c.http).toEqual({ host: '0.0.0.0', port: 9000, publicUrl: 'http://localhost:9000' });
-    expect(c.sip).toEqual({ host: '10.0.0.1', udpPort: 5070, tcpPort: 5071, domain: 'sip.easy2phone.be' });
+    expect(c.sip).toEqual({ host: '10.0.0.1', udpPort: 5070, tcpPort: 5071, domain: 'sip.easy2phone.be', digestAlgorithms: ['MD5'] });
     expect(c.databaseUrl).toBe('postgres://u@db:5432/e2p');
     expect(c.dataDir).toBe('/var/lib/e2p');
     expect(c.smtp).toEqual({ url: 'smtps://mail:465', from: 'billing@easy2phone.be' });
@@ -56,6 +57,9 @@ describe('config', () => {
     ['E2P_ADMIN_EMAIL', 'admin'],
     ['E2P_ADMIN_PASSWORD', 'short'],
     ['E2P_SECRET', 'too-short'],
+    ['E2P_SIP_DIGEST_ALGORITHMS', 'SHA-512'],
+    ['E2P_SIP_DIGEST_ALGORITHMS', 'MD5,MD5'],
+    ['E2P_SIP_DIGEST_ALGORITHMS', 'MD5,'],
     ['E2P_PUBLIC_URL', 'ftp://x'],
     ['E2P_DATA_DIR', ' ./data'],
   ])('a wrong %s (%s) stops start-up naming the variable', (name, value) => {
@@ -68,6 +72,11 @@ describe('config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).variable).toBe(name);
     expect((err as ConfigError).message.startsWith(`${name}: `)).toBe(true);
+  });
+
+  it('reads the SIP digest algorithms in the order given (E2P_SIP_DIGEST_ALGORITHMS)', () => {
+    expect(loadConfig({ E2P_SIP_DIGEST_ALGORITHMS: 'md5, sha-256' }).sip.digestAlgorithms).toEqual(['MD5', 'SHA-256']);
+    expect(loadConfig({ E2P_SIP_DIGEST_ALGORITHMS: 'SHA-256' }).sip.digestAlgorithms).toEqual(['SHA-256']);
   });
 
   it('accepts the port boundaries 0 and 65535', () => {

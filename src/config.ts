@@ -6,7 +6,18 @@ import { isAbsolute, resolve } from 'node:path';
  */
 export interface Config {
   http: { host: string; port: number; publicUrl: string };
-  sip: { host: string; udpPort: number; tcpPort: number; domain: string };
+  sip: {
+    host: string;
+    udpPort: number;
+    tcpPort: number;
+    domain: string;
+    /**
+     * Digest algorithms the registrar offers, in order (E2P_SIP_DIGEST_ALGORITHMS):
+     * SHA-256 then MD5 by default (RFC 8760); `MD5` alone for sipp and old phones
+     * that read only the first challenge or give up on SHA-256.
+     */
+    digestAlgorithms: SipDigestAlgorithm[];
+  };
   /** `postgres://…` to use a PostgreSQL server; undefined = embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -16,6 +27,9 @@ export interface Config {
   /** Secret used for SIP nonces and other HMACs; generated and kept in dataDir when unset. */
   secret: string | undefined;
 }
+
+export type SipDigestAlgorithm = 'SHA-256' | 'MD5';
+const SIP_DIGEST_ALGORITHMS: readonly SipDigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 export class ConfigError extends Error {
   constructor(
@@ -74,6 +88,19 @@ function email(env: Env, name: string, fallback: string): string {
   return v;
 }
 
+function digestAlgorithms(env: Env, name: string): SipDigestAlgorithm[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return [...SIP_DIGEST_ALGORITHMS];
+  const list = raw.split(',').map((a) => a.trim().toUpperCase());
+  const found = list.map((a) => SIP_DIGEST_ALGORITHMS.find((k) => k === a));
+  const unknown = list.find((_, i) => found[i] === undefined);
+  if (unknown !== undefined) {
+    throw new ConfigError(name, `must be a comma-separated list of ${SIP_DIGEST_ALGORITHMS.join(', ')}, got "${unknown}"`);
+  }
+  if (new Set(list).size !== list.length) throw new ConfigError(name, `lists an algorithm twice: "${raw}"`);
+  return found.filter((a): a is SipDigestAlgorithm => a !== undefined);
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const httpHost = host(env, 'E2P_HTTP_HOST', '127.0.0.1');
   const httpPort = port(env, 'E2P_HTTP_PORT', 8080);
@@ -103,6 +130,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       udpPort: port(env, 'E2P_SIP_UDP_PORT', 5060),
       tcpPort: port(env, 'E2P_SIP_TCP_PORT', 5060),
       domain: host(env, 'E2P_SIP_DOMAIN', sipHost),
+      digestAlgorithms: digestAlgorithms(env, 'E2P_SIP_DIGEST_ALGORITHMS'),
     },
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),

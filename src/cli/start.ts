@@ -25,7 +25,14 @@ export async function runStart(config: Config): Promise<void> {
   const platform = await createPlatform(config);
   const { ctx } = platform;
   const admin = await ensureFirstAdminCredentials(platform.ctx, config);
-  await platform.http.listen({ host: config.http.host, port: config.http.port });
+  let sip: Awaited<ReturnType<typeof platform.listenSip>>;
+  try {
+    sip = await platform.listenSip();
+    await platform.http.listen({ host: config.http.host, port: config.http.port });
+  } catch (e) {
+    await platform.close();
+    throw e;
+  }
   platform.scheduler.start();
   const address = platform.http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
@@ -34,7 +41,7 @@ export async function runStart(config: Config): Promise<void> {
   const lines = [
     'Easy2Phone is running',
     `  Portal / API : ${base}/  (API docs: ${base}/api/docs, OpenAPI: ${base}/api/docs/json)`,
-    `  SIP          : sip:${config.sip.domain}:${config.sip.udpPort} (UDP), port ${config.sip.tcpPort} (TCP)`,
+    `  SIP          : sip:${config.sip.domain}:${sip.udp.port} (UDP ${sip.udp.address}:${sip.udp.port}, TCP ${sip.tcp.address}:${sip.tcp.port})`,
     `  Database     : ${config.databaseUrl ? 'PostgreSQL server (DATABASE_URL)' : `embedded PGlite in ${join(config.dataDir, 'pglite')}`}`,
     `  Operator admin: ${admin}`,
     '  Stop with Ctrl-C.',

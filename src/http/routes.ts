@@ -1,6 +1,8 @@
 import { auditRoutes } from '../modules/audit/routes.ts';
+import { catalogRoutes } from '../modules/catalog/routes.ts';
 import { customerRoutes } from '../modules/customers/routes.ts';
 import { identityRoutes } from '../modules/identity/routes.ts';
+import { provisioningRoutes } from '../modules/provisioning/index.ts';
 import { authPlugin } from './auth.ts';
 import type { RoutePlugin } from './server.ts';
 import { tenancyPlugin } from './tenancy.ts';
@@ -10,4 +12,4 @@ import { tenancyPlugin } from './tenancy.ts';
  * are not routes: authentication/authorization and the tenancy guard, installed on the
  * shared `/api/v1` context so they cover every route registered after them. Keep them first.
  */
-export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, auditRoutes];
+export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, catalogRoutes, provisioningRoutes, auditRoutes];

@@ -97,6 +97,7 @@ export async function runScenario(scenario: Scenario, opts: { baseDir?: string }
     },
   };
   try {
+    for (const m of moduleScenarios) await m.setup?.(run);
     for (const step of scenario.steps) {
       if (step.at) {
         if (step.at < clock.now()) {

@@ -1,5 +1,7 @@
 import type { AppContext } from '../context.ts';
+import { runContractTerms } from '../modules/customers/contract-terms-job.ts';
 import { pruneAuthState } from '../modules/identity/prune.ts';
+import { numberExpiriesJob } from '../modules/provisioning/jobs.ts';
 import type { JobDefinition } from './runner.ts';
 
 /** Order of jobs due at the same instant: the daily rules first, the billing run after them. */
@@ -17,5 +19,15 @@ export function jobDefinitions(ctx: AppContext): JobDefinition[] {
         await pruneAuthState(ctx);
       },
     },
+    {
+      // §11.4 tacit renewal on the day after the term ends; end of notice periods (§13.1).
+      name: 'contract-terms',
+      schedule: { kind: 'daily' },
+      order: JOB_ORDER.daily,
+      async run(job) {
+        await runContractTerms(ctx, job.dueAt);
+      },
+    },
+    numberExpiriesJob(ctx, JOB_ORDER.daily),
   ];
 }

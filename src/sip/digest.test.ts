@@ -53,11 +53,17 @@ describe('challenges', () => {
     const c = makeChallenges(realm, { secret, now: () => clock });
     expect(c.name).toBe('WWW-Authenticate');
     expect(c.values).toHaveLength(2);
-    expect(c.values[0]).toMatch(/^Digest realm="easy2phone\.be", nonce="[\w-]{32}", opaque="[\w-]+", algorithm=SHA-256, qop="auth"$/u);
+    expect(c.values[0]).toMatch(/^Digest realm="easy2phone\.be", nonce="[\w-]{43}", opaque="[\w-]+", algorithm=SHA-256, qop="auth"$/u);
     expect(c.values[1]).toContain('algorithm=MD5');
     expect(makeChallenges(realm, { secret, proxy: true, stale: true }).values[0]).toContain('stale=true');
     expect(makeChallenges(realm, { secret, proxy: true }).name).toBe('Proxy-Authenticate');
     expect(makeChallenges(realm, { secret, algorithms: ['MD5'] }).values).toEqual([expect.stringContaining('algorithm=MD5') as unknown]);
+  });
+
+  it('never gives two challenges of the same instant the same nonce (each phone counts nc from 1)', () => {
+    const nonceOf = (v: string) => /nonce="([^"]+)"/u.exec(v)?.[1];
+    const nonces = new Set(Array.from({ length: 100 }, () => nonceOf(makeChallenges(realm, { secret, now: () => clock }).values[0]!)));
+    expect(nonces.size).toBe(100);
   });
 });
 

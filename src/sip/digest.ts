@@ -4,7 +4,7 @@
  * (timestamp + HMAC over timestamp and realm), verification of Authorization /
  * Proxy-Authorization with nonce-count replay protection.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { quote, splitList, trimWs, unquote } from './syntax.ts';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
@@ -44,12 +44,17 @@ export interface NonceOptions {
 }
 
 const TAG_BYTES = 16;
+/** Random bytes in every nonce: two challenges in the same millisecond never share a nonce (nor its nonce-counts). */
+const SALT_BYTES = 8;
+const HEAD_BYTES = 8 + SALT_BYTES;
 const mac = (secret: string | Uint8Array, data: string): Buffer => createHmac('sha256', secret).update(data).digest();
 
+/** Nonce = base64url(timestamp ‖ salt ‖ HMAC(secret, timestamp ‖ salt ‖ realm)): checkable by any node, without state. */
 export function makeNonce(realm: string, o: NonceOptions): string {
-  const ts = Buffer.alloc(8);
-  ts.writeBigUInt64BE(BigInt(Math.max(0, Math.floor((o.now ?? Date.now)()))));
-  return Buffer.concat([ts, mac(o.secret, `${ts.toString('hex')}|${realm}`).subarray(0, TAG_BYTES)]).toString('base64url');
+  const head = Buffer.alloc(HEAD_BYTES);
+  head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor((o.now ?? Date.now)()))));
+  randomFillSync(head, 8, SALT_BYTES);
+  return Buffer.concat([head, mac(o.secret, `${head.toString('hex')}|${realm}`).subarray(0, TAG_BYTES)]).toString('base64url');
 }
 
 type NonceCheck = 'fresh' | 'expired' | 'forged';
@@ -57,11 +62,11 @@ type NonceCheck = 'fresh' | 'expired' | 'forged';
 function checkNonce(nonce: string, realm: string, o: NonceOptions): NonceCheck {
   if (!/^[A-Za-z0-9_-]+$/u.test(nonce)) return 'forged';
   const raw = Buffer.from(nonce, 'base64url');
-  if (raw.length !== 8 + TAG_BYTES) return 'forged';
-  const ts = raw.subarray(0, 8);
-  const expected = mac(o.secret, `${ts.toString('hex')}|${realm}`).subarray(0, TAG_BYTES);
-  if (!timingSafeEqual(raw.subarray(8), expected)) return 'forged';
-  const age = (o.now ?? Date.now)() - Number(ts.readBigUInt64BE());
+  if (raw.length !== HEAD_BYTES + TAG_BYTES) return 'forged';
+  const head = raw.subarray(0, HEAD_BYTES);
+  const expected = mac(o.secret, `${head.toString('hex')}|${realm}`).subarray(0, TAG_BYTES);
+  if (!timingSafeEqual(raw.subarray(HEAD_BYTES), expected)) return 'forged';
+  const age = (o.now ?? Date.now)() - Number(head.readBigUInt64BE(0));
   if (age < -30_000) return 'forged';
   return age > (o.lifetimeMs ?? 300_000) ? 'expired' : 'fresh';
 }

@@ -8,12 +8,23 @@ export type ClientRow = typeof clients.$inferSelect;
 export const LANGUAGES = ['fr', 'nl', 'en'] as const;
 export const LanguageSchema = Type.Enum([...LANGUAGES]);
 
+export const AddressSchema = Type.Object({
+  street: Type.String(),
+  postalCode: Type.String(),
+  city: Type.String(),
+  country: Type.String(),
+});
+
 export const ClientViewSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
   name: Type.String(),
   enterpriseNumber: Type.Union([Type.String(), Type.Null()]),
   language: LanguageSchema,
   billingEmail: Type.Union([Type.String(), Type.Null()]),
+  legalName: Type.Union([Type.String(), Type.Null()]),
+  address: Type.Union([AddressSchema, Type.Null()]),
+  depositCents: Type.Integer(),
+  serviceState: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type ClientView = Static<typeof ClientViewSchema>;
@@ -24,6 +35,10 @@ export const toClientView = (c: ClientRow): ClientView => ({
   enterpriseNumber: c.enterpriseNumber,
   language: c.language,
   billingEmail: c.billingEmail,
+  legalName: c.legalName,
+  address: c.address,
+  depositCents: c.depositCents,
+  serviceState: c.serviceState,
   createdAt: c.createdAt.toISOString(),
 });
 

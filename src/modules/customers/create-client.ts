@@ -2,18 +2,22 @@ import type { AppContext } from '../../context.ts';
 import { conflict } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import type { Principal } from '../identity/principal.ts';
+import type { AuditActor } from '../audit/record-audit.ts';
 import { isUniqueViolation } from '../identity/unique-violation.ts';
-import { assertRole, CLIENT_CREATE_ROLES, normalizeEnterpriseNumber, normalizeName } from './client-rules.ts';
+import { assertRole, CLIENT_CREATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit, type AddressInput } from './client-rules.ts';
 import { toClientView, type ClientView } from './client-view.ts';
 import { clients } from './schema.ts';
 
 export interface CreateClientOptions {
-  principal: Principal;
+  principal: AuditActor;
   name: string;
   enterpriseNumber?: string | null | undefined;
   language?: 'fr' | 'nl' | 'en' | undefined;
   billingEmail?: string | null | undefined;
+  legalName?: string | null | undefined;
+  address?: AddressInput | null | undefined;
+  /** §5.3 deposit, cents. */
+  depositCents?: number | undefined;
   requestId?: string | undefined;
 }
 
@@ -26,6 +30,9 @@ export async function createClient(ctx: AppContext, opts: CreateClientOptions): 
     enterpriseNumber: normalizeEnterpriseNumber(opts.enterpriseNumber) ?? null,
     language: opts.language ?? 'fr',
     billingEmail: opts.billingEmail ?? null,
+    legalName: opts.legalName?.trim() ?? null,
+    address: opts.address ? normalizeAddress(opts.address, '/address') : null,
+    depositCents: checkDeposit(opts.depositCents ?? 0),
     createdAt: now,
   };
   try {

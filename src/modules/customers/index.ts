@@ -1,7 +1,22 @@
-/** The customers module's public service API (minimal clients family for now). */
+/** The customers module's public service API: clients, sites, contracts, term / renewal / termination. */
 export { clientExists, toClientView, type ClientView } from './client-view.ts';
 export { createClient, type CreateClientOptions } from './create-client.ts';
 export { listClients } from './list-clients.ts';
 export { getClient } from './get-client.ts';
 export { updateClient, type UpdateClientOptions } from './update-client.ts';
+export { createSite, type CreateSiteOptions } from './create-site.ts';
+export { listSites } from './list-sites.ts';
+export { siteOf, sitesOf, type SiteView } from './site-view.ts';
+export { contractStatusOf, contractLineQuantities, type ContractState, type ContractStatus } from './contract-status.ts';
+export { clientsWithLiveContract, LIVE_STATES } from './contract-store.ts';
+export { createContract, type CreateContractOptions, type ContractLineInput } from './create-contract.ts';
+export { signContract, type SignContractOptions } from './sign-contract.ts';
+export { getContract } from './get-contract.ts';
+export { completeInstallation, type CompleteInstallationOptions } from './complete-installation.ts';
+export { noticeNonRenewal, type NoticeNonRenewalOptions } from './notice-non-renewal.ts';
+export { terminateContract, type TerminateContractOptions } from './terminate-contract.ts';
+export { runContractTerms } from './contract-terms-job.ts';
+export { serviceStateOf, setServiceState } from './service-state.ts';
+export { onClientTerminated, onInstallationComplete, type ClientHook } from './hooks.ts';
+export type { ContractView } from './contract-view.ts';
 export { customerRoutes } from './routes.ts';

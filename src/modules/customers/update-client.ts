@@ -2,32 +2,39 @@ import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
 import { conflict, notFound } from '../../kernel/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import type { Principal } from '../identity/principal.ts';
+import type { AuditActor } from '../audit/record-audit.ts';
 import { assertTenant } from '../identity/tenancy.ts';
 import { isUniqueViolation } from '../identity/unique-violation.ts';
-import { assertRole, CLIENT_UPDATE_ROLES, normalizeEnterpriseNumber, normalizeName } from './client-rules.ts';
+import { assertRole, CLIENT_UPDATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit, type AddressInput } from './client-rules.ts';
 import { toClientView, type ClientView } from './client-view.ts';
 import { clients } from './schema.ts';
 
 export interface UpdateClientOptions {
-  principal: Principal;
+  principal: AuditActor;
   clientId: string;
   name?: string | undefined;
   enterpriseNumber?: string | null | undefined;
   language?: 'fr' | 'nl' | 'en' | undefined;
   billingEmail?: string | null | undefined;
+  legalName?: string | null | undefined;
+  address?: AddressInput | null | undefined;
+  /** §5.3 deposit, cents. */
+  depositCents?: number | undefined;
   requestId?: string | undefined;
 }
 
 export async function updateClient(ctx: AppContext, opts: UpdateClientOptions): Promise<ClientView> {
   const { principal, clientId } = opts;
-  assertTenant(principal, clientId, { entity: 'client', entityId: clientId });
+  if (principal !== 'system') assertTenant(principal, clientId, { entity: 'client', entityId: clientId });
   assertRole(principal, CLIENT_UPDATE_ROLES, clientId, clientId);
   const patch: Partial<typeof clients.$inferInsert> = {};
   if (opts.name !== undefined) patch.name = normalizeName(opts.name);
   if (opts.enterpriseNumber !== undefined) patch.enterpriseNumber = normalizeEnterpriseNumber(opts.enterpriseNumber);
   if (opts.language !== undefined) patch.language = opts.language;
   if (opts.billingEmail !== undefined) patch.billingEmail = opts.billingEmail;
+  if (opts.legalName !== undefined) patch.legalName = opts.legalName?.trim() ?? null;
+  if (opts.address !== undefined) patch.address = opts.address ? normalizeAddress(opts.address, '/address') : null;
+  if (opts.depositCents !== undefined) patch.depositCents = checkDeposit(opts.depositCents);
   try {
     return await ctx.db.transaction(async (tx) => {
       const [current] = await tx.select().from(clients).where(eq(clients.id, clientId)).for('update');

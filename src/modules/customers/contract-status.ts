@@ -1,0 +1,52 @@
+import type { DbOrTx } from '../../db/client.ts';
+import { listProducts } from '../catalog/product-queries.ts';
+import { currentContract, linesOf } from './contract-store.ts';
+
+export type ContractState = 'none' | 'draft' | 'signed' | 'active' | 'indefinite' | 'terminating' | 'terminated';
+
+export interface ContractStatus {
+  state: ContractState;
+  contractId: string | null;
+  signedAt: Date | null;
+  /** YYYY-MM-DD (Europe/Brussels local date). */
+  serviceStartDate: string | null;
+  /** YYYY-MM-DD, start + minimum term − 1 day (§11.1); null before installation. */
+  minimumTermEnd: string | null;
+  /** YYYY-MM-DD, the last day of service once known. */
+  endDate: string | null;
+  /** Enabled options: 'premium', 'international' (§4.3b). */
+  enabled: string[];
+}
+
+/**
+ * The client's current contract status. Provisioning needs a signed, not terminated
+ * contract (§2.2, §13.1): state ∈ signed, active, indefinite, terminating.
+ */
+export async function contractStatusOf(db: DbOrTx, clientId: string): Promise<ContractStatus> {
+  const c = await currentContract(db, clientId);
+  if (!c) return { state: 'none', contractId: null, signedAt: null, serviceStartDate: null, minimumTermEnd: null, endDate: null, enabled: [] };
+  return {
+    state: c.state,
+    contractId: c.id,
+    signedAt: c.signedAt,
+    serviceStartDate: c.serviceStartDate,
+    minimumTermEnd: c.minimumTermEnd,
+    endDate: c.endDate,
+    enabled: [...c.enabled],
+  };
+}
+
+/** §8.4: the current contract's lines with their product's kind and unit (quantities of `fixed` units, one-offs, hardware). */
+export async function contractLineQuantities(
+  db: DbOrTx,
+  clientId: string,
+): Promise<{ productCode: string; kind: string; unit: string | null; quantity: number; priceCents: number | null }[]> {
+  const c = await currentContract(db, clientId);
+  if (!c || c.state === 'draft') return [];
+  const lines = await linesOf(db, c.id);
+  const products = new Map((await listProducts(db)).map((p) => [p.code, p]));
+  return lines.map((l) => {
+    const p = products.get(l.productCode);
+    return { productCode: l.productCode, kind: p?.kind ?? 'unknown', unit: p?.unit ?? null, quantity: l.quantity, priceCents: l.priceCents };
+  });
+}

@@ -1,0 +1,41 @@
+/** Reading contracts (the customers module's tables only). */
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { contractLines, contracts } from './schema.ts';
+
+export type ContractRow = typeof contracts.$inferSelect;
+export type ContractLineRow = typeof contractLines.$inferSelect;
+
+/** States in which a contract is signed and not terminated (§2.2, §13.1; price notices §5.6/§8.2). */
+export const LIVE_STATES = ['signed', 'active', 'indefinite', 'terminating'] as const;
+
+/** The client's current contract: its latest one. */
+export async function currentContract(db: DbOrTx, clientId: string, forUpdate = false): Promise<ContractRow | undefined> {
+  const q = db.select().from(contracts).where(eq(contracts.clientId, clientId)).orderBy(desc(contracts.createdAt), desc(contracts.id)).limit(1);
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function loadContract(db: DbOrTx, clientId: string, contractId: string, forUpdate = false): Promise<ContractRow | undefined> {
+  const q = db
+    .select()
+    .from(contracts)
+    .where(and(eq(contracts.id, contractId), eq(contracts.clientId, clientId)))
+    .limit(1);
+  const [row] = forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function linesOf(db: DbOrTx, contractId: string): Promise<ContractLineRow[]> {
+  return db.select().from(contractLines).where(eq(contractLines.contractId, contractId)).orderBy(contractLines.id);
+}
+
+/** Ids of the clients whose current contract is signed and not terminated. */
+export async function clientsWithLiveContract(db: DbOrTx): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ clientId: contracts.clientId })
+    .from(contracts)
+    .where(inArray(contracts.state, [...LIVE_STATES]))
+    .orderBy(contracts.clientId);
+  return rows.map((r) => r.clientId);
+}

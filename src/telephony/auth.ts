@@ -1,0 +1,130 @@
+/**
+ * Digest authentication of requests from phones (RFC 3261 §22, RFC 8760)
+ * against the `Directory`: challenges with the configured algorithms,
+ * `stale=true` for an expired nonce, failed attempts reported as security events
+ * (RULES §4.4; the brute-force limits hook in through `onAuthFailure`).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../kernel/clock.ts';
+import {
+  type DigestAlgorithm,
+  type Header,
+  type NonceCountStore,
+  type SipRequest,
+  type SipResponse,
+  type Source,
+  MemoryNonceCountStore,
+  buildResponse,
+  getHeaderValues,
+  makeChallenges,
+  parseAuthorization,
+  parseUri,
+  uriEquals,
+  verify,
+} from '../sip/index.ts';
+import type { Directory, SipCredentials } from './directory.ts';
+
+/** A failed authentication: a security event. */
+export interface AuthFailure {
+  readonly at: Date;
+  readonly method: string;
+  /** The username claimed, when the Authorization header named one. */
+  readonly username: string | undefined;
+  readonly source: { readonly address: string; readonly port: number; readonly transport: string };
+  readonly reason: string;
+}
+
+export interface AuthenticatorOptions {
+  readonly directory: Directory;
+  readonly realm: string;
+  readonly algorithms: readonly DigestAlgorithm[];
+  readonly nonceSecret: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly nonceCounts?: NonceCountStore;
+  /** Nonce lifetime, 5 minutes by default. */
+  readonly nonceLifetimeMs?: number;
+  /**
+   * Called for each failed authentication (wrong password, unknown user, forged
+   * or replayed nonce): where the brute-force limits of RULES §4.4 plug in.
+   * Errors it throws are logged, never answered.
+   */
+  readonly onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
+}
+
+export type AuthResult =
+  | { readonly kind: 'ok'; readonly credentials: SipCredentials }
+  /** Answer with this (401/407 with the challenges, or 400 for a malformed header). */
+  | { readonly kind: 'reply'; readonly response: SipResponse };
+
+export class Authenticator {
+  private readonly nonceCounts: NonceCountStore;
+
+  constructor(private readonly o: AuthenticatorOptions) {
+    this.nonceCounts = o.nonceCounts ?? new MemoryNonceCountStore();
+  }
+
+  /** Authenticates `req`: REGISTER with 401/WWW-Authenticate, other requests with 407/Proxy-Authenticate. */
+  async authenticate(req: SipRequest, source: Source): Promise<AuthResult> {
+    const proxy = req.method !== 'REGISTER';
+    const headerName = proxy ? 'Proxy-Authorization' : 'Authorization';
+    const nonce = { secret: this.o.nonceSecret, now: () => this.o.clock.now().getTime(), lifetimeMs: this.o.nonceLifetimeMs ?? 300_000 };
+    const challenge = (stale: boolean): AuthResult => {
+      const c = makeChallenges(this.o.realm, { ...nonce, proxy, stale, algorithms: this.o.algorithms });
+      const headers: Header[] = c.values.map((value) => ({ name: c.name, value }));
+      return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
+    };
+    // One Authorization per realm may come (§22.3): ours is the one to check.
+    const mine = getHeaderValues(req, headerName).filter((v) => {
+      const c = parseAuthorization(v);
+      return typeof c === 'string' || c.realm === this.o.realm;
+    });
+    const authorization = mine[0];
+    if (authorization === undefined) return challenge(false);
+    const parsed = parseAuthorization(authorization);
+    const claimed = typeof parsed === 'string' ? undefined : parsed.username;
+    const fail = async (reason: string): Promise<AuthResult> => {
+      await this.reportFailure(req, source, claimed, reason);
+      return challenge(false);
+    };
+    if (typeof parsed !== 'string') {
+      const digestUri = parseUri(parsed.uri);
+      if (!digestUri.ok || !uriEquals(digestUri.value, req.uri)) return fail('digest uri does not match the Request-URI');
+      if (!this.o.algorithms.some((a) => a.toLowerCase() === parsed.algorithm.toLowerCase())) {
+        return fail(`algorithm ${parsed.algorithm} not offered`);
+      }
+    }
+    let credentials: SipCredentials | null = null;
+    const result = await verify(
+      authorization,
+      req.method,
+      async (username, algorithm) => {
+        credentials = await this.o.directory.findSipCredentials(username);
+        if (credentials === null || credentials.realm !== this.o.realm) return undefined;
+        return algorithm === 'MD5' ? credentials.ha1Md5 : credentials.ha1Sha256;
+      },
+      { ...nonce, realm: this.o.realm, nonceCounts: this.nonceCounts },
+    );
+    if (result.kind === 'stale') return challenge(true);
+    if (result.kind === 'invalid') return fail(result.reason);
+    const found = credentials as SipCredentials | null;
+    if (found === null) return fail('unknown user');
+    return { kind: 'ok', credentials: found };
+  }
+
+  private async reportFailure(req: SipRequest, source: Source, username: string | undefined, reason: string): Promise<void> {
+    const failure: AuthFailure = {
+      at: this.o.clock.now(),
+      method: req.method,
+      username,
+      source: { address: source.remote.address, port: source.remote.port, transport: source.transport.protocol },
+      reason,
+    };
+    this.o.log.warn({ event: 'sip.auth_failure', ...failure }, 'SIP authentication failed');
+    try {
+      await this.o.onAuthFailure?.(failure);
+    } catch (e) {
+      this.o.log.error({ err: e }, 'onAuthFailure hook failed');
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { boolean, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+/**
+ * Call detail records: one row per call attempt, written when the call ends (SIP
+ * B2BUA) or at once (the scenario runner's `call`, which goes through the same policy).
+ * Rating fills the rating columns later (§8.3); billing sets `invoice_id` when it
+ * invoices the call. The decision that allowed or refused it is kept with its clause.
+ */
+export const cdrs = pgTable(
+  'cdrs',
+  {
+    id: uuid('id').primaryKey(),
+    clientId: uuid('client_id').notNull(),
+    /** The calling user (outbound, internal) or the called user (inbound); null when none. */
+    userId: uuid('user_id'),
+    /** SIP Call-ID of the caller's leg; null for a simulated call. */
+    callId: text('call_id'),
+    direction: text('direction', { enum: ['outbound', 'inbound', 'internal'] }).notNull(),
+    fromExtension: text('from_extension'),
+    /** As dialled. */
+    dialled: text('dialled').notNull(),
+    /** E.164 or a short (emergency) number; the extension for an internal call. */
+    destination: text('destination').notNull(),
+    /** The caller ID presented to the network after the policy (§17.1); null = none/anonymous. */
+    callerId: text('caller_id'),
+    callerIdReplaced: boolean('caller_id_replaced').notNull().default(false),
+    emergency: boolean('emergency').notNull().default(false),
+    allowed: boolean('allowed').notNull(),
+    /** The clause of a refusal (`8.7`, `4.3b`, `13.1`…), null when allowed. */
+    clause: text('clause'),
+    sipStatus: integer('sip_status').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    answeredAt: timestamp('answered_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** ceil(answer → hang-up) in seconds (§8.3); 0 when unanswered or refused. */
+    billableSeconds: integer('billable_seconds').notNull().default(0),
+    // Rating (§8.3): null until rated.
+    ratedAt: timestamp('rated_at', { withTimezone: true }),
+    zone: text('zone'),
+    packSeconds: integer('pack_seconds'),
+    costCents: integer('cost_cents'),
+    /** The invoice that billed it (billing), null while not invoiced. */
+    invoiceId: uuid('invoice_id'),
+  },
+  (t) => [
+    index('cdrs_client_started_idx').on(t.clientId, t.startedAt),
+    index('cdrs_unrated_idx').on(t.ratedAt),
+    index('cdrs_call_id_idx').on(t.callId),
+  ],
+);

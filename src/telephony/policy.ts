@@ -1,0 +1,57 @@
+/**
+ * The question the call router asks before every call (ARCHITECTURE: "asks
+ * `policy` before every call"). The policy module (minimum service §8.7, caller
+ * ID §17.1, fraud §4.3b) comes with a later issue; until then
+ * `permissiveCallPolicy` allows everything with the presented caller ID and
+ * flags emergency numbers so that they take the emergency route.
+ */
+import { EMERGENCY_NUMBERS, isEmergency } from '../kernel/e164.ts';
+
+export interface CallAttempt {
+  readonly clientId: string;
+  readonly userId: string;
+  readonly fromExtension: string;
+  /** As dialled (Request-URI user part). */
+  readonly dialled: string;
+  /** E.164 or a short number (`normaliseDialled`); null when it did not normalise (an extension, garbage). */
+  readonly normalised: string | null;
+  /** The caller ID the phone presented (From user part), if any. */
+  readonly presentedCallerId: string | null;
+  /** Privacy requested (RFC 3323 `Privacy: id`/`user`, or anonymous From). */
+  readonly privacy: boolean;
+}
+
+export type CallDecision =
+  | {
+      readonly allowed: true;
+      /** The caller ID to present to the network (§17.1), null for anonymous. */
+      readonly callerId: string | null;
+      /** Take the emergency route (§8.7): never refused, never rated. */
+      readonly emergency: boolean;
+    }
+  | {
+      readonly allowed: false;
+      /** The SIP status to answer the caller with (403 for §8.7 and §4.3b). */
+      readonly sipStatus: number;
+      /** The RULES.md clause, e.g. `8.7`. */
+      readonly clause: string;
+      readonly reason: string;
+    };
+
+export interface CallPolicy {
+  decide(call: CallAttempt): Promise<CallDecision>;
+}
+
+/** Allows every call; emergency numbers (112, 100, 101 by default) go to the emergency route. */
+export function permissiveCallPolicy(emergencyNumbers: readonly string[] = EMERGENCY_NUMBERS): CallPolicy {
+  return {
+    decide(call) {
+      const number = call.normalised ?? call.dialled;
+      return Promise.resolve({
+        allowed: true,
+        callerId: call.privacy ? null : call.presentedCallerId,
+        emergency: isEmergency(number, emergencyNumbers),
+      });
+    },
+  };
+}

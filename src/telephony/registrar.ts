@@ -1,0 +1,127 @@
+/**
+ * The registrar (RFC 3261 §10.3): authenticated REGISTERs bind contacts to the
+ * user's address-of-record in the persistent location service. Expires bounds
+ * (default 3600 s, at most 7200 s, at least 60 s or 423 with Min-Expires),
+ * `Contact: *` with Expires 0, the source address/port/transport kept for NAT
+ * (RFC 3581), and the current bindings listed in the 200.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.ts';
+import type { Clock } from '../kernel/clock.ts';
+import {
+  type Header,
+  type SipRequest,
+  type SipResponse,
+  type Source,
+  buildResponse,
+  contactExpires,
+  contactQ,
+  formatUri,
+  getExpires,
+  getHeader,
+  isSipUri,
+  unescape,
+} from '../sip/index.ts';
+import type { Authenticator } from './auth.ts';
+import { type ContactUpdate, aorFor, activeBindings, applyRegister, type Binding } from './location.ts';
+
+export interface ExpiresBounds {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export const DEFAULT_EXPIRES: ExpiresBounds = { default: 3600, min: 60, max: 7200 };
+
+export interface RegistrarOptions {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly authenticator: Authenticator;
+  /** Our domain: addresses-of-record are `sip:username@domain`. */
+  readonly domain: string;
+  readonly expires?: ExpiresBounds;
+  /** Most contacts one address-of-record may hold (20 by default); more → 403. */
+  readonly maxBindings?: number;
+}
+
+export class Registrar {
+  private readonly expires: ExpiresBounds;
+
+  constructor(private readonly o: RegistrarOptions) {
+    this.expires = o.expires ?? DEFAULT_EXPIRES;
+  }
+
+  /** The final response to a REGISTER. */
+  async handle(req: SipRequest, source: Source): Promise<SipResponse> {
+    const auth = await this.o.authenticator.authenticate(req, source);
+    if (auth.kind === 'reply') return auth.response;
+    const user = auth.credentials;
+    // §10.3 step 5: the authenticated user may only register their own AOR.
+    const toUser = isSipUri(req.to.uri) && req.to.uri.user !== undefined ? unescape(req.to.uri.user) : undefined;
+    if (toUser !== user.username) {
+      return buildResponse(req, 403, { reason: 'Forbidden (To does not match the authenticated user)' });
+    }
+    const aor = aorFor(user.username, this.o.domain);
+    const now = this.o.clock.now();
+
+    const star = req.contact.some((c) => c.star);
+    const headerExpires = getExpires(req);
+    if (star && (req.contact.length !== 1 || headerExpires !== 0)) {
+      return buildResponse(req, 400, { reason: 'Bad Request (Contact: * needs Expires: 0 and no other contact)' });
+    }
+    const contacts: ContactUpdate[] = [];
+    for (const c of req.contact) {
+      if (c.star) continue;
+      let expires = contactExpires(c) ?? headerExpires ?? this.expires.default;
+      if (expires !== 0 && expires < this.expires.min) {
+        return buildResponse(req, 423, { headers: [{ name: 'Min-Expires', value: String(this.expires.min) }] });
+      }
+      expires = Math.min(expires, this.expires.max);
+      const q = contactQ(c);
+      if (!Number.isFinite(q) || q < 0 || q > 1) return buildResponse(req, 400, { reason: 'Bad Request (q out of range)' });
+      contacts.push({ uri: formatUri(c.uri), expires, q });
+    }
+
+    let bindings: Binding[];
+    if (!star && contacts.length === 0) {
+      bindings = await activeBindings(this.o.db, aor, now); // a query (§10.2.3)
+    } else {
+      const outcome = await applyRegister(
+        this.o.db,
+        {
+          aor,
+          clientId: user.clientId,
+          userId: user.userId,
+          callId: req.callId,
+          cseq: req.cseq.seq,
+          removeAll: star,
+          contacts,
+          source: { address: source.remote.address, port: source.remote.port, transport: source.transport.protocol },
+          userAgent: getHeader(req, 'User-Agent')?.slice(0, 200) ?? null,
+          maxBindings: this.o.maxBindings ?? 20,
+        },
+        now,
+      );
+      if (outcome.kind === 'out-of-order') {
+        // §10.3 step 7 then the end of §10.3: the update is aborted and the request fails with 500.
+        return buildResponse(req, 500, { reason: 'Server Internal Error (CSeq out of order)', headers: [{ name: 'Retry-After', value: '1' }] });
+      }
+      if (outcome.kind === 'too-many') return buildResponse(req, 403, { reason: 'Forbidden (too many registered contacts)' });
+      bindings = outcome.bindings;
+      this.o.log.info(
+        { event: 'sip.register', aor, clientId: user.clientId, userId: user.userId, bindings: bindings.length, source: source.remote },
+        'SIP registration updated',
+      );
+    }
+    const headers: Header[] = bindings.map((b) => ({ name: 'Contact', value: formatBinding(b, now) }));
+    headers.push({ name: 'Date', value: now.toUTCString() });
+    return buildResponse(req, 200, { headers });
+  }
+}
+
+/** `<uri>;expires=N[;q=…]` for the 200 (§10.3 step 8). */
+function formatBinding(b: Binding, now: Date): string {
+  const left = Math.max(0, Math.ceil((b.expiresAt.getTime() - now.getTime()) / 1000));
+  return `<${b.contactUri}>;expires=${left}${b.q === 1 ? '' : `;q=${b.q}`}`;
+}

@@ -1,0 +1,247 @@
+/**
+ * The SIP service: UDP and TCP transports on `config.sip`, the transaction
+ * layer, and the request dispatch of the telephony core: OPTIONS (200), REGISTER
+ * (registrar), unknown methods (501), unsupported Require (420), Max-Forwards 0
+ * (483), unparsable requests (400/505 from the transaction layer). Nothing a peer
+ * sends may crash it: every handler is guarded and a failure becomes a 500.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import type { Clock } from '../kernel/clock.ts';
+import {
+  type Endpoint,
+  type Header,
+  type ParseError,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+  type Source,
+  type Timers,
+  type Transport,
+  type TransportDelegate,
+  type ServerTransaction,
+  TcpTransport,
+  TransactionLayer,
+  UdpTransport,
+  buildResponse,
+  checkRequest,
+  getHeaderValues,
+  reasonPhrase,
+} from '../sip/index.ts';
+import { type AuthFailure, Authenticator } from './auth.ts';
+import type { Directory } from './directory.ts';
+import { purgeExpiredBindings } from './location.ts';
+import { sipNonceSecret } from './nonce-secret.ts';
+import { type ExpiresBounds, Registrar } from './registrar.ts';
+
+/** Methods this server answers (INVITE comes with the call router). */
+export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'ACK', 'CANCEL', 'BYE'] as const;
+/** Option tags we support (Require/Proxy-Require with anything else → 420). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+const SERVER = 'Easy2Phone';
+
+export interface SipServerOptions {
+  readonly sip: Config['sip'];
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly directory: Directory;
+  /** HMAC key of the digest nonces (`sipNonceSecret`). */
+  readonly nonceSecret: string;
+  /** Transaction timers: `ManualTimers` in tests. */
+  readonly timers?: Timers;
+  readonly expires?: ExpiresBounds;
+  /** Security hook for failed authentications (RULES §4.4 brute-force limits). */
+  readonly onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
+  /** How often expired bindings are purged while listening: 5 minutes by default. */
+  readonly purgeIntervalMs?: number;
+}
+
+export class SipServer {
+  readonly layer: TransactionLayer;
+  readonly registrar: Registrar;
+  /**
+   * What the transports deliver to: the transaction layer, guarded so that an
+   * exception on one message is logged and never reaches the socket's emitter.
+   */
+  readonly delegate: TransportDelegate;
+  private readonly transports: Transport[] = [];
+  private readonly pending = new Set<Promise<void>>();
+  private purgeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly o: SipServerOptions) {
+    this.layer = new TransactionLayer({
+      user: { onRequest: (req, tx, source) => this.onRequest(req, tx, source) },
+      ...(o.timers === undefined ? {} : { timers: o.timers }),
+    });
+    const authenticator = new Authenticator({
+      directory: o.directory,
+      realm: o.sip.domain,
+      algorithms: o.sip.digestAlgorithms,
+      nonceSecret: o.nonceSecret,
+      clock: o.clock,
+      log: o.log,
+      ...(o.onAuthFailure === undefined ? {} : { onAuthFailure: o.onAuthFailure }),
+    });
+    this.registrar = new Registrar({
+      db: o.db,
+      clock: o.clock,
+      log: o.log,
+      authenticator,
+      domain: o.sip.domain,
+      ...(o.expires === undefined ? {} : { expires: o.expires }),
+    });
+    const guard = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (e) {
+        this.o.log.error({ err: e }, `SIP ${what} failed`);
+      }
+    };
+    this.delegate = {
+      onMessage: (message: SipMessage, source: Source) => guard('message handling', () => this.layer.onMessage(message, source)),
+      onParseError: (error: ParseError, source: Source) => {
+        this.o.log.debug({ reason: error.reason, remote: source.remote }, 'unparsable SIP message');
+        guard('parse error handling', () => this.layer.onParseError(error, source));
+      },
+      onTransportError: (reason: string, remote: Endpoint) => this.o.log.debug({ reason, remote }, 'SIP transport error'),
+    };
+  }
+
+  /** Binds UDP and TCP on `sip.host` and the configured ports (0 = ephemeral); returns the bound addresses. */
+  async listen(): Promise<{ udp: Endpoint; tcp: Endpoint }> {
+    const udp = await UdpTransport.listen({ host: this.o.sip.host, port: this.o.sip.udpPort, delegate: this.delegate });
+    this.transports.push(udp);
+    try {
+      const tcp = await TcpTransport.listen({ host: this.o.sip.host, port: this.o.sip.tcpPort, delegate: this.delegate });
+      this.transports.push(tcp);
+      this.purgeTimer = setInterval(() => this.track(this.purge()), this.o.purgeIntervalMs ?? 300_000);
+      this.purgeTimer.unref();
+      this.o.log.info({ udp: udp.local, tcp: tcp.local }, 'SIP server listening');
+      return { udp: udp.local, tcp: tcp.local };
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  /** Deletes expired bindings now. */
+  async purge(): Promise<void> {
+    const n = await purgeExpiredBindings(this.o.db, this.o.clock.now());
+    if (n > 0) this.o.log.debug({ purged: n }, 'expired SIP bindings purged');
+  }
+
+  /** Resolves when every request being handled has been answered (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Stops listening, after the requests in progress are answered. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.purgeTimer !== undefined) clearInterval(this.purgeTimer);
+    await this.idle();
+    await Promise.all(this.transports.map((t) => t.close()));
+    this.transports.length = 0;
+  }
+
+  private track(p: Promise<void>): void {
+    const guarded = p.catch((e: unknown) => this.o.log.error({ err: e }, 'SIP background task failed'));
+    this.pending.add(guarded);
+    void guarded.finally(() => this.pending.delete(guarded));
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Source): void {
+    if (tx === undefined) return; // ACK for a 2xx, or absorbed: no dialogs yet
+    const respond = (res: SipResponse): void => tx.respond(withServer(res));
+    const early = this.refuse(req);
+    if (early !== undefined) {
+      respond(early);
+      return;
+    }
+    switch (req.method) {
+      case 'OPTIONS':
+        respond(
+          buildResponse(req, 200, {
+            headers: [
+              { name: 'Allow', value: ALLOWED_METHODS.join(', ') },
+              { name: 'Accept', value: 'application/sdp' },
+              { name: 'Accept-Encoding', value: 'identity' },
+              { name: 'Accept-Language', value: 'en' },
+              { name: 'Supported', value: SUPPORTED_EXTENSIONS.join(', ') },
+            ],
+          }),
+        );
+        return;
+      case 'REGISTER':
+        this.track(
+          this.registrar.handle(req, source).then(respond, (e: unknown) => {
+            this.o.log.error({ err: e, callId: req.callId }, 'REGISTER failed');
+            respond(buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
+          }),
+        );
+        return;
+      case 'CANCEL':
+      case 'BYE':
+        respond(buildResponse(req, 481)); // no INVITE transactions or dialogs yet
+        return;
+      default:
+        respond(buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] }));
+    }
+  }
+
+  /** Checks before any method handling (RFC 3261 §8.2.2, §16.3). */
+  private refuse(req: SipRequest): SipResponse | undefined {
+    // §16.3 step 3: OPTIONS with Max-Forwards 0 may be answered by the element itself.
+    if (req.maxForwards === 0 && req.method !== 'OPTIONS') return buildResponse(req, 483);
+    const refusal = checkRequest(req);
+    if (refusal !== undefined) return buildResponse(req, refusal.status, { reason: `${reasonPhrase(refusal.status)} (${refusal.reason})` });
+    if (req.method !== 'CANCEL') {
+      const required = [...getHeaderValues(req, 'Require'), ...getHeaderValues(req, 'Proxy-Require')]
+        .map((t) => t.trim())
+        .filter((t) => t !== '' && !SUPPORTED_EXTENSIONS.includes(t.toLowerCase()));
+      if (required.length > 0) {
+        return buildResponse(req, 420, { headers: [{ name: 'Unsupported', value: [...new Set(required)].join(', ') }] });
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Adds `Server:` to our responses. */
+function withServer(res: SipResponse): SipResponse {
+  const headers: Header[] = [...res.headers];
+  const at = headers.findIndex((h) => h.name === 'Content-Length');
+  headers.splice(at < 0 ? headers.length : at, 0, { name: 'Server', value: SERVER });
+  return { ...res, headers };
+}
+
+export interface StartSipOptions {
+  readonly directory: Directory;
+  readonly onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
+}
+
+/**
+ * Builds the SIP service from the application context (nonce secret from
+ * `E2P_SECRET` or the `settings` table) and starts listening.
+ */
+export async function startSipServer(
+  ctx: { readonly config: Config; readonly db: Db; readonly clock: Clock; readonly log: Logger },
+  o: StartSipOptions,
+): Promise<{ server: SipServer; udp: Endpoint; tcp: Endpoint }> {
+  const nonceSecret = await sipNonceSecret(ctx.db, ctx.config.secret, ctx.clock.now());
+  const server = new SipServer({
+    sip: ctx.config.sip,
+    db: ctx.db,
+    clock: ctx.clock,
+    log: ctx.log.child({ component: 'sip' }),
+    directory: o.directory,
+    nonceSecret,
+    ...(o.onAuthFailure === undefined ? {} : { onAuthFailure: o.onAuthFailure }),
+  });
+  const bound = await server.listen();
+  return { server, ...bound };
+}
