@@ -248,6 +248,64 @@ CREATE TABLE "cdrs" (
 	"invoice_id" uuid
 );
 --> statement-breakpoint
+CREATE TABLE "sip_auth_failures" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"kind" text NOT NULL,
+	"key" text NOT NULL,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "sip_blocks" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"kind" text NOT NULL,
+	"key" text NOT NULL,
+	"client_id" uuid,
+	"reason" text,
+	"blocked_at" timestamp with time zone NOT NULL,
+	"until" timestamp with time zone NOT NULL,
+	"lifted_at" timestamp with time zone,
+	"lifted_by" text
+);
+--> statement-breakpoint
+CREATE TABLE "billing_invoice_counters" (
+	"series" text PRIMARY KEY NOT NULL,
+	"last" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "billing_invoice_lines" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"invoice_id" uuid NOT NULL,
+	"client_id" uuid NOT NULL,
+	"position" integer NOT NULL,
+	"type" text NOT NULL,
+	"product_code" text,
+	"zone" text,
+	"quantity" integer NOT NULL,
+	"period_start" date,
+	"period_end" date,
+	"amount_cents" integer NOT NULL,
+	"vat_rate" integer NOT NULL,
+	"clause" text
+);
+--> statement-breakpoint
+CREATE TABLE "billing_invoices" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"number" text NOT NULL,
+	"kind" text NOT NULL,
+	"client_id" uuid NOT NULL,
+	"run_key" text NOT NULL,
+	"issue_date" date NOT NULL,
+	"due_date" date NOT NULL,
+	"issued_at" timestamp with time zone NOT NULL,
+	"period_start" date,
+	"period_end" date,
+	"total_excl_vat_cents" integer NOT NULL,
+	"vat_cents" integer NOT NULL,
+	"total_incl_vat_cents" integer NOT NULL,
+	"structured_reference" text NOT NULL,
+	"status" text DEFAULT 'open' NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "client_sites" ADD CONSTRAINT "client_sites_client_id_clients_id_fk" FOREIGN KEY ("client_id") REFERENCES "public"."clients"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contract_lines" ADD CONSTRAINT "contract_lines_client_id_clients_id_fk" FOREIGN KEY ("client_id") REFERENCES "public"."clients"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "contract_lines" ADD CONSTRAINT "contract_lines_contract_id_contracts_id_fk" FOREIGN KEY ("contract_id") REFERENCES "public"."contracts"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -286,4 +344,12 @@ CREATE INDEX "sip_bindings_client_user_idx" ON "sip_bindings" USING btree ("clie
 CREATE INDEX "sip_bindings_expires_idx" ON "sip_bindings" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "cdrs_client_started_idx" ON "cdrs" USING btree ("client_id","started_at");--> statement-breakpoint
 CREATE INDEX "cdrs_unrated_idx" ON "cdrs" USING btree ("rated_at");--> statement-breakpoint
-CREATE INDEX "cdrs_call_id_idx" ON "cdrs" USING btree ("call_id");
+CREATE INDEX "cdrs_call_id_idx" ON "cdrs" USING btree ("call_id");--> statement-breakpoint
+CREATE INDEX "sip_auth_failures_key_at_idx" ON "sip_auth_failures" USING btree ("kind","key","at");--> statement-breakpoint
+CREATE INDEX "sip_blocks_key_idx" ON "sip_blocks" USING btree ("kind","key","until");--> statement-breakpoint
+CREATE INDEX "sip_blocks_until_idx" ON "sip_blocks" USING btree ("until");--> statement-breakpoint
+CREATE INDEX "billing_invoice_lines_invoice_idx" ON "billing_invoice_lines" USING btree ("invoice_id","position");--> statement-breakpoint
+CREATE INDEX "billing_invoice_lines_client_product_idx" ON "billing_invoice_lines" USING btree ("client_id","product_code") WHERE product_code is not null;--> statement-breakpoint
+CREATE UNIQUE INDEX "billing_invoices_number_uq" ON "billing_invoices" USING btree ("number");--> statement-breakpoint
+CREATE UNIQUE INDEX "billing_invoices_client_run_uq" ON "billing_invoices" USING btree ("client_id","run_key");--> statement-breakpoint
+CREATE INDEX "billing_invoices_client_idx" ON "billing_invoices" USING btree ("client_id","issue_date");

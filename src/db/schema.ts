@@ -9,3 +9,5 @@ export * from '../modules/events/schema.ts';
 export * from '../modules/provisioning/schema.ts';
 export * from '../telephony/schema.ts';
 export * from '../telephony/cdr-schema.ts';
+export * from '../telephony/brute-force-schema.ts';
+export * from '../modules/billing/schema.ts';

@@ -1,4 +1,5 @@
 import { auditRoutes } from '../modules/audit/routes.ts';
+import { billingRoutes } from '../modules/billing/routes.ts';
 import { catalogRoutes } from '../modules/catalog/routes.ts';
 import { customerRoutes } from '../modules/customers/routes.ts';
 import { identityRoutes } from '../modules/identity/routes.ts';
@@ -12,4 +13,4 @@ import { tenancyPlugin } from './tenancy.ts';
  * are not routes: authentication/authorization and the tenancy guard, installed on the
  * shared `/api/v1` context so they cover every route registered after them. Keep them first.
  */
-export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, catalogRoutes, provisioningRoutes, auditRoutes];
+export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, catalogRoutes, provisioningRoutes, billingRoutes, auditRoutes];

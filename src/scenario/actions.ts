@@ -5,6 +5,8 @@
 import { catalogScenario } from '../modules/catalog/scenario.ts';
 import { customersScenario } from '../modules/customers/scenario.ts';
 import { provisioningScenario } from '../modules/provisioning/scenario.ts';
+import { policyScenario } from '../modules/policy/scenario.ts';
+import { billingScenario } from '../modules/billing/scenario.ts';
 import type { ActionHandler, ReportFinisher, ScenarioRun } from './runner.ts';
 
 export interface ModuleScenario {
@@ -14,4 +16,4 @@ export interface ModuleScenario {
   setup?: (run: ScenarioRun) => Promise<void>;
 }
 
-export const moduleScenarios: ModuleScenario[] = [catalogScenario, customersScenario, provisioningScenario];
+export const moduleScenarios: ModuleScenario[] = [catalogScenario, customersScenario, provisioningScenario, policyScenario, billingScenario];

@@ -2,6 +2,7 @@ import type { AppContext } from '../context.ts';
 import { runContractTerms } from '../modules/customers/contract-terms-job.ts';
 import { pruneAuthState } from '../modules/identity/prune.ts';
 import { numberExpiriesJob } from '../modules/provisioning/jobs.ts';
+import { billingRunJob } from '../modules/billing/index.ts';
 import type { JobDefinition } from './runner.ts';
 
 /** Order of jobs due at the same instant: the daily rules first, the billing run after them. */
@@ -29,5 +30,7 @@ export function jobDefinitions(ctx: AppContext): JobDefinition[] {
       },
     },
     numberExpiriesJob(ctx, JOB_ORDER.daily),
+    // §8.1 the billing run, on the billing day after the daily jobs.
+    billingRunJob(ctx, JOB_ORDER.billingRun),
   ];
 }

@@ -1,6 +1,8 @@
 /**
  * The SIP service: UDP and TCP transports on `config.sip`, the transaction
- * layer, and the request dispatch of the telephony core: OPTIONS (200), REGISTER
+ * layer, and the request dispatch of the telephony core: first the brute-force
+ * check (RULES §4.4/§4.10, in memory: a blocked source or locked account → 403),
+ * then OPTIONS (200), REGISTER
  * (registrar), unknown methods (501), unsupported Require (420), Max-Forwards 0
  * (483), unparsable requests (400/505 from the transaction layer). Nothing a peer
  * sends may crash it: every handler is guarded and a failure becomes a 500.
@@ -30,6 +32,7 @@ import {
   reasonPhrase,
 } from '../sip/index.ts';
 import { type AuthFailure, Authenticator } from './auth.ts';
+import { type BruteForceLimits, SipBruteForceGuard } from './brute-force.ts';
 import type { Directory } from './directory.ts';
 import { purgeExpiredBindings } from './location.ts';
 import { sipNonceSecret } from './nonce-secret.ts';
@@ -56,11 +59,17 @@ export interface SipServerOptions {
   readonly onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
   /** How often expired bindings are purged while listening: 5 minutes by default. */
   readonly purgeIntervalMs?: number;
+  /** Brute-force limits (RULES §4.4/§4.10): `BRUTE_FORCE_LIMITS` by default. */
+  readonly bruteForceLimits?: BruteForceLimits;
 }
 
 export class SipServer {
   readonly layer: TransactionLayer;
   readonly registrar: Registrar;
+  /** Digest authentication shared by every method (failures feed `guard`): the call router must use this one. */
+  readonly authenticator: Authenticator;
+  /** The brute-force limits, checked in memory first on every request. */
+  readonly guard: SipBruteForceGuard;
   /**
    * What the transports deliver to: the transaction layer, guarded so that an
    * exception on one message is logged and never reaches the socket's emitter.
@@ -76,15 +85,28 @@ export class SipServer {
       user: { onRequest: (req, tx, source) => this.onRequest(req, tx, source) },
       ...(o.timers === undefined ? {} : { timers: o.timers }),
     });
-    const authenticator = new Authenticator({
+    this.guard = new SipBruteForceGuard({
+      db: o.db,
+      clock: o.clock,
+      log: o.log,
+      directory: o.directory,
+      ...(o.bruteForceLimits === undefined ? {} : { limits: o.bruteForceLimits }),
+    });
+    const authenticator = (this.authenticator = new Authenticator({
       directory: o.directory,
       realm: o.sip.domain,
       algorithms: o.sip.digestAlgorithms,
       nonceSecret: o.nonceSecret,
       clock: o.clock,
       log: o.log,
-      ...(o.onAuthFailure === undefined ? {} : { onAuthFailure: o.onAuthFailure }),
-    });
+      onAuthFailure: async (failure) => {
+        try {
+          await this.guard.onAuthFailure(failure);
+        } finally {
+          await o.onAuthFailure?.(failure);
+        }
+      },
+    }));
     this.registrar = new Registrar({
       db: o.db,
       clock: o.clock,
@@ -117,6 +139,7 @@ export class SipServer {
     try {
       const tcp = await TcpTransport.listen({ host: this.o.sip.host, port: this.o.sip.tcpPort, delegate: this.delegate });
       this.transports.push(tcp);
+      await this.guard.start();
       this.purgeTimer = setInterval(() => this.track(this.purge()), this.o.purgeIntervalMs ?? 300_000);
       this.purgeTimer.unref();
       this.o.log.info({ udp: udp.local, tcp: tcp.local }, 'SIP server listening');
@@ -129,6 +152,7 @@ export class SipServer {
 
   /** Deletes expired bindings now. */
   async purge(): Promise<void> {
+    await this.guard.purge();
     const n = await purgeExpiredBindings(this.o.db, this.o.clock.now());
     if (n > 0) this.o.log.debug({ purged: n }, 'expired SIP bindings purged');
   }
@@ -143,6 +167,7 @@ export class SipServer {
     if (this.closed) return;
     this.closed = true;
     if (this.purgeTimer !== undefined) clearInterval(this.purgeTimer);
+    this.guard.stop();
     await this.idle();
     await Promise.all(this.transports.map((t) => t.close()));
     this.transports.length = 0;
@@ -157,6 +182,17 @@ export class SipServer {
   private onRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Source): void {
     if (tx === undefined) return; // ACK for a 2xx, or absorbed: no dialogs yet
     const respond = (res: SipResponse): void => tx.respond(withServer(res));
+    // RULES §4.4/§4.10: a blocked source or locked account is refused before any other work (in memory).
+    const blocked = this.guard.check(req, source.remote.address);
+    if (blocked !== undefined) {
+      this.o.log.debug({ kind: blocked.kind, key: blocked.key, method: req.method }, 'SIP request refused: blocked');
+      respond(
+        buildResponse(req, 403, {
+          reason: blocked.kind === 'source' ? 'Forbidden (too many failed authentications from this address)' : 'Forbidden (account locked after failed authentications)',
+        }),
+      );
+      return;
+    }
     const early = this.refuse(req);
     if (early !== undefined) {
       respond(early);

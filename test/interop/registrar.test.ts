@@ -4,11 +4,9 @@
  * a PGlite location service, an in-memory directory. Skipped only when the
  * binary is absent; every wait is bounded, nothing is timed.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
@@ -20,58 +18,14 @@ import { type Endpoint, ha1 } from '../../src/sip/index.ts';
 import { MemoryDirectory } from '../../src/telephony/directory.ts';
 import { type Binding, activeBindings } from '../../src/telephony/location.ts';
 import { SipServer } from '../../src/telephony/sip-server.ts';
+import { SCENARIOS, has, run } from './helpers.ts';
 
-const has = (binary: string): boolean => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
 const HAS_SIPP = has('sipp');
 const HAS_BARESIP = has('baresip');
-const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
 
 const HOST = '127.0.0.1';
 const PASSWORD = 'pW4xT9kQ2mZ7rB5nL8cV';
 const CLIENT = newId();
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-
-/**
- * Runs a command, killing it (by its own pid) after `limitMs`; resolves on exit.
- * `until`, when given, is polled and stops the process (SIGTERM) once it holds.
- */
-function run(cmd: string, args: string[], o: { cwd?: string; limitMs: number; until?: () => Promise<boolean> }): Promise<Run & { reached: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let reached = false;
-    let polling: NodeJS.Timeout | undefined;
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const limit = setTimeout(() => child.kill('SIGKILL'), o.limitMs);
-    if (o.until) {
-      const until = o.until;
-      const poll = (): void => {
-        until().then(
-          (ok) => {
-            if (ok) {
-              reached = true;
-              child.kill('SIGTERM');
-            } else polling = setTimeout(poll, 100);
-          },
-          () => (polling = setTimeout(poll, 100)),
-        );
-      };
-      polling = setTimeout(poll, 100);
-    }
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(limit);
-      if (polling) clearTimeout(polling);
-      resolve({ code, signal, output, reached });
-    });
-  });
-}
 
 describe('interop with real SIP clients (UDP, MD5 digest)', () => {
   let database: Database;

@@ -1,0 +1,142 @@
+/**
+ * §8.1 the billing run for one client, in one transaction: recurring and pack lines in
+ * advance through the last day of P+1 (§8.1.1/2), §8.5 increase regularisation for the
+ * current month P, out-of-pack traffic per zone (§8.3), with quantities from the
+ * configuration (§8.4, §8.6). Keyed by (client, `run:YYYY-MM`): a rerun skips it.
+ */
+import { and, desc, eq, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.ts';
+import { addDays, firstOfMonth, lastOfMonth, localDate, type LocalDate } from '../../kernel/time.ts';
+import { priceOn } from '../catalog/product-queries.ts';
+import { contractLineQuantities, contractStatusOf } from '../customers/contract-status.ts';
+import { billingQuantities, type BillingQuantities } from '../provisioning/billing-quantities.ts';
+import { countsForMonth } from '../provisioning/number-lifecycle.ts';
+import { billedThrough, monthSegments, segmentAmountCents } from './proration.ts';
+import { invoiceExists, issueInvoice, type NewInvoiceLine } from './issue-invoice.ts';
+import { VAT_RATE } from './invoice-totals.ts';
+import { invoiceLines, invoices } from './schema.ts';
+import { collectTraffic, markTrafficInvoiced } from './traffic-lines.ts';
+
+export const runKeyOf = (runDate: LocalDate): string => `run:${runDate.slice(0, 7)}`;
+
+/** §8.4 / §8.6: the quantity billed for the month starting `month` of a product of unit `unit`. */
+export function quantityFor(unit: string | null, contractQuantity: number, q: BillingQuantities, month: LocalDate): number {
+  switch (unit) {
+    case 'user':
+      return q.users;
+    case 'national_number':
+      return q.nationalNumbers;
+    case 'international_number':
+      return q.international.filter((n) => countsForMonth(n, month)).length;
+    default:
+      return contractQuantity;
+  }
+}
+
+/** The last day of the recurring period already invoiced by a billing run; null when never. */
+async function lastBilledThrough(tx: Tx, clientId: string): Promise<LocalDate | null> {
+  const [row] = await tx
+    .select({ end: invoices.periodEnd })
+    .from(invoices)
+    .where(and(eq(invoices.clientId, clientId), isNotNull(invoices.periodEnd)))
+    .orderBy(desc(invoices.periodEnd))
+    .limit(1);
+  return row?.end ?? null;
+}
+
+/** Quantity already invoiced for a product and a month (recurring, prorata and regularisation lines). */
+async function invoicedQuantity(tx: Tx, clientId: string, product: string, month: LocalDate): Promise<number> {
+  const [row] = await tx
+    .select({ q: sql<string>`coalesce(sum(${invoiceLines.quantity}), 0)` })
+    .from(invoiceLines)
+    .where(
+      and(
+        eq(invoiceLines.clientId, clientId),
+        eq(invoiceLines.productCode, product),
+        inArray(invoiceLines.type, ['recurring', 'prorata', 'regularisation']),
+        gte(invoiceLines.periodStart, month),
+        lte(invoiceLines.periodStart, lastOfMonth(month)),
+      ),
+    );
+  return Number(row?.q ?? 0);
+}
+
+/** Bills one client at the run instant `at`; returns the invoice id, or null (nothing to bill, not started, already billed). */
+export async function billClient(tx: Tx, clientId: string, at: Date): Promise<string | null> {
+  const runDate = localDate(at);
+  const runKey = runKeyOf(runDate);
+  const status = await contractStatusOf(tx, clientId);
+  const start = status.serviceStartDate;
+  if (start === null || start > runDate || status.state === 'terminated' || !['active', 'indefinite', 'terminating'].includes(status.state)) return null;
+  if (await invoiceExists(tx, clientId, runKey)) return null;
+
+  const quantities = await billingQuantities(tx, clientId, at);
+  const products = (await contractLineQuantities(tx, clientId)).filter((l) => l.kind === 'recurring' || l.kind === 'pack');
+  const previous = await lastBilledThrough(tx, clientId);
+  const from = previous === null ? start : addDays(previous, 1);
+  const through = billedThrough(runDate, status.endDate);
+  const monthP = firstOfMonth(runDate);
+  const lines: NewInvoiceLine[] = [];
+
+  for (const p of products) {
+    const priceFor = async (day: LocalDate): Promise<number> => {
+      if (p.priceCents !== null) return p.priceCents; // §5.1 the agreed price
+      const v = await priceOn(tx, p.productCode, day);
+      if (!v) throw new Error(`§8.1: no price in force on ${day} for ${p.productCode}`);
+      return v.priceCents;
+    };
+    // §8.5: an increase over what was invoiced for the current month P, at the full monthly price.
+    if (previous !== null && previous >= lastOfMonth(monthP) && start <= lastOfMonth(monthP)) {
+      const now = quantityFor(p.unit, p.quantity, quantities, monthP);
+      const before = await invoicedQuantity(tx, clientId, p.productCode, monthP);
+      if (now > before) {
+        const monthly = await priceFor(start > monthP ? start : monthP);
+        lines.push({
+          type: 'regularisation',
+          productCode: p.productCode,
+          zone: null,
+          quantity: now - before,
+          periodStart: monthP,
+          periodEnd: lastOfMonth(monthP),
+          amountCents: monthly * (now - before),
+          vatRate: VAT_RATE,
+          clause: '8.5',
+        });
+      }
+    }
+    // §8.1.1/2: in advance, month by month; the price version in force on the 1st (or the start date).
+    for (const seg of monthSegments(from, through)) {
+      const quantity = quantityFor(p.unit, p.quantity, quantities, seg.month);
+      if (quantity === 0) continue;
+      const monthly = await priceFor(seg.start);
+      lines.push({
+        type: seg.whole ? 'recurring' : 'prorata',
+        productCode: p.productCode,
+        zone: null,
+        quantity,
+        periodStart: seg.start,
+        periodEnd: seg.end,
+        amountCents: segmentAmountCents(monthly, quantity, seg),
+        vatRate: VAT_RATE,
+        clause: '8.1',
+      });
+    }
+  }
+
+  // §8.1.3 / §8.3: out-of-pack traffic, one line per zone, calls started before the run instant.
+  const traffic = await collectTraffic(tx, clientId, at);
+  lines.push(...traffic.lines);
+
+  const billsRecurring = lines.some((l) => l.type === 'recurring' || l.type === 'prorata');
+  const id = await issueInvoice(tx, {
+    clientId,
+    runKey,
+    at,
+    lines,
+    periodStart: billsRecurring ? from : null,
+    periodEnd: billsRecurring ? through : null,
+    clause: '8.1',
+  });
+  if (id !== null) await markTrafficInvoiced(tx, traffic, id);
+  return id;
+}

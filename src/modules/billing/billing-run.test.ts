@@ -1,0 +1,94 @@
+/** The billing run over a real database (PGlite; PostgreSQL with TEST_DATABASE_URL): §8.1, §8.3, numbering, reruns. */
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { testContext } from '../../../test/support/context.ts';
+import type { Database } from '../../db/client.ts';
+import { cdrs } from '../../telephony/cdr-schema.ts';
+import { recordCdr } from '../../telephony/cdrs.ts';
+import { createProduct } from '../catalog/create-product.ts';
+import { createTariffZone } from '../catalog/create-tariff-zone.ts';
+import { completeInstallation } from '../customers/complete-installation.ts';
+import { createClient } from '../customers/create-client.ts';
+import { createContract } from '../customers/create-contract.ts';
+import { signContract } from '../customers/sign-contract.ts';
+import { rateCdr } from '../rating/rate-client-month.ts';
+import { balanceCents, listInvoices, runBilling } from './index.ts';
+
+describeEachDb('billing run', (kind) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  let ctx: ReturnType<typeof testContext>;
+  const at = (s: string): Date => {
+    ctx.clock.set(new Date(s));
+    return ctx.clock.now();
+  };
+
+  beforeAll(async () => {
+    ({ database, drop } = await migratedTestDatabase(kind));
+    ctx = testContext(database, '2027-01-04T08:00:00+01:00');
+    await createProduct(ctx, { actor: 'system', code: 'OPT', kind: 'recurring', unit: 'fixed', priceCents: 1000 });
+    await createProduct(ctx, { actor: 'system', code: 'PACK', kind: 'pack', unit: 'fixed', priceCents: 900, packMinutes: 1, packZones: ['BE-MOBILE'] });
+    await createProduct(ctx, { actor: 'system', code: 'ACT', kind: 'one_off', priceCents: 4900 });
+    await createTariffZone(ctx, { actor: 'system', zone: 'BE-MOBILE', prefixes: ['+3247'], perMinuteMicros: 85_000 });
+  });
+  afterAll(async () => {
+    await drop();
+  });
+
+  it('invoices one-offs at installation, then the run once; a rerun issues nothing and numbers stay gap-free', async () => {
+    const client = await createClient(ctx, { principal: 'system', name: 'Billing test' });
+    const draft = await createContract(ctx, {
+      actor: 'system',
+      clientId: client.id,
+      lines: [
+        { product: 'OPT', quantity: 2, priceCents: 800 },
+        { product: 'PACK', quantity: 1 },
+        { product: 'ACT', quantity: 1 },
+      ],
+    });
+    await signContract(ctx, { actor: 'system', clientId: client.id, contractId: draft.id });
+    at('2027-01-15T14:00:00+01:00');
+    await completeInstallation(ctx, { actor: 'system', clientId: client.id });
+
+    // §8.3: two calls of 40 s against a 60 s allowance prorated 17/31 → floor(60 × 17/31) = 32 s.
+    const startedAt = at('2027-01-20T10:00:00+01:00');
+    const base = { clientId: client.id, userId: null, callId: null, direction: 'outbound' as const, fromExtension: '101', dialled: '0470000000', destination: '+32470000000' };
+    const a = await recordCdr(ctx.db, { ...base, allowed: true, sipStatus: 200, startedAt, billableSeconds: 40 });
+    const b = await recordCdr(ctx.db, { ...base, allowed: true, sipStatus: 200, startedAt: new Date(startedAt.getTime() + 60_000), billableSeconds: 40 });
+    await rateCdr(ctx.db, b, ctx.clock.now());
+    await rateCdr(ctx.db, a, ctx.clock.now());
+    const rated = async () => (await ctx.db.select().from(cdrs).where(eq(cdrs.clientId, client.id))).sort((x, y) => x.startedAt.getTime() - y.startedAt.getTime());
+    const first = await rated();
+    expect(first.map((c) => [c.packSeconds, c.costCents])).toEqual([
+      [32, 2], // 8 s: ceil(8 × 85000 / 600000) = ceil(1.13)
+      [0, 6], // 40 s: ceil(5.67)
+    ]);
+    await rateCdr(ctx.db, a, ctx.clock.now());
+    expect((await rated()).map((c) => [c.packSeconds, c.costCents])).toEqual(first.map((c) => [c.packSeconds, c.costCents]));
+
+    const runAt = new Date('2027-01-27T23:00:00Z'); // 28 Jan 00:00 Brussels
+    const issued = await runBilling({ db: ctx.db, at: runAt });
+    expect(issued).toHaveLength(1);
+    expect(await runBilling({ db: ctx.db, at: runAt })).toEqual([]);
+
+    const invoices = await listInvoices(ctx.db, client.id);
+    expect(invoices.map((i) => i.number)).toEqual(['2027-000001', '2027-000002']);
+    expect(invoices[0]!.lines.map((l) => [l.type, l.productCode, l.amountCents])).toEqual([['one_off', 'ACT', 4900]]);
+    const run = invoices[1]!;
+    expect(run.lines.map((l) => [l.type, l.productCode ?? l.zone, l.quantity, l.amountCents])).toEqual([
+      ['prorata', 'OPT', 2, 877], // 800 × 2 × 17/31 = 877.42
+      ['recurring', 'OPT', 2, 1600],
+      ['prorata', 'PACK', 1, 494],
+      ['recurring', 'PACK', 1, 900],
+      ['traffic', 'BE-MOBILE', 2, 8],
+    ]);
+    expect(run).toMatchObject({ issueDate: '2027-01-28', dueDate: '2027-02-27', totalExclVatCents: 3879, vatCents: 815, totalInclVatCents: 4694 });
+    expect((await rated()).every((c) => c.invoiceId === run.id)).toBe(true);
+    expect(await balanceCents(ctx.db, client.id)).toBe(5929 + 4694);
+
+    // Invoiced calls keep their rating when the month is rated again.
+    await rateCdr(ctx.db, a, ctx.clock.now());
+    expect((await rated()).map((c) => [c.packSeconds, c.costCents])).toEqual(first.map((c) => [c.packSeconds, c.costCents]));
+  });
+});

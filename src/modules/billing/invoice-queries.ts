@@ -1,0 +1,32 @@
+/** Reading invoices: a client's invoices with their lines, and its balance (RULES.md "balanceCents"). */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { invoiceLines, invoices } from './schema.ts';
+
+export type InvoiceRow = typeof invoices.$inferSelect;
+export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
+
+/** Every invoice (of one client when given) in number order, with its lines in position order. */
+export async function listInvoices(db: DbOrTx, clientId?: string): Promise<(InvoiceRow & { lines: InvoiceLineRow[] })[]> {
+  const rows = await db
+    .select()
+    .from(invoices)
+    .where(clientId ? eq(invoices.clientId, clientId) : undefined)
+    .orderBy(asc(invoices.issuedAt), asc(invoices.number));
+  if (rows.length === 0) return [];
+  const lines = await db
+    .select()
+    .from(invoiceLines)
+    .where(inArray(invoiceLines.invoiceId, rows.map((r) => r.id)))
+    .orderBy(asc(invoiceLines.invoiceId), asc(invoiceLines.position));
+  return rows.map((r) => ({ ...r, lines: lines.filter((l) => l.invoiceId === r.id) }));
+}
+
+/** Open amounts of the client's issued invoices, VAT included (payments and client credit come later). */
+export async function balanceCents(db: DbOrTx, clientId: string): Promise<number> {
+  const [row] = await db
+    .select({ s: sql<string>`coalesce(sum(${invoices.totalInclVatCents}), 0)` })
+    .from(invoices)
+    .where(and(eq(invoices.clientId, clientId), eq(invoices.status, 'open')));
+  return Number(row?.s ?? 0);
+}

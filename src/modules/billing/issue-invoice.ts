@@ -1,0 +1,84 @@
+/**
+ * Issues one invoice in the caller's transaction (RULES.md "Invoice numbers"): the number
+ * is taken from the year's counter row, locked FOR UPDATE, in the same transaction, so
+ * numbers are gap-free; no lines → no invoice and no number consumed ("Empty documents").
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { newId } from '../../kernel/ids.ts';
+import { fromInvoiceNumber } from '../../kernel/structured-communication.ts';
+import { localDate, type LocalDate } from '../../kernel/time.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { dueDateOf, formatInvoiceNumber, invoiceTotals } from './invoice-totals.ts';
+import { invoiceCounters, invoiceLines, invoices, type InvoiceLineType } from './schema.ts';
+
+export interface NewInvoiceLine {
+  type: InvoiceLineType;
+  productCode: string | null;
+  zone: string | null;
+  quantity: number;
+  periodStart: LocalDate | null;
+  periodEnd: LocalDate | null;
+  amountCents: number;
+  vatRate: number;
+  clause: string | null;
+}
+
+export interface IssueInvoiceOptions {
+  clientId: string;
+  /** Unique per client: a second issue with the same key is skipped (crash-safe reruns). */
+  runKey: string;
+  at: Date;
+  lines: NewInvoiceLine[];
+  periodStart?: LocalDate | null;
+  periodEnd?: LocalDate | null;
+  clause: string;
+}
+
+/** The next number of the series, the counter row locked until the transaction ends. */
+async function nextNumber(tx: DbOrTx, kind: 'invoice' | 'credit_note', year: number): Promise<string> {
+  const series = `${kind}:${year}`;
+  await tx.insert(invoiceCounters).values({ series, last: 0 }).onConflictDoNothing();
+  const [row] = await tx.select().from(invoiceCounters).where(eq(invoiceCounters.series, series)).for('update');
+  const seq = (row?.last ?? 0) + 1;
+  await tx.update(invoiceCounters).set({ last: sql`${invoiceCounters.last} + 1` }).where(eq(invoiceCounters.series, series));
+  return formatInvoiceNumber(kind, year, seq);
+}
+
+export async function invoiceExists(db: DbOrTx, clientId: string, runKey: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(and(eq(invoices.clientId, clientId), eq(invoices.runKey, runKey)))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Issues the invoice; returns its id, or null when it has no lines or was already issued for `runKey`. */
+export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promise<string | null> {
+  if (opts.lines.length === 0) return null;
+  if (await invoiceExists(tx, opts.clientId, opts.runKey)) return null;
+  const issueDate = localDate(opts.at);
+  const number = await nextNumber(tx, 'invoice', Number(issueDate.slice(0, 4)));
+  const totals = invoiceTotals(opts.lines);
+  const id = newId(opts.at);
+  const row = {
+    id,
+    number,
+    kind: 'invoice' as const,
+    clientId: opts.clientId,
+    runKey: opts.runKey,
+    issueDate,
+    dueDate: dueDateOf(issueDate),
+    issuedAt: opts.at,
+    periodStart: opts.periodStart ?? null,
+    periodEnd: opts.periodEnd ?? null,
+    ...totals,
+    structuredReference: fromInvoiceNumber(number),
+    status: 'open' as const,
+  };
+  await tx.insert(invoices).values(row);
+  await tx.insert(invoiceLines).values(opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position })));
+  await recordAudit(tx, { at: opts.at, actor: 'system', action: 'invoice.issue', entity: 'invoice', entityId: id, clientId: opts.clientId, before: null, after: row, clause: opts.clause });
+  return id;
+}

@@ -1,0 +1,77 @@
+/**
+ * §8.3 rating of one client's calls of one calendar month (local), in call start order,
+ * with the month's pack allowances. Idempotent: rerating gives the same result; calls
+ * already invoiced keep their rating (an issued invoice never changes) but still consume
+ * their pack seconds.
+ */
+import { and, asc, eq, gte, lt } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { addMonths, firstOfMonth, localDate, startOfLocalDay, type LocalDate } from '../../kernel/time.ts';
+import { cdrs } from '../../telephony/cdr-schema.ts';
+import { priceOn, zoneFor } from '../catalog/product-queries.ts';
+import { contractLineQuantities, contractStatusOf } from '../customers/contract-status.ts';
+import { rateCalls, type PackPool, type RatableCall } from './call-rating.ts';
+import { packAllowanceSeconds } from './pack-allowance.ts';
+
+/** The pack pools of the client for the month of `month` (§8.3), in product code order. */
+export async function packPoolsOf(db: DbOrTx, clientId: string, month: LocalDate): Promise<PackPool[]> {
+  const status = await contractStatusOf(db, clientId);
+  const start = status.serviceStartDate;
+  if (start === null) return [];
+  const first = firstOfMonth(month);
+  const lines = (await contractLineQuantities(db, clientId)).filter((l) => l.kind === 'pack' && l.quantity > 0);
+  lines.sort((a, b) => (a.productCode < b.productCode ? -1 : a.productCode > b.productCode ? 1 : 0));
+  const pools: PackPool[] = [];
+  for (const l of lines) {
+    const version = await priceOn(db, l.productCode, start > first ? start : first);
+    if (!version?.packMinutes || !version.packZones) continue;
+    pools.push({
+      product: l.productCode,
+      zones: version.packZones,
+      seconds: packAllowanceSeconds({ minutes: version.packMinutes, quantity: l.quantity, month: first, serviceStart: start, endDate: status.endDate }),
+    });
+  }
+  return pools;
+}
+
+/** A call is priced when it went out to a number (not emergency, not internal) and was allowed. */
+const zoned = (c: typeof cdrs.$inferSelect): boolean => c.direction === 'outbound' && !c.emergency && c.destination.startsWith('+');
+
+/** Rates every call of the client that started in the local month of `month`; returns how many were (re)rated. */
+export async function rateClientMonth(db: DbOrTx, clientId: string, month: LocalDate, at: Date): Promise<number> {
+  const first = firstOfMonth(month);
+  const rows = await db
+    .select()
+    .from(cdrs)
+    .where(and(eq(cdrs.clientId, clientId), gte(cdrs.startedAt, startOfLocalDay(first)), lt(cdrs.startedAt, startOfLocalDay(addMonths(first, 1)))))
+    .orderBy(asc(cdrs.startedAt), asc(cdrs.id));
+  const calls: RatableCall[] = [];
+  const zones = new Map<string, string | null>();
+  for (const c of rows) {
+    const z = zoned(c) ? await zoneFor(db, c.destination, c.startedAt) : null;
+    zones.set(c.id, z?.zone ?? null);
+    const fixed = c.invoiceId !== null && c.ratedAt !== null ? { packSeconds: c.packSeconds ?? 0, costCents: c.costCents ?? 0 } : undefined;
+    calls.push({
+      id: c.id,
+      zone: c.allowed ? (z?.zone ?? null) : null,
+      perMinuteMicros: z?.perMinuteMicros ?? 0,
+      billableSeconds: c.allowed ? c.billableSeconds : 0,
+      ...(fixed ? { fixed } : {}),
+    });
+  }
+  const rated = rateCalls(calls, await packPoolsOf(db, clientId, first));
+  let n = 0;
+  for (const [i, r] of rated.entries()) {
+    if (calls[i]!.fixed) continue;
+    await db.update(cdrs).set({ ratedAt: at, zone: zones.get(r.id) ?? null, packSeconds: r.packSeconds, costCents: r.costCents }).where(eq(cdrs.id, r.id));
+    n++;
+  }
+  return n;
+}
+
+/** Rates the month of one call (the call and every other call of that client-month). */
+export async function rateCdr(db: DbOrTx, cdrId: string, at: Date): Promise<void> {
+  const [c] = await db.select({ clientId: cdrs.clientId, startedAt: cdrs.startedAt }).from(cdrs).where(eq(cdrs.id, cdrId));
+  if (!c) return;
+  await rateClientMonth(db, c.clientId, localDate(c.startedAt), at);
+}

@@ -1,0 +1,52 @@
+/**
+ * Helpers of the interop tests: whether a binary is installed, and running a
+ * client with a bounded lifetime (killed by its own pid, never by name).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const has = (binary: string): boolean => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
+export const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/**
+ * Runs a command, killing it (by its own pid) after `limitMs`; resolves on exit.
+ * `until`, when given, is polled and stops the process (SIGTERM) once it holds.
+ */
+export function run(cmd: string, args: string[], o: { cwd?: string; limitMs: number; until?: () => Promise<boolean> }): Promise<Run & { reached: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let reached = false;
+    let polling: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const limit = setTimeout(() => child.kill('SIGKILL'), o.limitMs);
+    if (o.until) {
+      const until = o.until;
+      const poll = (): void => {
+        until().then(
+          (ok) => {
+            if (ok) {
+              reached = true;
+              child.kill('SIGTERM');
+            } else polling = setTimeout(poll, 100);
+          },
+          () => (polling = setTimeout(poll, 100)),
+        );
+      };
+      polling = setTimeout(poll, 100);
+    }
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(limit);
+      if (polling) clearTimeout(polling);
+      resolve({ code, signal, output, reached });
+    });
+  });
+}
