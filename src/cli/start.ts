@@ -22,6 +22,19 @@ export async function runMigrate(config: Config): Promise<void> {
 }
 
 export async function runStart(config: Config): Promise<void> {
+  // Listen for the stop signals first: one arriving during start-up (or right after the
+  // banner) must stop the platform cleanly, not kill it half-way.
+  let signalled = '';
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      signalled = signal;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   const platform = await createPlatform(config);
   const { ctx } = platform;
   const admin = await ensureFirstAdminCredentials(platform.ctx, config);
@@ -49,16 +62,8 @@ export async function runStart(config: Config): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
   ctx.log.info({ http: base, database: ctx.database.kind }, 'started');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      ctx.log.info({ signal }, 'stopping');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await stopped;
+  ctx.log.info({ signal: signalled }, 'stopping');
   await platform.close();
 }
 
