@@ -285,7 +285,8 @@ CREATE TABLE "billing_invoice_lines" (
 	"period_end" date,
 	"amount_cents" integer NOT NULL,
 	"vat_rate" integer NOT NULL,
-	"clause" text
+	"clause" text,
+	"description" text
 );
 --> statement-breakpoint
 CREATE TABLE "billing_invoices" (
@@ -304,6 +305,57 @@ CREATE TABLE "billing_invoices" (
 	"total_incl_vat_cents" integer NOT NULL,
 	"structured_reference" text NOT NULL,
 	"status" text DEFAULT 'open' NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "payments_allocations" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"payment_id" uuid NOT NULL,
+	"invoice_id" uuid NOT NULL,
+	"client_id" uuid NOT NULL,
+	"amount_cents" integer NOT NULL,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "payments_dunning_notices" (
+	"invoice_id" uuid NOT NULL,
+	"client_id" uuid NOT NULL,
+	"step" text NOT NULL,
+	"at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "payments_payments" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"external_id" text,
+	"client_id" uuid,
+	"amount_cents" integer NOT NULL,
+	"paid_at" timestamp with time zone NOT NULL,
+	"reference" text,
+	"invoice_number" text,
+	"payer_iban" text,
+	"matched_by" text NOT NULL,
+	"recorded_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "payments_pending_items" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"client_id" uuid NOT NULL,
+	"type" text NOT NULL,
+	"source_invoice_id" uuid NOT NULL,
+	"amount_cents" integer NOT NULL,
+	"description" text NOT NULL,
+	"clause" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"billed_on" uuid
+);
+--> statement-breakpoint
+CREATE TABLE "payments_suspensions" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"client_id" uuid NOT NULL,
+	"clause" text NOT NULL,
+	"suspended_at" timestamp with time zone NOT NULL,
+	"suspended_on" date NOT NULL,
+	"termination_eligible_at" timestamp with time zone,
+	"reactivated_at" timestamp with time zone
 );
 --> statement-breakpoint
 ALTER TABLE "client_sites" ADD CONSTRAINT "client_sites_client_id_clients_id_fk" FOREIGN KEY ("client_id") REFERENCES "public"."clients"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -352,4 +404,12 @@ CREATE INDEX "billing_invoice_lines_invoice_idx" ON "billing_invoice_lines" USIN
 CREATE INDEX "billing_invoice_lines_client_product_idx" ON "billing_invoice_lines" USING btree ("client_id","product_code") WHERE product_code is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "billing_invoices_number_uq" ON "billing_invoices" USING btree ("number");--> statement-breakpoint
 CREATE UNIQUE INDEX "billing_invoices_client_run_uq" ON "billing_invoices" USING btree ("client_id","run_key");--> statement-breakpoint
-CREATE INDEX "billing_invoices_client_idx" ON "billing_invoices" USING btree ("client_id","issue_date");
+CREATE INDEX "billing_invoices_client_idx" ON "billing_invoices" USING btree ("client_id","issue_date");--> statement-breakpoint
+CREATE INDEX "payments_allocations_invoice_idx" ON "payments_allocations" USING btree ("invoice_id");--> statement-breakpoint
+CREATE INDEX "payments_allocations_payment_idx" ON "payments_allocations" USING btree ("payment_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_dunning_notices_uq" ON "payments_dunning_notices" USING btree ("invoice_id","step");--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_payments_external_uq" ON "payments_payments" USING btree ("external_id");--> statement-breakpoint
+CREATE INDEX "payments_payments_client_idx" ON "payments_payments" USING btree ("client_id","paid_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "payments_pending_items_uq" ON "payments_pending_items" USING btree ("source_invoice_id","type");--> statement-breakpoint
+CREATE INDEX "payments_pending_items_client_idx" ON "payments_pending_items" USING btree ("client_id");--> statement-breakpoint
+CREATE INDEX "payments_suspensions_client_idx" ON "payments_suspensions" USING btree ("client_id");

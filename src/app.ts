@@ -12,6 +12,7 @@ import { createLogger } from './logger.ts';
 import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
+import { dbCallPolicy } from './modules/policy/index.ts';
 import { findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
 import { startSipServer, type SipServer } from './telephony/sip-server.ts';
@@ -90,7 +91,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     scheduler,
     async listenSip() {
       if (sip) throw new Error('the SIP service is already listening');
-      const started = await startSipServer(ctx, { directory: opts.directory ?? provisioningDirectory(database.db) });
+      const started = await startSipServer(ctx, {
+        directory: opts.directory ?? provisioningDirectory(database.db),
+        policy: dbCallPolicy({ db: database.db, clock }),
+      });
       sip = started.server;
       return { sip, udp: started.udp, tcp: started.tcp };
     },

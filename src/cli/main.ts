@@ -6,6 +6,7 @@ import { runMigrate, runStart } from './start.ts';
 import { runScenarioCommand } from './scenario.ts';
 import { runAdminCreate } from './admin.ts';
 import { CliExit } from './exit.ts';
+import { registerOperations } from './operations.ts';
 
 export function buildProgram(): Command {
   const program = new Command('easy2phone')
@@ -38,6 +39,8 @@ export function buildProgram(): Command {
     .action(async (opts: { email: string; role: string; name: string; password?: string }) => {
       await runAdminCreate(loadConfig(), opts);
     });
+
+  registerOperations(program);
 
   const scenario = program.command('scenario').description('scenario files (see docs/scenarios.md)');
   scenario

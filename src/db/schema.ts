@@ -11,3 +11,4 @@ export * from '../telephony/schema.ts';
 export * from '../telephony/cdr-schema.ts';
 export * from '../telephony/brute-force-schema.ts';
 export * from '../modules/billing/schema.ts';
+export * from '../modules/payments/schema.ts';

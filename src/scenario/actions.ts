@@ -7,6 +7,7 @@ import { customersScenario } from '../modules/customers/scenario.ts';
 import { provisioningScenario } from '../modules/provisioning/scenario.ts';
 import { policyScenario } from '../modules/policy/scenario.ts';
 import { billingScenario } from '../modules/billing/scenario.ts';
+import { paymentsScenario } from '../modules/payments/scenario.ts';
 import type { ActionHandler, ReportFinisher, ScenarioRun } from './runner.ts';
 
 export interface ModuleScenario {
@@ -16,4 +17,4 @@ export interface ModuleScenario {
   setup?: (run: ScenarioRun) => Promise<void>;
 }
 
-export const moduleScenarios: ModuleScenario[] = [catalogScenario, customersScenario, provisioningScenario, policyScenario, billingScenario];
+export const moduleScenarios: ModuleScenario[] = [catalogScenario, customersScenario, provisioningScenario, policyScenario, billingScenario, paymentsScenario];

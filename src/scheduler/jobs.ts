@@ -3,6 +3,7 @@ import { runContractTerms } from '../modules/customers/contract-terms-job.ts';
 import { pruneAuthState } from '../modules/identity/prune.ts';
 import { numberExpiriesJob } from '../modules/provisioning/jobs.ts';
 import { billingRunJob } from '../modules/billing/index.ts';
+import { dunningJob } from '../modules/payments/index.ts';
 import type { JobDefinition } from './runner.ts';
 
 /** Order of jobs due at the same instant: the daily rules first, the billing run after them. */
@@ -30,6 +31,8 @@ export function jobDefinitions(ctx: AppContext): JobDefinition[] {
       },
     },
     numberExpiriesJob(ctx, JOB_ORDER.daily),
+    // Dunning and suspension (§5.2, §8.8, §9.1a/b, §12.2a), before the billing run.
+    dunningJob(ctx, JOB_ORDER.daily),
     // §8.1 the billing run, on the billing day after the daily jobs.
     billingRunJob(ctx, JOB_ORDER.billingRun),
   ];

@@ -75,7 +75,10 @@ export class Authenticator {
       return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
     };
     // One Authorization per realm may come (§22.3): ours is the one to check.
-    const mine = getHeaderValues(req, headerName).filter((v) => {
+    // Some phones answer a 407 with Authorization instead of Proxy-Authorization: accept both.
+    const offered = getHeaderValues(req, headerName);
+    const candidates = proxy && offered.length === 0 ? getHeaderValues(req, 'Authorization') : offered;
+    const mine = candidates.filter((v) => {
       const c = parseAuthorization(v);
       return typeof c === 'string' || c.realm === this.o.realm;
     });

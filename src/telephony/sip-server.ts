@@ -3,7 +3,7 @@
  * layer, and the request dispatch of the telephony core: first the brute-force
  * check (RULES §4.4/§4.10, in memory: a blocked source or locked account → 403),
  * then OPTIONS (200), REGISTER
- * (registrar), unknown methods (501), unsupported Require (420), Max-Forwards 0
+ * (registrar), INVITE/ACK/CANCEL/BYE (the call router, `call-router.ts`), unknown methods (501), unsupported Require (420), Max-Forwards 0
  * (483), unparsable requests (400/505 from the transaction layer). Nothing a peer
  * sends may crash it: every handler is guarded and a failure becomes a 500.
  */
@@ -25,6 +25,7 @@ import {
   type ServerTransaction,
   TcpTransport,
   TransactionLayer,
+  systemTimers,
   UdpTransport,
   buildResponse,
   checkRequest,
@@ -34,12 +35,14 @@ import {
 import { type AuthFailure, Authenticator } from './auth.ts';
 import { type BruteForceLimits, SipBruteForceGuard } from './brute-force.ts';
 import type { Directory } from './directory.ts';
+import { CallRouter } from './call-router.ts';
 import { purgeExpiredBindings } from './location.ts';
+import { type CallPolicy, permissiveCallPolicy } from './policy.ts';
 import { sipNonceSecret } from './nonce-secret.ts';
 import { type ExpiresBounds, Registrar } from './registrar.ts';
 
-/** Methods this server answers (INVITE comes with the call router). */
-export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'ACK', 'CANCEL', 'BYE'] as const;
+/** Methods this server answers. */
+export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'INVITE', 'ACK', 'CANCEL', 'BYE'] as const;
 /** Option tags we support (Require/Proxy-Require with anything else → 420). */
 export const SUPPORTED_EXTENSIONS: readonly string[] = [];
 const SERVER = 'Easy2Phone';
@@ -61,6 +64,10 @@ export interface SipServerOptions {
   readonly purgeIntervalMs?: number;
   /** Brute-force limits (RULES §4.4/§4.10): `BRUTE_FORCE_LIMITS` by default. */
   readonly bruteForceLimits?: BruteForceLimits;
+  /** Asked before every call: `permissiveCallPolicy()` by default; the composition root wires `dbCallPolicy`. */
+  readonly policy?: CallPolicy;
+  /** How long a call may ring before it is given up (408): 180 s by default. */
+  readonly ringTimeoutMs?: number;
 }
 
 export class SipServer {
@@ -70,6 +77,8 @@ export class SipServer {
   readonly authenticator: Authenticator;
   /** The brute-force limits, checked in memory first on every request. */
   readonly guard: SipBruteForceGuard;
+  /** The B2BUA for calls between extensions. */
+  readonly router: CallRouter;
   /**
    * What the transports deliver to: the transaction layer, guarded so that an
    * exception on one message is logged and never reaches the socket's emitter.
@@ -82,7 +91,10 @@ export class SipServer {
 
   constructor(private readonly o: SipServerOptions) {
     this.layer = new TransactionLayer({
-      user: { onRequest: (req, tx, source) => this.onRequest(req, tx, source) },
+      user: {
+        onRequest: (req, tx, source) => this.onRequest(req, tx, source),
+        onStrayResponse: (res) => this.router.strayResponse(res),
+      },
       ...(o.timers === undefined ? {} : { timers: o.timers }),
     });
     this.guard = new SipBruteForceGuard({
@@ -114,6 +126,20 @@ export class SipServer {
       authenticator,
       domain: o.sip.domain,
       ...(o.expires === undefined ? {} : { expires: o.expires }),
+    });
+    this.router = new CallRouter({
+      layer: this.layer,
+      authenticator,
+      directory: o.directory,
+      policy: o.policy ?? permissiveCallPolicy(),
+      db: o.db,
+      clock: o.clock,
+      log: o.log,
+      timers: o.timers ?? systemTimers,
+      domain: o.sip.domain,
+      transportFor: (protocol) => this.transports.find((t) => t.protocol === protocol),
+      track: (p) => this.track(p),
+      ...(o.ringTimeoutMs === undefined ? {} : { ringTimeoutMs: o.ringTimeoutMs }),
     });
     const guard = (what: string, fn: () => void): void => {
       try {
@@ -180,7 +206,10 @@ export class SipServer {
   }
 
   private onRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Source): void {
-    if (tx === undefined) return; // ACK for a 2xx, or absorbed: no dialogs yet
+    if (tx === undefined) {
+      if (req.method === 'ACK') this.router.ack(req); // the ACK of a 2xx
+      return;
+    }
     const respond = (res: SipResponse): void => tx.respond(withServer(res));
     // RULES §4.4/§4.10: a blocked source or locked account is refused before any other work (in memory).
     const blocked = this.guard.check(req, source.remote.address);
@@ -220,9 +249,19 @@ export class SipServer {
           }),
         );
         return;
+      case 'INVITE':
+        this.track(
+          this.router.invite(req, tx, source).catch((e: unknown) => {
+            this.o.log.error({ err: e, callId: req.callId }, 'INVITE failed');
+            respond(buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
+          }),
+        );
+        return;
       case 'CANCEL':
+        this.router.cancel(req, respond);
+        return;
       case 'BYE':
-        respond(buildResponse(req, 481)); // no INVITE transactions or dialogs yet
+        if (!this.router.bye(req, respond)) respond(buildResponse(req, 481));
         return;
       default:
         respond(buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] }));
@@ -257,6 +296,7 @@ function withServer(res: SipResponse): SipResponse {
 
 export interface StartSipOptions {
   readonly directory: Directory;
+  readonly policy?: CallPolicy;
   readonly onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
 }
 
@@ -277,6 +317,7 @@ export async function startSipServer(
     directory: o.directory,
     nonceSecret,
     ...(o.onAuthFailure === undefined ? {} : { onAuthFailure: o.onAuthFailure }),
+    ...(o.policy === undefined ? {} : { policy: o.policy }),
   });
   const bound = await server.listen();
   return { server, ...bound };

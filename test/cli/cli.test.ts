@@ -98,3 +98,41 @@ describe('easy2phone CLI', () => {
     expect(missing.stderr).toContain('cannot read the file');
   });
 });
+
+describe('easy2phone operator commands', () => {
+  it('create a client, its catalogue, contract, users and numbers, with clear refusals', { timeout: 300_000 }, async () => {
+    const env = { E2P_DATA_DIR: tempDir() };
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed view of the printed JSON
+    const json = <T = unknown>(r: Result): T => {
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return JSON.parse(r.stdout) as T;
+    };
+    const client = json<{ id: string }>(await run(['client', 'create', '--name', 'ACME SRL', '--enterprise-number', 'BE0455.218.921'], env));
+    const bad = await run(['client', 'create', '--name', 'Bad', '--enterprise-number', 'BE0455.218.922'], env);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/INVALID_ENTERPRISE_NUMBER.*enterpriseNumber/);
+    expect(json<{ id: string }[]>(await run(['client', 'list', '--q', 'acme'], env)).map((c) => c.id)).toEqual([client.id]);
+
+    json(await run(['catalog', 'product-add', '--code', 'USER', '--kind', 'recurring', '--unit', 'user', '--price', '12.50'], env));
+    const early = await run(['user', 'create', '--client', client.id, '--extension', '101'], env);
+    expect(early.status).toBe(1);
+    expect(early.stderr).toMatch(/CONTRACT_NOT_SIGNED.*\[clause 2\.2\]/);
+
+    const signed = json<{ state: string }>(await run(['contract', 'sign', '--client', client.id, '--line', 'USER:2'], env));
+    expect(signed.state).toBe('signed');
+    json(await run(['contract', 'install', '--client', client.id], env));
+    const users = json<{ user: { extension: string }; credentials: { username: string; password: string } }[]>(
+      await run(['user', 'create', '--client', client.id, '--extension', '101', '--count', '2'], env),
+    );
+    expect(users.map((u) => u.user.extension)).toEqual(['101', '102']);
+    expect(users[0]!.credentials.password.length).toBeGreaterThanOrEqual(20);
+
+    json(await run(['number', 'import', '--from', '+3243210000', '--to', '+3243210009'], env));
+    const assigned = json<{ state: string }>(await run(['number', 'assign', '--client', client.id, '--number', '+3243210001', '--user', '101'], env));
+    expect(assigned.state).toBe('assigned');
+    const badGround = await run(['contract', 'terminate', '--client', client.id, '--by', 'client', '--ground', 'boredom'], env);
+    expect(badGround.status).toBe(1);
+    expect(badGround.stderr).toContain('--ground');
+  });
+});

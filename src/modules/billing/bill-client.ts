@@ -12,6 +12,7 @@ import { contractLineQuantities, contractStatusOf } from '../customers/contract-
 import { billingQuantities, type BillingQuantities } from '../provisioning/billing-quantities.ts';
 import { countsForMonth } from '../provisioning/number-lifecycle.ts';
 import { billedThrough, monthSegments, segmentAmountCents } from './proration.ts';
+import { collectPendingItems } from './hooks.ts';
 import { invoiceExists, issueInvoice, type NewInvoiceLine } from './issue-invoice.ts';
 import { VAT_RATE } from './invoice-totals.ts';
 import { invoiceLines, invoices } from './schema.ts';
@@ -126,6 +127,9 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
   // §8.1.3 / §8.3: out-of-pack traffic, one line per zone, calls started before the run instant.
   const traffic = await collectTraffic(tx, clientId, at);
   lines.push(...traffic.lines);
+  // §8.1 point 5: pending items — late interest (§5.2), reminder fees (§8.8), vatRate 0.
+  const pending = await collectPendingItems(tx, clientId, at);
+  lines.push(...pending.lines);
 
   const billsRecurring = lines.some((l) => l.type === 'recurring' || l.type === 'prorata');
   const id = await issueInvoice(tx, {
@@ -137,6 +141,9 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
     periodEnd: billsRecurring ? through : null,
     clause: '8.1',
   });
-  if (id !== null) await markTrafficInvoiced(tx, traffic, id);
+  if (id !== null) {
+    await markTrafficInvoiced(tx, traffic, id);
+    await pending.markBilled(tx, id);
+  }
   return id;
 }

@@ -16,6 +16,7 @@ export { invoiceFinal } from './invoice-final.ts';
 export { collectTraffic, markTrafficInvoiced, type Traffic } from './traffic-lines.ts';
 export { issueInvoice, invoiceExists, type NewInvoiceLine, type IssueInvoiceOptions } from './issue-invoice.ts';
 export { listClientInvoices, type InvoiceView, type InvoiceLineView } from './list-client-invoices.ts';
+export { pendingItemProviders, onInvoiceIssued, balanceAdjusters, collectPendingItems, type PendingItems, type PendingItemsProvider, type IssuedInvoice, type InvoiceIssuedHook, type BalanceAdjuster } from './hooks.ts';
 export { billingRoutes } from './routes.ts';
 export { listInvoices, balanceCents, type InvoiceRow, type InvoiceLineRow } from './invoice-queries.ts';
 export { invoiceTotals, dueDateOf, formatInvoiceNumber, VAT_RATE, PAYMENT_TERM_DAYS } from './invoice-totals.ts';

@@ -1,6 +1,7 @@
 /** Reading invoices: a client's invoices with their lines, and its balance (RULES.md "balanceCents"). */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
+import { balanceAdjusters } from './hooks.ts';
 import { invoiceLines, invoices } from './schema.ts';
 
 export type InvoiceRow = typeof invoices.$inferSelect;
@@ -22,11 +23,16 @@ export async function listInvoices(db: DbOrTx, clientId?: string): Promise<(Invo
   return rows.map((r) => ({ ...r, lines: lines.filter((l) => l.invoiceId === r.id) }));
 }
 
-/** Open amounts of the client's issued invoices, VAT included (payments and client credit come later). */
+/**
+ * RULES.md "balanceCents": open amounts of the client's issued invoices, VAT included,
+ * minus what payments registered in `balanceAdjusters` (allocations, unallocated client credit).
+ */
 export async function balanceCents(db: DbOrTx, clientId: string): Promise<number> {
   const [row] = await db
     .select({ s: sql<string>`coalesce(sum(${invoices.totalInclVatCents}), 0)` })
     .from(invoices)
     .where(and(eq(invoices.clientId, clientId), eq(invoices.status, 'open')));
-  return Number(row?.s ?? 0);
+  let balance = Number(row?.s ?? 0);
+  for (const adjust of balanceAdjusters) balance -= await adjust(db, clientId);
+  return balance;
 }

@@ -9,6 +9,7 @@ import { newId } from '../../kernel/ids.ts';
 import { fromInvoiceNumber } from '../../kernel/structured-communication.ts';
 import { localDate, type LocalDate } from '../../kernel/time.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { onInvoiceIssued } from './hooks.ts';
 import { dueDateOf, formatInvoiceNumber, invoiceTotals } from './invoice-totals.ts';
 import { invoiceCounters, invoiceLines, invoices, type InvoiceLineType } from './schema.ts';
 
@@ -22,6 +23,8 @@ export interface NewInvoiceLine {
   amountCents: number;
   vatRate: number;
   clause: string | null;
+  /** Pending items (§5.2 interest, §8.8 reminder fee): the line's text. */
+  description?: string | null;
 }
 
 export interface IssueInvoiceOptions {
@@ -80,5 +83,6 @@ export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promi
   await tx.insert(invoices).values(row);
   await tx.insert(invoiceLines).values(opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position })));
   await recordAudit(tx, { at: opts.at, actor: 'system', action: 'invoice.issue', entity: 'invoice', entityId: id, clientId: opts.clientId, before: null, after: row, clause: opts.clause });
+  for (const hook of onInvoiceIssued) await hook(tx, { id, clientId: opts.clientId, number, totalInclVatCents: totals.totalInclVatCents, at: opts.at });
   return id;
 }

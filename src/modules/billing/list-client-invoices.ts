@@ -14,6 +14,8 @@ export interface InvoiceLineView {
   amountCents: number;
   vatRate: number;
   clause: string | null;
+  /** Pending items' text (§5.2 interest, §8.8 reminder fee); null otherwise. */
+  description: string | null;
 }
 
 export interface InvoiceView {
@@ -53,6 +55,7 @@ export async function listClientInvoices(db: DbOrTx, opts: { actor: AuditActor; 
       amountCents: l.amountCents,
       vatRate: l.vatRate,
       clause: l.clause,
+      description: l.description,
     })),
   }));
   return { items, balanceCents: await balanceCents(db, opts.clientId) };

@@ -15,6 +15,7 @@ const LineSchema = Type.Object({
   amountCents: Type.Integer(),
   vatRate: Type.Integer(),
   clause: Nullable(Type.String()),
+  description: Nullable(Type.String()),
 });
 const InvoiceSchema = Type.Object({
   id: Type.String(),

@@ -72,6 +72,8 @@ export const invoiceLines = pgTable(
     vatRate: integer('vat_rate').notNull(),
     /** The clause that produced the line (`8.1`, `8.3`, `8.5`). */
     clause: text('clause'),
+    /** Free text of pending items, e.g. `Intérêts de retard — facture N (d jours)` (§5.2). */
+    description: text('description'),
   },
   (t) => [
     index('billing_invoice_lines_invoice_idx').on(t.invoiceId, t.position),

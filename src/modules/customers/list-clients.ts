@@ -8,7 +8,8 @@ import { clients } from './schema.ts';
 export const CLIENT_PAGE_MAX = 200;
 
 export interface ListClientsOptions {
-  principal: Principal;
+  /** `system`: the operator's shell on the server (CLI) sees every client. */
+  principal: Principal | 'system';
   /** Keyset cursor: clients with a greater id (ids are UUIDv7, so creation order). */
   after?: string | undefined;
   limit?: number | undefined;
@@ -20,7 +21,7 @@ export interface ListClientsOptions {
 export async function listClients(db: DbOrTx, opts: ListClientsOptions): Promise<{ items: ClientView[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), CLIENT_PAGE_MAX);
   const where: SQL[] = [];
-  const tenant = scopeClientId(opts.principal, undefined);
+  const tenant = opts.principal === 'system' ? undefined : scopeClientId(opts.principal, undefined);
   if (tenant !== undefined) where.push(eq(clients.id, tenant));
   if (opts.after !== undefined) where.push(gt(clients.id, opts.after));
   const q = opts.q?.trim();

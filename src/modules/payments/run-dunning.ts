@@ -1,0 +1,113 @@
+/**
+ * The daily dunning evaluation (RULES.md "Dunning and suspension"), at 00:00 local before
+ * the billing run: per client with an overdue open invoice, in one transaction — the
+ * reminders, fee and formal notice due (dunning-policy.ts), then the suspension to
+ * minimum service (§9.1a/b, §8.7); and §12.2a termination eligibility after 1 month
+ * suspended. Every step is recorded once (unique per invoice and step): a rerun is a no-op.
+ */
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { newId } from '../../kernel/ids.ts';
+import { localDate } from '../../kernel/time.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { invoices } from '../billing/schema.ts';
+import { clients } from '../customers/schema.ts';
+import { serviceStateOf, setServiceState } from '../customers/service-state.ts';
+import { recordEvent } from '../events/index.ts';
+import { daysLate, dunningStepsDue, suspensionDue, suspensionDayOf, terminationEligibleOn, type OverdueInvoice } from './dunning-policy.ts';
+import { openAmountCents, openInvoices } from './ledger.ts';
+import { dunningNotices, pendingItems, suspensions, type DunningStep } from './schema.ts';
+
+export async function openSuspension(db: DbOrTx, clientId: string): Promise<typeof suspensions.$inferSelect | null> {
+  const [row] = await db
+    .select()
+    .from(suspensions)
+    .where(and(eq(suspensions.clientId, clientId), isNull(suspensions.reactivatedAt)))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Dunning of one client at `at` (00:00 local of the evaluation day). */
+export async function dunClient(tx: DbOrTx, clientId: string, at: Date): Promise<void> {
+  const today = localDate(at);
+  const overdue: OverdueInvoice[] = [];
+  for (const inv of await openInvoices(tx, clientId)) {
+    if (daysLate(inv.dueDate, today) <= 0) continue;
+    const open = await openAmountCents(tx, inv);
+    if (open <= 0) continue;
+    const takenRows = await tx.select({ step: dunningNotices.step }).from(dunningNotices).where(eq(dunningNotices.invoiceId, inv.id));
+    const taken = new Set<DunningStep>(takenRows.map((r) => r.step));
+    for (const action of dunningStepsDue({ dueDate: inv.dueDate, today, taken })) {
+      await tx.insert(dunningNotices).values({ invoiceId: inv.id, clientId, step: action.step, at });
+      taken.add(action.step);
+      const details: Record<string, unknown> = { invoice: inv.number, daysLate: daysLate(inv.dueDate, today), openCents: open };
+      if (action.event === 'reminder') details.reminder = action.step === 'reminder_1' ? 1 : 2;
+      if (action.step === 'formal_notice') details.suspensionOn = suspensionDayOf(inv.dueDate);
+      if (action.feeCents > 0) {
+        details.feeCents = action.feeCents;
+        await tx
+          .insert(pendingItems)
+          .values({
+            id: newId(at),
+            clientId,
+            type: 'reminder_fee',
+            sourceInvoiceId: inv.id,
+            amountCents: action.feeCents,
+            description: `Frais de rappel — facture ${inv.number}`,
+            clause: action.clause,
+            createdAt: at,
+          })
+          .onConflictDoNothing();
+      }
+      await recordEvent(tx, { at, clientId, type: action.event, clause: action.clause, details });
+      await recordAudit(tx, { at, actor: 'system', action: `dunning.${action.step}`, entity: 'invoice', entityId: inv.id, clientId, before: null, after: details, clause: action.clause });
+    }
+    overdue.push({ dueDate: inv.dueDate, openCents: open, reminded: taken.has('reminder_1') || taken.has('reminder_2') });
+  }
+
+  if ((await serviceStateOf(tx, clientId)) !== 'active' || (await openSuspension(tx, clientId)) !== null) return;
+  const [client] = await tx.select({ deposit: clients.depositCents }).from(clients).where(eq(clients.id, clientId)).limit(1);
+  const decision = suspensionDue({ today, overdue, depositCents: client?.deposit ?? 0 });
+  if (decision === null) return;
+  await tx.insert(suspensions).values({ id: newId(at), clientId, clause: decision.clause, suspendedAt: at, suspendedOn: today });
+  await setServiceState(tx, clientId, 'minimum_service');
+  await recordEvent(tx, { at, clientId, type: 'suspension', clause: decision.clause, details: { serviceState: 'minimum_service', overdueCents: decision.overdueCents, reason: 'dunning' } });
+  await recordAudit(tx, {
+    at,
+    actor: 'system',
+    action: 'client.suspend',
+    entity: 'client',
+    entityId: clientId,
+    clientId,
+    before: { serviceState: 'active' },
+    after: { serviceState: 'minimum_service', overdueCents: decision.overdueCents },
+    clause: decision.clause,
+  });
+}
+
+/** §12.2a: suspensions 1 month old make the client eligible for termination (staff decide). */
+async function markTerminationEligible(tx: DbOrTx, at: Date): Promise<void> {
+  const today = localDate(at);
+  const open = await tx
+    .select()
+    .from(suspensions)
+    .where(and(isNull(suspensions.reactivatedAt), isNull(suspensions.terminationEligibleAt)));
+  for (const s of open) {
+    if (terminationEligibleOn(s.suspendedOn) > today) continue;
+    await tx.update(suspensions).set({ terminationEligibleAt: at }).where(eq(suspensions.id, s.id));
+    await recordEvent(tx, { at, clientId: s.clientId, type: 'termination_eligible', clause: '12.2a', details: { suspendedOn: s.suspendedOn } });
+    await recordAudit(tx, { at, actor: 'system', action: 'client.termination_eligible', entity: 'client', entityId: s.clientId, clientId: s.clientId, before: null, after: { suspendedOn: s.suspendedOn }, clause: '12.2a' });
+  }
+}
+
+/** The whole evaluation at `at`; one transaction per client. */
+export async function runDunning(db: Db, at: Date): Promise<void> {
+  const today = localDate(at);
+  const rows = await db
+    .selectDistinct({ clientId: invoices.clientId })
+    .from(invoices)
+    .where(and(eq(invoices.status, 'open'), eq(invoices.kind, 'invoice'), lt(invoices.dueDate, today)))
+    .orderBy(sql`1`);
+  for (const { clientId } of rows) await db.transaction((tx) => dunClient(tx, clientId, at));
+  await db.transaction((tx) => markTerminationEligible(tx, at));
+}
