@@ -5,11 +5,11 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runScenarioFile } from '../../src/scenario/runner.ts';
+import { expectScenarioToMatch } from '../support/scenarios.ts';
 
 describe('scenario provisioning-lifecycle', () => {
   it('runs the provisioning rules over time', async () => {
-    const report = await runScenarioFile(fileURLToPath(new URL('./provisioning-lifecycle.yaml', import.meta.url)));
+    const report = await expectScenarioToMatch(fileURLToPath(new URL('.', import.meta.url)), 'provisioning-lifecycle');
     const steps = report.steps.map((s) => (s.ok ? 'ok' : `${s.error?.code ?? ''}/${s.error?.clause ?? ''}`));
     expect(steps).toEqual([
       'ok',
