@@ -3,9 +3,8 @@
  * (test-unauthorized-invoice-access, §15.3): another client's admin gets 404.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { issueInvoice } from '../../src/modules/billing/issue-invoice.ts';
 import { describeEachDb } from '../support/db.ts';
-import { call, json, loginAs, seedAccount, seedClient, startHarness, type Harness } from './harness.ts';
+import { call, json, loginAs, seedAccount, seedActivationInvoice, seedClient, startHarness, type Harness } from './harness.ts';
 
 describeEachDb('billing invoices API', (kind) => {
   let h: Harness;
@@ -16,15 +15,7 @@ describeEachDb('billing invoices API', (kind) => {
     h = await startHarness(kind);
     clientA = await seedClient(h, 'A');
     clientB = await seedClient(h, 'B');
-    await h.platform.ctx.db.transaction((tx) =>
-      issueInvoice(tx, {
-        clientId: clientA,
-        runKey: 'test:1',
-        at: h.clock.now(),
-        clause: '8.1',
-        lines: [{ type: 'one_off', productCode: 'ACTIVATION', zone: null, quantity: 1, periodStart: null, periodEnd: null, amountCents: 4900, vatRate: 21, clause: '8.1' }],
-      }),
-    );
+    await seedActivationInvoice(h, clientA);
   });
   afterAll(async () => {
     await h.close();

@@ -8,6 +8,7 @@ import { createPlatform, type Platform } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { newId } from '../../src/kernel/ids.ts';
 import { SimulatedClock } from '../../src/kernel/clock.ts';
+import { issueInvoice } from '../../src/modules/billing/issue-invoice.ts';
 import { clients } from '../../src/modules/customers/schema.ts';
 import { hashPassword, type PasswordCost } from '../../src/modules/identity/password.ts';
 import { accounts, type Role } from '../../src/modules/identity/schema.ts';
@@ -112,3 +113,16 @@ export async function loginAs(h: Harness, who: { email: string; password: string
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed view of the JSON body
 export const json = <T = Record<string, unknown>>(res: LightMyRequestResponse): T => res.json<T>();
+
+/** An issued invoice of one ACTIVATION one-off (49.00 € + 21 % VAT = 59.29 €) for `clientId`. */
+export async function seedActivationInvoice(h: Harness, clientId: string): Promise<void> {
+  await h.platform.ctx.db.transaction((tx) =>
+    issueInvoice(tx, {
+      clientId,
+      runKey: 'test:1',
+      at: h.clock.now(),
+      clause: '8.1',
+      lines: [{ type: 'one_off', productCode: 'ACTIVATION', zone: null, quantity: 1, periodStart: null, periodEnd: null, amountCents: 4900, vatRate: 21, clause: '8.1' }],
+    }),
+  );
+}

@@ -1,8 +1,7 @@
 /** POST /api/v1/payments: staff record payments (matching, credit, idempotency); clients cannot. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { issueInvoice } from '../../src/modules/billing/issue-invoice.ts';
 import { describeEachDb } from '../support/db.ts';
-import { call, json, loginAs, seedAccount, seedClient, startHarness, type Harness } from './harness.ts';
+import { call, json, loginAs, seedAccount, seedActivationInvoice, seedClient, startHarness, type Harness } from './harness.ts';
 
 describeEachDb('payments API', (kind) => {
   let h: Harness;
@@ -12,15 +11,7 @@ describeEachDb('payments API', (kind) => {
   beforeAll(async () => {
     h = await startHarness(kind);
     clientA = await seedClient(h, 'A');
-    await h.platform.ctx.db.transaction((tx) =>
-      issueInvoice(tx, {
-        clientId: clientA,
-        runKey: 'test:1',
-        at: h.clock.now(),
-        clause: '8.1',
-        lines: [{ type: 'one_off', productCode: 'ACTIVATION', zone: null, quantity: 1, periodStart: null, periodEnd: null, amountCents: 4900, vatRate: 21, clause: '8.1' }],
-      }),
-    );
+    await seedActivationInvoice(h, clientA);
     staff = await loginAs(h, await seedAccount(h, 'admin'));
   });
   afterAll(async () => {
