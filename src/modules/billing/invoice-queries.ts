@@ -36,3 +36,17 @@ export async function balanceCents(db: DbOrTx, clientId: string): Promise<number
   for (const adjust of balanceAdjusters) balance -= await adjust(db, clientId);
   return balance;
 }
+
+/** An invoice line as the API and the scenario report show it (SCENARIOS.md line fields). */
+export function invoiceLineView(l: InvoiceLineRow) {
+  return {
+    type: l.type,
+    product: l.productCode,
+    zone: l.zone,
+    quantity: l.quantity,
+    periodStart: l.periodStart,
+    periodEnd: l.periodEnd,
+    amountCents: l.amountCents,
+    vatRate: l.vatRate,
+  };
+}

@@ -2,7 +2,7 @@
 import type { DbOrTx } from '../../db/client.ts';
 import type { AuditActor } from '../audit/record-audit.ts';
 import { assertTenant } from '../identity/tenancy.ts';
-import { balanceCents, listInvoices } from './invoice-queries.ts';
+import { balanceCents, invoiceLineView, listInvoices } from './invoice-queries.ts';
 
 export interface InvoiceLineView {
   type: string;
@@ -45,18 +45,7 @@ export async function listClientInvoices(db: DbOrTx, opts: { actor: AuditActor; 
     vatCents: i.vatCents,
     totalInclVatCents: i.totalInclVatCents,
     structuredReference: i.structuredReference,
-    lines: i.lines.map((l) => ({
-      type: l.type,
-      product: l.productCode,
-      zone: l.zone,
-      quantity: l.quantity,
-      periodStart: l.periodStart,
-      periodEnd: l.periodEnd,
-      amountCents: l.amountCents,
-      vatRate: l.vatRate,
-      clause: l.clause,
-      description: l.description,
-    })),
+    lines: i.lines.map((l) => ({ ...invoiceLineView(l), clause: l.clause, description: l.description })),
   }));
   return { items, balanceCents: await balanceCents(db, opts.clientId) };
 }

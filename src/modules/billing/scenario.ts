@@ -7,7 +7,7 @@ import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError } from '../../scenario/file.ts';
 import type { ScenarioRun } from '../../scenario/runner.ts';
 import { isBillingDay, setBillingDay } from './billing-day.ts';
-import { balanceCents, listInvoices } from './invoice-queries.ts';
+import { balanceCents, invoiceLineView, listInvoices } from './invoice-queries.ts';
 
 async function setup(run: ScenarioRun): Promise<void> {
   const day = run.scenario.settings.billingDay;
@@ -25,16 +25,7 @@ async function invoicesReport(run: ScenarioRun): Promise<void> {
       client: run.clientNames.get(inv.clientId) ?? inv.clientId,
       issueDate: inv.issueDate,
       dueDate: inv.dueDate,
-      lines: inv.lines.map((l) => ({
-        type: l.type,
-        product: l.productCode,
-        zone: l.zone,
-        quantity: l.quantity,
-        periodStart: l.periodStart,
-        periodEnd: l.periodEnd,
-        amountCents: l.amountCents,
-        vatRate: l.vatRate,
-      })),
+      lines: inv.lines.map(invoiceLineView),
       totalExclVatCents: inv.totalExclVatCents,
       vatCents: inv.vatCents,
       totalInclVatCents: inv.totalInclVatCents,
