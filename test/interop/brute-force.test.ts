@@ -7,18 +7,15 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
-import { freshMemoryDatabase } from '../../src/db/template.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { newId } from '../../src/kernel/ids.ts';
-import { createLogger } from '../../src/logger.ts';
 import { listEvents } from '../../src/modules/events/index.ts';
 import { type Endpoint, ha1 } from '../../src/sip/index.ts';
 import { listSipBlocks } from '../../src/telephony/brute-force.ts';
 import { MemoryDirectory } from '../../src/telephony/directory.ts';
 import { SipServer } from '../../src/telephony/sip-server.ts';
-import { SCENARIOS, has, run } from './helpers.ts';
+import { SCENARIOS, has, run, startInteropServer } from './helpers.ts';
 
 const HOST = '127.0.0.1';
 const PASSWORD = 'pW4xT9kQ2mZ7rB5nL8cV';
@@ -39,17 +36,7 @@ describe('brute-force limits with sipp (UDP, MD5 digest)', () => {
   });
 
   beforeAll(async () => {
-    database = await freshMemoryDatabase();
-    const config = loadConfig({ E2P_SIP_HOST: HOST, E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' });
-    server = new SipServer({
-      sip: config.sip,
-      db: database.db,
-      clock: systemClock,
-      log: createLogger('silent'),
-      directory,
-      nonceSecret: 'interop-secret-interop-secret-interop-secret',
-    });
-    ({ udp } = await server.listen());
+    ({ database, server, udp } = await startInteropServer(directory, 'interop-secret-interop-secret-interop-secret'));
   });
 
   afterAll(async () => {

@@ -11,17 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
-import { freshMemoryDatabase } from '../../src/db/template.ts';
-import { systemClock } from '../../src/kernel/clock.ts';
 import { newId } from '../../src/kernel/ids.ts';
-import { createLogger } from '../../src/logger.ts';
 import { type Endpoint, ha1 } from '../../src/sip/index.ts';
 import { cdrs } from '../../src/telephony/cdr-schema.ts';
 import { MemoryDirectory } from '../../src/telephony/directory.ts';
 import { SipServer } from '../../src/telephony/sip-server.ts';
-import { SCENARIOS, has, run } from './helpers.ts';
+import { SCENARIOS, has, run, startInteropServer } from './helpers.ts';
 
 const HAS_SIPP = has('sipp');
 const HOST = '127.0.0.1';
@@ -62,17 +58,7 @@ describe('interop: a call between two extensions through the B2BUA (sipp, UDP, M
         ha1Sha256: ha1('SHA-256', username, HOST, PASSWORD),
       });
     }
-    database = await freshMemoryDatabase();
-    const config = loadConfig({ E2P_SIP_HOST: HOST, E2P_SIP_DOMAIN: HOST, E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' });
-    server = new SipServer({
-      sip: config.sip,
-      db: database.db,
-      clock: systemClock,
-      log: createLogger('silent'),
-      directory,
-      nonceSecret: 'interop-call-secret-interop-call-secret',
-    });
-    ({ udp } = await server.listen());
+    ({ database, server, udp } = await startInteropServer(directory, 'interop-call-secret-interop-call-secret'));
   });
 
   afterAll(async () => {

@@ -4,6 +4,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.ts';
+import type { Database } from '../../src/db/client.ts';
+import { freshMemoryDatabase } from '../../src/db/template.ts';
+import { systemClock } from '../../src/kernel/clock.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { Endpoint } from '../../src/sip/index.ts';
+import type { Directory } from '../../src/telephony/directory.ts';
+import { SipServer } from '../../src/telephony/sip-server.ts';
 
 export const has = (binary: string): boolean => spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0;
 export const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
@@ -49,4 +57,13 @@ export function run(cmd: string, args: string[], o: { cwd?: string; limitMs: num
       resolve({ code, signal, output, reached });
     });
   });
+}
+
+/** The SIP server on 127.0.0.1 (ephemeral UDP and TCP ports, MD5 only: what Debian's sipp and baresip speak) over a fresh database. */
+export async function startInteropServer(directory: Directory, nonceSecret: string): Promise<{ database: Database; server: SipServer; udp: Endpoint; tcp: Endpoint }> {
+  const database = await freshMemoryDatabase();
+  const config = loadConfig({ E2P_SIP_HOST: '127.0.0.1', E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' });
+  const server = new SipServer({ sip: config.sip, db: database.db, clock: systemClock, log: createLogger('silent'), directory, nonceSecret });
+  const { udp, tcp } = await server.listen();
+  return { database, server, udp, tcp };
 }

@@ -8,17 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
-import { freshMemoryDatabase } from '../../src/db/template.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { newId } from '../../src/kernel/ids.ts';
-import { createLogger } from '../../src/logger.ts';
 import { type Endpoint, ha1 } from '../../src/sip/index.ts';
 import { MemoryDirectory } from '../../src/telephony/directory.ts';
 import { type Binding, activeBindings } from '../../src/telephony/location.ts';
 import { SipServer } from '../../src/telephony/sip-server.ts';
-import { SCENARIOS, has, run } from './helpers.ts';
+import { SCENARIOS, has, run, startInteropServer } from './helpers.ts';
 
 const HAS_SIPP = has('sipp');
 const HAS_BARESIP = has('baresip');
@@ -52,17 +49,7 @@ describe('interop with real SIP clients (UDP, MD5 digest)', () => {
   const bindings = (username: string): Promise<Binding[]> => activeBindings(database.db, `sip:${username}@${HOST}`, systemClock.now());
 
   beforeAll(async () => {
-    database = await freshMemoryDatabase();
-    const config = loadConfig({ E2P_SIP_HOST: HOST, E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' });
-    server = new SipServer({
-      sip: config.sip,
-      db: database.db,
-      clock: systemClock,
-      log: createLogger('silent'),
-      directory,
-      nonceSecret: 'interop-secret-interop-secret-interop-secret',
-    });
-    ({ udp, tcp } = await server.listen());
+    ({ database, server, udp, tcp } = await startInteropServer(directory, 'interop-secret-interop-secret-interop-secret'));
   });
 
   afterAll(async () => {
