@@ -21,7 +21,7 @@ import {
 import { cdrs } from './cdr-schema.ts';
 import { MemoryDirectory } from './directory.ts';
 import { applyRegister } from './location.ts';
-import type { CallPolicy } from './policy.ts';
+import { type CallPolicy, permissiveCallPolicy } from './policy.ts';
 import { SipServer } from './sip-server.ts';
 
 const DOMAIN = 'sip.example.be';
@@ -176,7 +176,7 @@ describeEachDb('call router', (kind) => {
 
   it('answers the status of a policy refusal with a Warning, and records the clause', async () => {
     await r.server.close();
-    r = rig(database, { decide: () => Promise.resolve({ allowed: false, sipStatus: 403, clause: '8.7', reason: 'service suspended' }) });
+    r = rig(database, { ...permissiveCallPolicy(), decide: () => Promise.resolve({ allowed: false, sipStatus: 403, clause: '8.7', reason: 'service suspended' }) });
     await registerBob(database, r, [BOB_DESK]);
     const { callId } = await call(r, '202');
     const last = responses(r).at(-1)!;

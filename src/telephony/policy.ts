@@ -28,6 +28,11 @@ export type CallDecision =
       readonly callerId: string | null;
       /** Take the emergency route (§8.7): never refused, never rated. */
       readonly emergency: boolean;
+      /**
+       * The policy's handle on this admitted call (§4.3b/§4.10 live limits): the router
+       * passes it back to `answered`/`ended`. Absent when the policy keeps no live state.
+       */
+      readonly admission?: string;
     }
   | {
       readonly allowed: false;
@@ -38,8 +43,26 @@ export type CallDecision =
       readonly reason: string;
     };
 
+/** A call from the carrier to one of our numbers (DID). */
+export interface InboundAttempt {
+  readonly clientId: string;
+  /** The called user; null when the DID goes to the client without a user. */
+  readonly userId: string | null;
+  /** The DID called, E.164. */
+  readonly did: string;
+  /** The caller's number as the carrier presented it (E.164), null when withheld. */
+  readonly callerNumber: string | null;
+}
+
 export interface CallPolicy {
+  /** Before every outbound or internal call of an authenticated user. */
   decide(call: CallAttempt): Promise<CallDecision>;
+  /** Before an inbound call from the carrier reaches a client (§8.7: refused under minimum service; §13.1). */
+  decideInbound(call: InboundAttempt): Promise<CallDecision>;
+  /** The admitted call was answered (2xx) at `at`. */
+  answered(admission: string, at: Date): Promise<void>;
+  /** The admitted call ended (answered or not) at `at`; idempotent. */
+  ended(admission: string, at: Date): Promise<void>;
 }
 
 /** Allows every call; emergency numbers (112, 100, 101 by default) go to the emergency route. */
@@ -53,5 +76,10 @@ export function permissiveCallPolicy(emergencyNumbers: readonly string[] = EMERG
         emergency: isEmergency(number, emergencyNumbers),
       });
     },
+    decideInbound() {
+      return Promise.resolve({ allowed: true, callerId: null, emergency: false });
+    },
+    answered: () => Promise.resolve(),
+    ended: () => Promise.resolve(),
   };
 }

@@ -60,5 +60,18 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
       }
       return decision;
     },
+
+    // §13.1 nothing for a terminated client; §8.7 minimum service refuses inbound calls
+    // too; §9.2 security suspension blocks outbound calls only.
+    async decideInbound(call) {
+      const { db } = opts;
+      const [serviceState, contract] = [await serviceStateOf(db, call.clientId), await contractStatusOf(db, call.clientId)];
+      const state = contract.state === 'terminated' ? 'terminated' : serviceState;
+      if (state === null || state === 'terminated') return { allowed: false, sipStatus: 404, clause: '13.1', reason: 'Service terminated (§13.1)' };
+      if (state === 'minimum_service') return { allowed: false, sipStatus: 403, clause: '8.7', reason: 'Minimum service: inbound calls refused (§8.7)' };
+      return { allowed: true, callerId: call.callerNumber, emergency: false };
+    },
+    answered: () => Promise.resolve(),
+    ended: () => Promise.resolve(),
   };
 }
