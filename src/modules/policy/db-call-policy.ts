@@ -1,77 +1,259 @@
 /**
- * The call policy v1 (`CallPolicy` of src/telephony/policy.ts) over the database: reads
- * the facts, asks the pure `decideCall`, and records `callerid_replaced` (§17.1) when a
- * presented caller ID was refused. The decision carries `callerIdReplaced` too.
+ * The call policy (`CallPolicy` of src/telephony/policy.ts) over the database, shared by
+ * every SIP node. `decide` runs in one transaction serialised per client
+ * (`pg_advisory_xact_lock`): it reads the facts and the live counters (§4.3b/§4.10),
+ * asks the pure `decideCall`, records the decision with its facts (explainability) —
+ * the row is also the admission record that `answered`/`ended` complete — and, when a
+ * limit was crossed, suspends the client (§9.2, security-suspension.ts). Two nodes can
+ * therefore never both admit the last slot. `callerid_replaced` (§17.1) is recorded as
+ * an event when a presented caller ID was refused.
  */
-import type { DbOrTx } from '../../db/client.ts';
+import { and, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import type { Tx } from '../../db/client.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { EMERGENCY_NUMBERS } from '../../kernel/e164.ts';
-import type { CallAttempt, CallPolicy } from '../../telephony/policy.ts';
+import { newId } from '../../kernel/ids.ts';
+import type { CallAttempt, CallPolicy, InboundAttempt } from '../../telephony/policy.ts';
+import { zoneFor } from '../catalog/product-queries.ts';
 import { contractStatusOf } from '../customers/contract-status.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { recordEvent } from '../events/index.ts';
 import { mainNumber, numbersOfClient, userNumber } from '../provisioning/caller-id.ts';
 import { findUserByExtension } from '../provisioning/sip-directory.ts';
-import { decideCall, type PolicyDecision } from './call-decision.ts';
+import { countUsersAt } from '../provisioning/user-store.ts';
+import {
+  decideCall,
+  destinationClass,
+  OUTBOUND_CLASSES,
+  SPEND_CLASSES,
+  spendTrip,
+  type CallFacts,
+  type LimitFacts,
+  type PolicyDecision,
+} from './call-decision.ts';
+import { ATTEMPT_WINDOW_MS, DEFAULT_LIMITS, MAX_CALL_MS, MICROS_PER_CENT, SPEND_WINDOW_MS, spendMicros, type SpendCall } from './limits.ts';
+import { policyDecisions } from './schema.ts';
+import { lockClientPolicy, tripSecuritySuspension } from './security-suspension.ts';
+import { clientSettingsRow, effectiveSettings, platformHighRiskPrefixes } from './settings.ts';
+
+/** A recorded decision: `decisionId` always, `admission` (the same id) when the call was allowed. */
+export type RecordedDecision = PolicyDecision & { readonly decisionId: string; readonly admission?: string };
 
 export interface DbCallPolicy extends CallPolicy {
-  decide(call: CallAttempt): Promise<PolicyDecision>;
+  decide(call: CallAttempt): Promise<RecordedDecision>;
+  decideInbound(call: InboundAttempt): Promise<RecordedDecision>;
 }
 
 export interface DbCallPolicyOptions {
-  db: DbOrTx;
+  db: Db;
   clock: Clock;
   emergencyNumbers?: readonly string[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const later = (a: Date, b: Date | null): Date => (b !== null && b > a ? b : a);
+
+/** §4.3b/§4.10 the client's live counters at `at` (read under its lock). */
+export async function liveCounters(
+  tx: Tx,
+  o: { clientId: string; userId: string | null; at: Date; resetAt: Date | null },
+): Promise<Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>> {
+  const t = o.at.getTime();
+  const oldest = new Date(t - MAX_CALL_MS); // older admissions count as ended
+  const attemptsFrom = later(new Date(t - ATTEMPT_WINDOW_MS), o.resetAt);
+  const outbound = [...OUTBOUND_CLASSES];
+  const [counts] = await tx
+    .select({
+      live: sql<number>`count(*) filter (where ${policyDecisions.allowed} and ${policyDecisions.endedAt} is null and ${inArray(policyDecisions.destinationClass, outbound)})::int`,
+      attempts: sql<number>`count(*) filter (where ${policyDecisions.userId} = ${o.userId} and ${policyDecisions.startedAt} > ${attemptsFrom} and ${policyDecisions.destinationClass} <> 'emergency')::int`,
+    })
+    .from(policyDecisions)
+    .where(and(eq(policyDecisions.clientId, o.clientId), eq(policyDecisions.direction, 'outbound'), gt(policyDecisions.startedAt, oldest)));
+  return {
+    liveOutboundCalls: counts?.live ?? 0,
+    userAttemptsLastMinute: o.userId === null ? 0 : (counts?.attempts ?? 0),
+    spendMicrosLastHour: await clientSpendMicros(tx, o.clientId, o.at, o.resetAt),
+  };
+}
+
+/** International + premium spend of the client in the sliding hour ending at `at` (µ€), live calls up to `at`. */
+export async function clientSpendMicros(tx: Tx, clientId: string, at: Date, resetAt: Date | null): Promise<number> {
+  const from = later(new Date(at.getTime() - SPEND_WINDOW_MS), resetAt);
+  const rows = await tx
+    .select({ startedAt: policyDecisions.startedAt, answeredAt: policyDecisions.answeredAt, endedAt: policyDecisions.endedAt, rate: policyDecisions.perMinuteMicros })
+    .from(policyDecisions)
+    .where(
+      and(
+        eq(policyDecisions.clientId, clientId),
+        eq(policyDecisions.allowed, true),
+        inArray(policyDecisions.destinationClass, [...SPEND_CLASSES]),
+        isNotNull(policyDecisions.answeredAt),
+        gt(policyDecisions.startedAt, new Date(from.getTime() - MAX_CALL_MS)),
+        or(isNull(policyDecisions.endedAt), gt(policyDecisions.endedAt, from)),
+      ),
+    );
+  const calls: SpendCall[] = rows.map((r) => ({
+    answeredAt: r.answeredAt,
+    // A call never reported ended counts as ended at the maximum call duration.
+    endedAt: r.endedAt ?? (r.startedAt.getTime() + MAX_CALL_MS < at.getTime() ? new Date(r.startedAt.getTime() + MAX_CALL_MS) : null),
+    perMinuteMicros: r.rate,
+  }));
+  return spendMicros(calls, from, at);
 }
 
 export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
   const emergencyNumbers = opts.emergencyNumbers ?? EMERGENCY_NUMBERS;
   return {
     async decide(call) {
-      const { db } = opts;
-      const internal = call.normalised === null && (await findUserByExtension(db, call.clientId, call.dialled)) !== null;
-      const [serviceState, contract, numbers, own, main] = [
-        await serviceStateOf(db, call.clientId),
-        await contractStatusOf(db, call.clientId),
-        await numbersOfClient(db, call.clientId),
-        call.userId ? await userNumber(db, call.userId) : null,
-        await mainNumber(db, call.clientId),
-      ];
-      const decision = decideCall({
-        serviceState: contract.state === 'terminated' ? 'terminated' : serviceState,
-        enabled: contract.enabled,
-        destination: internal ? call.dialled : call.normalised,
-        internal,
-        presentedCallerId: call.presentedCallerId,
-        privacy: call.privacy,
-        clientNumbers: new Set(numbers.map((n) => n.number)),
-        userNumber: own,
-        mainNumber: main,
-        emergencyNumbers,
-      });
-      if (decision.allowed && decision.callerIdReplaced) {
-        await recordEvent(db, {
-          at: opts.clock.now(),
+      const at = opts.clock.now();
+      const userId = call.userId !== '' && UUID.test(call.userId) ? call.userId : null;
+      return opts.db.transaction(async (tx) => {
+        await lockClientPolicy(tx, call.clientId);
+        const internal = call.normalised === null && (await findUserByExtension(tx, call.clientId, call.dialled)) !== null;
+        const [serviceState, contract, numbers, own, main, row] = [
+          await serviceStateOf(tx, call.clientId),
+          await contractStatusOf(tx, call.clientId),
+          await numbersOfClient(tx, call.clientId),
+          userId ? await userNumber(tx, userId) : null,
+          await mainNumber(tx, call.clientId),
+          await clientSettingsRow(tx, call.clientId),
+        ];
+        const state = contract.state === 'terminated' ? 'terminated' : serviceState;
+        const users = await countUsersAt(tx, call.clientId, at);
+        const settings = effectiveSettings(row, { users, contractEnabled: contract.enabled, platformHighRisk: await platformHighRiskPrefixes(tx) });
+        const destination = internal ? call.dialled : call.normalised;
+        const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
+        const rate = destination !== null && destination.startsWith('+') && cls !== 'emergency' ? ((await zoneFor(tx, destination, at))?.perMinuteMicros ?? 0) : 0;
+        // The live limits matter only to an active client's non-emergency call.
+        const limits: LimitFacts | undefined =
+          state === 'active' && cls !== 'emergency'
+            ? {
+                ...(await liveCounters(tx, { clientId: call.clientId, userId, at, resetAt: row?.countersResetAt ?? null })),
+                maxConcurrentCalls: settings.maxConcurrentCalls,
+                maxAttemptsPerUserPerMinute: settings.attemptsPerUserPerMinute,
+                maxSpendMicrosPerHour: settings.spendLimitCentsPerHour * MICROS_PER_CENT,
+              }
+            : undefined;
+        const facts: CallFacts = {
+          serviceState: state,
+          enabled: settings.enabled,
+          destination,
+          internal,
+          presentedCallerId: call.presentedCallerId,
+          privacy: call.privacy,
+          clientNumbers: new Set(numbers.map((n) => n.number)),
+          userNumber: own,
+          mainNumber: main,
+          emergencyNumbers,
+          highRiskPrefixes: settings.highRiskPrefixes,
+          internationalCalls: settings.internationalCalls,
+          ...(limits ? { limits } : {}),
+        };
+        const decision = decideCall(facts);
+        const id = newId(at);
+        await tx.insert(policyDecisions).values({
+          id,
           clientId: call.clientId,
-          type: 'callerid_replaced',
-          clause: '17.1',
-          details: { presented: call.presentedCallerId, callerId: decision.callerId, fromExtension: call.fromExtension },
+          userId,
+          direction: 'outbound',
+          dialled: call.dialled,
+          destination,
+          destinationClass: cls,
+          perMinuteMicros: rate,
+          allowed: decision.allowed,
+          sipStatus: decision.allowed ? null : decision.sipStatus,
+          clause: decision.allowed ? null : decision.clause,
+          reason: decision.allowed ? null : decision.reason,
+          callerId: decision.allowed ? decision.callerId : null,
+          callerIdReplaced: decision.allowed && decision.callerIdReplaced,
+          emergency: decision.allowed && decision.emergency,
+          facts: { ...factsJson(facts), fromExtension: call.fromExtension, dialled: call.dialled, users, destinationClass: cls, perMinuteMicros: rate },
+          startedAt: at,
         });
-      }
-      return decision;
+        if (!decision.allowed && decision.trip) {
+          await tripSecuritySuspension(tx, { clientId: call.clientId, at, trip: decision.trip, decisionId: id });
+        }
+        if (decision.allowed && decision.callerIdReplaced) {
+          await recordEvent(tx, {
+            at,
+            clientId: call.clientId,
+            type: 'callerid_replaced',
+            clause: '17.1',
+            details: { presented: call.presentedCallerId, callerId: decision.callerId, fromExtension: call.fromExtension, decisionId: id },
+          });
+        }
+        return decision.allowed ? { ...decision, decisionId: id, admission: id } : { ...decision, decisionId: id };
+      });
     },
 
     // §13.1 nothing for a terminated client; §8.7 minimum service refuses inbound calls
     // too; §9.2 security suspension blocks outbound calls only.
     async decideInbound(call) {
       const { db } = opts;
+      const at = opts.clock.now();
       const [serviceState, contract] = [await serviceStateOf(db, call.clientId), await contractStatusOf(db, call.clientId)];
       const state = contract.state === 'terminated' ? 'terminated' : serviceState;
-      if (state === null || state === 'terminated') return { allowed: false, sipStatus: 404, clause: '13.1', reason: 'Service terminated (§13.1)' };
-      if (state === 'minimum_service') return { allowed: false, sipStatus: 403, clause: '8.7', reason: 'Minimum service: inbound calls refused (§8.7)' };
-      return { allowed: true, callerId: call.callerNumber, emergency: false };
+      const decision: PolicyDecision =
+        state === null || state === 'terminated'
+          ? { allowed: false, sipStatus: 404, clause: '13.1', reason: 'Service terminated (§13.1)' }
+          : state === 'minimum_service'
+            ? { allowed: false, sipStatus: 403, clause: '8.7', reason: 'Minimum service: inbound calls refused (§8.7)' }
+            : { allowed: true, callerId: call.callerNumber, callerIdReplaced: false, emergency: false };
+      const id = newId(at);
+      await db.insert(policyDecisions).values({
+        id,
+        clientId: call.clientId,
+        userId: call.userId !== null && UUID.test(call.userId) ? call.userId : null,
+        direction: 'inbound',
+        dialled: call.did,
+        destination: call.did,
+        destinationClass: 'inbound',
+        allowed: decision.allowed,
+        sipStatus: decision.allowed ? null : decision.sipStatus,
+        clause: decision.allowed ? null : decision.clause,
+        reason: decision.allowed ? null : decision.reason,
+        callerId: decision.allowed ? decision.callerId : null,
+        facts: { serviceState: state, did: call.did, callerNumber: call.callerNumber },
+        startedAt: at,
+      });
+      return decision.allowed ? { ...decision, decisionId: id, admission: id } : { ...decision, decisionId: id };
     },
-    answered: () => Promise.resolve(),
-    ended: () => Promise.resolve(),
+
+    /** Idempotent: the first report wins; nothing after `ended`. */
+    async answered(admission, at) {
+      if (!UUID.test(admission)) return;
+      await opts.db
+        .update(policyDecisions)
+        .set({ answeredAt: at })
+        .where(and(eq(policyDecisions.id, admission), isNull(policyDecisions.answeredAt), isNull(policyDecisions.endedAt)));
+    },
+
+    /**
+     * Idempotent (the first report wins). An answered international or premium call that
+     * ends re-checks the client's hourly spend (§4.10): crossing it suspends (§9.2).
+     */
+    async ended(admission, at) {
+      if (!UUID.test(admission)) return;
+      await opts.db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(policyDecisions)
+          .set({ endedAt: at })
+          .where(and(eq(policyDecisions.id, admission), isNull(policyDecisions.endedAt)))
+          .returning();
+        if (!row || row.direction !== 'outbound' || row.answeredAt === null || !SPEND_CLASSES.has(row.destinationClass as never)) return;
+        await lockClientPolicy(tx, row.clientId);
+        if ((await serviceStateOf(tx, row.clientId)) !== 'active') return;
+        const settingsRow = await clientSettingsRow(tx, row.clientId);
+        const limit = (settingsRow?.spendLimitCentsPerHour ?? DEFAULT_LIMITS.spendLimitCentsPerHour) * MICROS_PER_CENT;
+        const trip = spendTrip(await clientSpendMicros(tx, row.clientId, at, settingsRow?.countersResetAt ?? null), limit);
+        if (trip) await tripSecuritySuspension(tx, { clientId: row.clientId, at, trip, decisionId: row.id });
+      });
+    },
   };
+}
+
+/** CallFacts as JSON (the set of numbers as a sorted list). */
+export function factsJson(f: CallFacts): Record<string, unknown> {
+  return { ...f, clientNumbers: [...f.clientNumbers].sort() };
 }
