@@ -12,14 +12,15 @@ import { and, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import type { Tx } from '../../db/client.ts';
 import type { Clock } from '../../kernel/clock.ts';
-import { EMERGENCY_NUMBERS } from '../../kernel/e164.ts';
+import { EMERGENCY_NUMBERS, longestPrefixMatch } from '../../kernel/e164.ts';
+import { localDate } from '../../kernel/time.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { CallAttempt, CallPolicy, InboundAttempt } from '../../telephony/policy.ts';
-import { zoneFor } from '../catalog/product-queries.ts';
+import { tariffOn, type TariffVersion } from '../catalog/product-queries.ts';
 import { contractStatusOf } from '../customers/contract-status.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { recordEvent } from '../events/index.ts';
-import { mainNumber, numbersOfClient, userNumber } from '../provisioning/caller-id.ts';
+import { numbersOfClient, type ClientNumber } from '../provisioning/caller-id.ts';
 import { findUserByExtension } from '../provisioning/sip-directory.ts';
 import { countUsersAt } from '../provisioning/user-store.ts';
 import {
@@ -49,6 +50,8 @@ export interface DbCallPolicyOptions {
   db: Db;
   clock: Clock;
   emergencyNumbers?: readonly string[];
+  /** How long the tariff and the high-risk list are kept in memory (10 s; 0 in tests that change them). */
+  cacheMs?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -102,29 +105,86 @@ export async function clientSpendMicros(tx: Tx, clientId: string, at: Date, rese
   return spendMicros(calls, from, at);
 }
 
+/** RULES.md "Main number and caller ID": the user's own number is its earliest assigned (ties: the lowest). */
+function ownNumber(numbers: readonly ClientNumber[], userId: string): string | null {
+  let best: ClientNumber | null = null;
+  for (const n of numbers) {
+    if (n.userId !== userId) continue;
+    if (best === null || n.assignedAt < best.assignedAt || (n.assignedAt.getTime() === best.assignedAt.getTime() && n.number < best.number)) best = n;
+  }
+  return best?.number ?? null;
+}
+
+/** The client's main number: the designated one, else its earliest assigned (ties: the lowest). */
+function mainOf(numbers: readonly ClientNumber[]): string | null {
+  let best: ClientNumber | null = null;
+  for (const n of numbers) {
+    if (
+      best === null ||
+      (n.isMain && !best.isMain) ||
+      (n.isMain === best.isMain && (n.assignedAt < best.assignedAt || (n.assignedAt.getTime() === best.assignedAt.getTime() && n.number < best.number)))
+    ) {
+      best = n;
+    }
+  }
+  return best?.number ?? null;
+}
+
+/**
+ * Slow-changing platform data kept `cacheMs` per policy instance: the tariff in force
+ * (a price change takes effect ≥ 30 days after its notice, §8.2) and the high-risk list.
+ */
+function policyCache(cacheMs: number): {
+  zone(db: Db, e164: string, at: Date): Promise<{ zone: string; perMinuteMicros: number } | null>;
+  highRisk(db: Db, at: Date): Promise<string[]>;
+} {
+  let tariff: { day: string; until: number; value: Promise<TariffVersion[]> } | undefined;
+  let risky: { until: number; value: Promise<string[]> } | undefined;
+  return {
+    async zone(db, e164, at) {
+      const day = localDate(at);
+      if (tariff === undefined || tariff.day !== day || tariff.until <= Date.now()) tariff = { day, until: Date.now() + cacheMs, value: tariffOn(db, day) };
+      const versions = await tariff.value;
+      const match = longestPrefixMatch(
+        e164,
+        versions.flatMap((v) => v.prefixes.map((p) => [p, v] as const)),
+      );
+      return match ? { zone: match.value.zone, perMinuteMicros: match.value.perMinuteMicros } : null;
+    },
+    highRisk(db, _at) {
+      if (risky === undefined || risky.until <= Date.now()) risky = { until: Date.now() + cacheMs, value: platformHighRiskPrefixes(db) };
+      return risky.value;
+    },
+  };
+}
+
 export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
   const emergencyNumbers = opts.emergencyNumbers ?? EMERGENCY_NUMBERS;
+  const cached = policyCache(opts.cacheMs ?? 10_000);
   return {
     async decide(call) {
       const at = opts.clock.now();
       const userId = call.userId !== '' && UUID.test(call.userId) ? call.userId : null;
-      return opts.db.transaction(async (tx) => {
+      const { db } = opts;
+      // Facts that a concurrent decision cannot change: read before the lock, in parallel on a pool.
+      const [internal, contract, numbers, row, highRisk] = await Promise.all([
+        call.normalised === null ? findUserByExtension(db, call.clientId, call.dialled).then((u) => u !== null) : Promise.resolve(false),
+        contractStatusOf(db, call.clientId),
+        numbersOfClient(db, call.clientId),
+        clientSettingsRow(db, call.clientId),
+        cached.highRisk(db, at),
+      ]);
+      const users = row?.maxConcurrentCalls == null ? await countUsersAt(db, call.clientId, at) : null;
+      const settings = effectiveSettings(row, { users: users ?? 0, contractEnabled: contract.enabled, platformHighRisk: highRisk });
+      const destination = internal ? call.dialled : call.normalised;
+      const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
+      const rate = destination !== null && destination.startsWith('+') && cls !== 'emergency' ? ((await cached.zone(db, destination, at))?.perMinuteMicros ?? 0) : 0;
+      const own = userId === null ? null : ownNumber(numbers, userId);
+      return db.transaction(async (tx) => {
+        // The state and the live counters: under the client's lock, so that two nodes never both admit the last slot.
         await lockClientPolicy(tx, call.clientId);
-        const internal = call.normalised === null && (await findUserByExtension(tx, call.clientId, call.dialled)) !== null;
-        const [serviceState, contract, numbers, own, main, row] = [
-          await serviceStateOf(tx, call.clientId),
-          await contractStatusOf(tx, call.clientId),
-          await numbersOfClient(tx, call.clientId),
-          userId ? await userNumber(tx, userId) : null,
-          await mainNumber(tx, call.clientId),
-          await clientSettingsRow(tx, call.clientId),
-        ];
+        const serviceState = await serviceStateOf(tx, call.clientId);
         const state = contract.state === 'terminated' ? 'terminated' : serviceState;
-        const users = await countUsersAt(tx, call.clientId, at);
-        const settings = effectiveSettings(row, { users, contractEnabled: contract.enabled, platformHighRisk: await platformHighRiskPrefixes(tx) });
-        const destination = internal ? call.dialled : call.normalised;
-        const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
-        const rate = destination !== null && destination.startsWith('+') && cls !== 'emergency' ? ((await zoneFor(tx, destination, at))?.perMinuteMicros ?? 0) : 0;
         // The live limits matter only to an active client's non-emergency call.
         const limits: LimitFacts | undefined =
           state === 'active' && cls !== 'emergency'
@@ -144,7 +204,7 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
           privacy: call.privacy,
           clientNumbers: new Set(numbers.map((n) => n.number)),
           userNumber: own,
-          mainNumber: main,
+          mainNumber: mainOf(numbers),
           emergencyNumbers,
           highRiskPrefixes: settings.highRiskPrefixes,
           internationalCalls: settings.internationalCalls,
