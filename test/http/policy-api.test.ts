@@ -79,6 +79,20 @@ describeEachDb('call policy API', (kind) => {
     expect((await call(h, 'GET', `/api/v1/clients/${newId(h.clock.now())}/policy/settings`, { cookie: staff })).statusCode).toBe(404);
   });
 
+  it('the platform high-risk list: staff read, admin/noc replace it (audited); a client cannot', async () => {
+    expect(json(await call(h, 'GET', '/api/v1/policy/settings', { cookie: billing }))).toEqual({ highRiskPrefixes: ['+881', '+882', '+883'] });
+    expect((await call(h, 'PATCH', '/api/v1/policy/settings', { cookie: billing, body: { highRiskPrefixes: [] } })).statusCode).toBe(403);
+    expect((await call(h, 'GET', '/api/v1/policy/settings', { cookie: adminA })).statusCode).toBe(403);
+    expect(json(await call(h, 'PATCH', '/api/v1/policy/settings', { cookie: noc, body: { highRiskPrefixes: ['+88x'] } }))).toMatchObject({ status: 400, field: '/highRiskPrefixes/0' });
+    const put = await call(h, 'PATCH', '/api/v1/policy/settings', { cookie: noc, body: { highRiskPrefixes: ['+881', '+882', '+883', '+979'] } });
+    expect(put.statusCode, put.body).toBe(200);
+    const c = await seedClient(h, 'Risky');
+    expect(await dbCallPolicy({ db: h.platform.ctx.db, clock: h.clock }).decide(attempt(c, '+979123456789'))).toMatchObject({ allowed: false, clause: '4.3b' });
+    const audit = await h.platform.ctx.db.select().from(auditLog).where(eq(auditLog.action, 'policy.high_risk.update'));
+    expect(audit).toMatchObject([{ clause: '4.3b', after: { highRiskPrefixes: ['+881', '+882', '+883', '+979'] } }]);
+    await call(h, 'PATCH', '/api/v1/policy/settings', { cookie: staff, body: { highRiskPrefixes: ['+881', '+882', '+883'] } });
+  });
+
   it('settings: problem+json names the failing field', async () => {
     const bad = await call(h, 'PATCH', `/api/v1/clients/${clientA}/policy/settings`, { cookie: staff, body: { highRiskPrefixes: ['881'] } });
     expect(bad.statusCode).toBe(400);

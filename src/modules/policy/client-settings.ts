@@ -10,7 +10,15 @@ import { assertTenant } from '../identity/tenancy.ts';
 import { countUsersAt } from '../provisioning/user-store.ts';
 import { policyClientSettings } from './schema.ts';
 import { lockClientPolicy } from './security-suspension.ts';
-import { clientSettingsRow, effectiveSettings, overridesOf, platformHighRiskPrefixes, POLICY_OPTIONS, type PolicySettingsView } from './settings.ts';
+import {
+  clientSettingsRow,
+  effectiveSettings,
+  overridesOf,
+  platformHighRiskPrefixes,
+  POLICY_OPTIONS,
+  setPlatformHighRiskPrefixes,
+  type PolicySettingsView,
+} from './settings.ts';
 
 export const POLICY_WRITE_ROLES = ['admin', 'noc'] as const;
 export const POLICY_READ_ROLES = ['admin', 'billing', 'support', 'noc', 'client_admin'] as const;
@@ -98,5 +106,33 @@ export async function updatePolicySettings(
       requestId: o.requestId ?? null,
     });
     return after;
+  });
+}
+
+/** Staff replace the platform's high-risk destination list (§4.3b), audited; SIP nodes pick it up within their cache time. */
+export async function updatePlatformHighRisk(
+  ctx: AppContext,
+  o: { principal: AuditActor; prefixes: string[]; requestId?: string },
+): Promise<{ highRiskPrefixes: string[] }> {
+  o.prefixes.forEach((x, i) => {
+    if (!PREFIX.test(x)) throw validationError(`/highRiskPrefixes/${i}`, 'must be an E.164 prefix like +881');
+  });
+  const at = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const before = await platformHighRiskPrefixes(tx);
+    await setPlatformHighRiskPrefixes(tx, o.prefixes, at);
+    await recordAudit(tx, {
+      at,
+      actor: o.principal,
+      action: 'policy.high_risk.update',
+      entity: 'setting',
+      entityId: 'policy.highRiskPrefixes',
+      clientId: null,
+      before: { highRiskPrefixes: before },
+      after: { highRiskPrefixes: o.prefixes },
+      clause: '4.3b',
+      requestId: o.requestId ?? null,
+    });
+    return { highRiskPrefixes: [...o.prefixes] };
   });
 }

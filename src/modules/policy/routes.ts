@@ -4,11 +4,11 @@ import { principalOf } from '../../http/auth.ts';
 import { validationError } from '../../kernel/errors.ts';
 import type { HttpServer, RoutePlugin } from '../../http/server.ts';
 import { SERVICE_STATES } from '../customers/schema.ts';
-import { getPolicySettings, POLICY_READ_ROLES, POLICY_WRITE_ROLES, updatePolicySettings } from './client-settings.ts';
+import { getPolicySettings, POLICY_READ_ROLES, POLICY_WRITE_ROLES, updatePlatformHighRisk, updatePolicySettings } from './client-settings.ts';
 import { getDecision, simulateDecision } from './decisions.ts';
 import { acknowledgeSecurityAlert, listSecurityAlerts } from './security-alerts.ts';
 import { liftSecuritySuspension } from './security-suspension.ts';
-import { POLICY_OPTIONS } from './settings.ts';
+import { platformHighRiskPrefixes, POLICY_OPTIONS } from './settings.ts';
 import { liftSipBlockAudited, listSipBlockViews } from './sip-blocks.ts';
 
 const Uuid = Type.String({ format: 'uuid' });
@@ -172,6 +172,29 @@ export const policyRoutes: RoutePlugin = async (app: HttpServer, ctx: AppContext
     },
     async (request) =>
       updatePolicySettings(ctx, { principal: principalOf(request), clientId: request.params.clientId, patch: request.body, requestId: request.id }),
+  );
+
+  app.get(
+    '/policy/settings',
+    {
+      config: { auth: { roles: STAFF } },
+      schema: { tags: ['policy'], summary: 'Platform call policy settings: the high-risk destination list (§4.3b)', response: { 200: Type.Object({ highRiskPrefixes: Type.Array(Type.String()) }) } },
+    },
+    async () => ({ highRiskPrefixes: await platformHighRiskPrefixes(ctx.db) }),
+  );
+
+  app.patch(
+    '/policy/settings',
+    {
+      config: { auth: { roles: POLICY_WRITE_ROLES } },
+      schema: {
+        tags: ['policy'],
+        summary: 'Change the platform call policy settings: replace the high-risk destination list (staff admin, noc; audited)',
+        body: Type.Object({ highRiskPrefixes: SettingsFields.highRiskPrefixes }, { additionalProperties: false }),
+        response: { 200: Type.Object({ highRiskPrefixes: Type.Array(Type.String()) }) },
+      },
+    },
+    async (request) => updatePlatformHighRisk(ctx, { principal: principalOf(request), prefixes: request.body.highRiskPrefixes, requestId: request.id }),
   );
 
   app.get(
