@@ -11,7 +11,7 @@ import { createTariffZone } from '../catalog/create-tariff-zone.ts';
 import { clients } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { listEvents } from '../events/index.ts';
-import { dbCallPolicy } from './db-call-policy.ts';
+import { dbCallPolicy, sweepLiveSpend } from './db-call-policy.ts';
 import { policyClientSettings, policyDecisions, securityAlerts } from './schema.ts';
 import { liftSecuritySuspension } from './security-suspension.ts';
 
@@ -175,6 +175,20 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
     tick(1001 * 1000); // live, 1001 s at 3 €/min = 50.05 €
     expect(await policy.decide(attempt(c, '+3243000000'))).toMatchObject({ allowed: false, clause: '9.2', trip: { limit: 'spend' } });
     expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+  });
+
+  it('the live-spend sweep suspends a client whose call in progress crosses the hourly limit', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const d = await policy.decide(attempt(c, '+99123456789'));
+    await policy.answered(d.admission!, clock.now());
+    tick(1000 * 1000);
+    expect(await sweepLiveSpend(database.db, clock.now())).not.toContain(c); // exactly 50 €
+    tick(1000);
+    expect(await sweepLiveSpend(database.db, clock.now())).toContain(c); // 50.05 €
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+    expect(await sweepLiveSpend(database.db, clock.now())).not.toContain(c); // once
+    expect(await listEvents(database.db, { clientId: c, type: 'fraud_alert' })).toHaveLength(1);
   });
 
   it('records every decision with its facts and clause', async () => {

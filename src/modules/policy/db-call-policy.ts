@@ -313,6 +313,43 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
   };
 }
 
+/**
+ * §4.10 the spend of calls still in progress: a live international or premium call
+ * keeps spending after its decision, and `decide`/`ended` only look when something
+ * happens. Every client with such a live call is re-checked at `at`; crossing the hourly
+ * limit suspends it (§9.2). Meant to run every minute on a SIP node (idempotent; a
+ * client already suspended is skipped). Returns the clients suspended.
+ */
+export async function sweepLiveSpend(db: Db, at: Date): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ clientId: policyDecisions.clientId })
+    .from(policyDecisions)
+    .where(
+      and(
+        eq(policyDecisions.direction, 'outbound'),
+        eq(policyDecisions.allowed, true),
+        inArray(policyDecisions.destinationClass, [...SPEND_CLASSES]),
+        isNotNull(policyDecisions.answeredAt),
+        isNull(policyDecisions.endedAt),
+        gt(policyDecisions.startedAt, new Date(at.getTime() - MAX_CALL_MS)),
+      ),
+    );
+  const suspended: string[] = [];
+  for (const { clientId } of rows) {
+    const tripped = await db.transaction(async (tx) => {
+      await lockClientPolicy(tx, clientId);
+      if ((await serviceStateOf(tx, clientId)) !== 'active') return false;
+      const settingsRow = await clientSettingsRow(tx, clientId);
+      const limit = (settingsRow?.spendLimitCentsPerHour ?? DEFAULT_LIMITS.spendLimitCentsPerHour) * MICROS_PER_CENT;
+      const trip = spendTrip(await clientSpendMicros(tx, clientId, at, settingsRow?.countersResetAt ?? null), limit);
+      if (trip) await tripSecuritySuspension(tx, { clientId, at, trip, decisionId: null });
+      return trip !== null;
+    });
+    if (tripped) suspended.push(clientId);
+  }
+  return suspended;
+}
+
 /** CallFacts as JSON (the set of numbers as a sorted list). */
 export function factsJson(f: CallFacts): Record<string, unknown> {
   return { ...f, clientNumbers: [...f.clientNumbers].sort() };

@@ -12,7 +12,7 @@ export {
   type PolicyDecision,
   type Trip,
 } from './call-decision.ts';
-export { dbCallPolicy, type DbCallPolicy, type DbCallPolicyOptions, type RecordedDecision } from './db-call-policy.ts';
+export { dbCallPolicy, sweepLiveSpend, type DbCallPolicy, type DbCallPolicyOptions, type RecordedDecision } from './db-call-policy.ts';
 export { DEFAULT_LIMITS, defaultMaxConcurrent, callSpendMicros, spendMicros } from './limits.ts';
 export { liftSecuritySuspension } from './security-suspension.ts';
 export { DEFAULT_HIGH_RISK_PREFIXES } from './settings.ts';
