@@ -1,10 +1,11 @@
 /**
  * The call policy (`CallPolicy` of src/telephony/policy.ts) over the database, shared by
- * every SIP node. `decide` runs in one transaction serialised per client
- * (`pg_advisory_xact_lock`): it reads the facts and the live counters (§4.3b/§4.10),
- * asks the pure `decideCall`, records the decision with its facts (explainability) —
- * the row is also the admission record that `answered`/`ended` complete — and, when a
- * limit was crossed, suspends the client (§9.2, security-suspension.ts). Two nodes can
+ * every SIP node. `decide` reads the facts no concurrent decision changes (contract,
+ * numbers, settings, tariff) first, then runs one transaction serialised per client
+ * (`pg_advisory_xact_lock`): the service state and the live counters (§4.3b/§4.10), the
+ * pure `decideCall`, the decision recorded with its facts (explainability) — the row is
+ * also the admission record that `answered`/`ended` complete — and, when a limit was
+ * crossed, the security suspension (§9.2, security-suspension.ts). Two nodes can
  * therefore never both admit the last slot. `callerid_replaced` (§17.1) is recorded as
  * an event when a presented caller ID was refused.
  */
