@@ -347,11 +347,6 @@ export class CallRouter {
     if (leg?.branch?.ack !== undefined && res.cseq.seq === leg.branch.invite.cseq.seq) this.sendRaw(leg.branch, leg.branch.ack);
   }
 
-  /** Ends every call on this node (shutdown of a max-duration sweep is per call; this is for tests and close). */
-  hangUpAll(reason: CdrEndReason): void {
-    for (const call of [...this.byInviteTx.values()]) this.hangUp(call, reason);
-  }
-
   /** The dialog a request belongs to: the caller's side (`a`) or the winning branch's (`b`), tags checked. */
   private dialogOf(req: SipRequest): { call: Call; side: 'a' | 'b' } | undefined {
     const leg = this.legs.get(req.callId);
