@@ -15,10 +15,7 @@ import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { normaliseDialled } from '../kernel/e164.ts';
 import {
-  type Content,
   type Endpoint,
-  type Header,
-  type NameAddr,
   type ServerTransaction,
   type SipRequest,
   type SipResponse,
@@ -29,15 +26,10 @@ import {
   buildCancel,
   buildRequest,
   buildResponse,
-  formatNameAddr as formatContact,
   fromTag,
-  getHeader,
-  getHeaderValues,
   newBranch,
   newCallId,
   newTag,
-  parseNameAddr,
-  parseUri,
   serializeMessage,
   toTag,
 } from '../sip/index.ts';
@@ -51,8 +43,6 @@ import {
   asE164,
   bestFailure,
   contentOf,
-  headerValue,
-  hostPort,
   nameAddr,
   uriUser,
 } from './call-legs.ts';
@@ -60,13 +50,15 @@ import { type CdrInput, type CdrEndReason, answerCdr, closeCdr, openCdr, recordC
 import type { Directory } from './directory.ts';
 import { userBindings } from './location.ts';
 import type { CallDecision, CallPolicy } from './policy.ts';
+import { relayInDialog } from './in-dialog.ts';
+import { ALLOW, LegRequests } from './leg-requests.ts';
+import { bindingTargets, carrierCallerNumber, presentedCallerId, trunkTarget, wantsPrivacy } from './route-targets.ts';
 import { ANONYMOUS_FROM, trunkIdentity } from './trunk-identity.ts';
 
 /** Timer C-like guard: an unanswered call is given up after this (RFC 3261 §16.6 step 11 says > 3 min). */
 export const RING_TIMEOUT_MS = 180_000;
 const T1 = 500;
 const T2 = 4000;
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
 
 export interface CallRouterOptions {
   readonly layer: TransactionLayer;
@@ -102,7 +94,11 @@ export class CallRouter {
   /** CDR and policy-hook writes, in order per call. */
   private readonly work = new WeakMap<Call, Promise<void>>();
 
-  constructor(private readonly o: CallRouterOptions) {}
+  private readonly req: LegRequests;
+
+  constructor(private readonly o: CallRouterOptions) {
+    this.req = new LegRequests(o.domain);
+  }
 
   /** Calls in progress (tests). */
   get size(): number {
@@ -135,13 +131,8 @@ export class CallRouter {
       tx.respond(buildResponse(req, 404));
       return;
     }
-    const fromUser = uriUser(req.from.uri);
-    const preferred = getHeader(req, 'P-Preferred-Identity');
-    const preferredUser = preferred === undefined ? undefined : parseNameAddr(preferred);
-    const claimed = preferredUser?.ok === true ? uriUser(preferredUser.value.uri) : fromUser;
-    const privacy = getHeaderValues(req, 'Privacy').some((v) => /^(id|user|header)$/iu.test(v.trim())) || fromUser.toLowerCase() === 'anonymous';
-    // A phone's own extension or username in From is its address, not a presented caller ID (§17.1 judges numbers).
-    const presented = claimed === '' || claimed === caller.extension || claimed === caller.username || privacy ? null : (asE164(claimed) ?? claimed);
+    const privacy = wantsPrivacy(req);
+    const presented = presentedCallerId(req, caller);
     const decision = await this.o.policy.decide({
       clientId: caller.clientId,
       userId: caller.userId,
@@ -173,23 +164,11 @@ export class CallRouter {
       emergency: decision.emergency,
       ...(decision.admission === undefined ? {} : { admission: decision.admission }),
     };
+    const via = { transportFor: this.o.transportFor, fallback: source.transport };
     let targets: ForkTarget[];
     if (callee !== null) {
       const bindings = await userBindings(this.o.db, callee.clientId, callee.userId, this.o.clock.now());
-      targets = bindings.flatMap((b) => {
-        const uri = parseUri(b.contactUri);
-        if (!uri.ok) return [];
-        return [
-          {
-            uri: uri.value,
-            destination: { address: b.sourceAddress, port: b.sourcePort },
-            transport: this.o.transportFor(b.sourceTransport.toUpperCase()) ?? source.transport,
-            from: `<sip:${caller.extension}@${this.o.domain}>`,
-            to: `<sip:${callee.extension}@${this.o.domain}>`,
-            headers: [],
-          },
-        ];
-      });
+      targets = bindingTargets(bindings, { ...via, from: `<sip:${caller.extension}@${this.o.domain}>`, to: `<sip:${callee.extension}@${this.o.domain}>` });
     } else {
       // §8.7: an emergency call takes the emergency route whatever the client's state allows otherwise.
       const route = decision.emergency ? (this.o.emergencyRoute ?? this.o.trunk) : this.o.trunk;
@@ -197,6 +176,7 @@ export class CallRouter {
         await this.unroutable(req, tx, { ...base, ...cli }, 503, 'Service Unavailable (no trunk configured)', decision);
         return;
       }
+      // §17.1 caller ID in From and P-Asserted-Identity (RFC 3325), privacy kept (RFC 3323).
       const identity = trunkIdentity({
         callerId: decision.callerId,
         trueIdentity: await this.o.directory.findCallerIdentity(caller.clientId, caller.userId),
@@ -204,19 +184,7 @@ export class CallRouter {
         emergency: decision.emergency,
         domain: this.o.domain,
       });
-      const number = normalised!;
-      const uri = parseUri(`sip:${number}@${route.host.includes(':') ? `[${route.host}]` : route.host}:${route.port}${route.transport === 'TCP' ? ';transport=tcp' : ''}`);
-      if (!uri.ok) throw new TypeError(`bad trunk URI: ${uri.error}`);
-      targets = [
-        {
-          uri: uri.value,
-          destination: { address: route.host, port: route.port },
-          transport: this.o.transportFor(route.transport) ?? source.transport,
-          from: identity.from,
-          to: `<sip:${number}@${route.host.includes(':') ? `[${route.host}]` : route.host}>`,
-          headers: identity.headers,
-        },
-      ];
+      targets = [trunkTarget(route, normalised!, identity, via)];
     }
     if (targets.length === 0) {
       await this.unroutable(req, tx, { ...base, ...cli }, 480, undefined, decision);
@@ -239,10 +207,7 @@ export class CallRouter {
       return;
     }
     const startedAt = this.o.clock.now();
-    const withheld = getHeaderValues(req, 'Privacy').some((v) => /^(id|user|header)$/iu.test(v.trim()));
-    const asserted = getHeader(req, 'P-Asserted-Identity');
-    const pai = asserted === undefined ? undefined : parseNameAddr(asserted);
-    const callerNumber = withheld ? null : asE164(pai?.ok === true ? uriUser(pai.value.uri) : uriUser(req.from.uri));
+    const callerNumber = carrierCallerNumber(req);
     const decision = await this.o.policy.decideInbound({ clientId: target.clientId, userId: target.userId, did, callerNumber });
     const base: Base = {
       clientId: target.clientId,
@@ -261,19 +226,11 @@ export class CallRouter {
     }
     const cdr = { ...base, callerId: callerNumber, callerIdReplaced: false, emergency: false, ...(decision.admission === undefined ? {} : { admission: decision.admission }) };
     const bindings = target.userId === null ? [] : await userBindings(this.o.db, target.clientId, target.userId, this.o.clock.now());
-    const targets: ForkTarget[] = bindings.flatMap((b) => {
-      const uri = parseUri(b.contactUri);
-      if (!uri.ok) return [];
-      return [
-        {
-          uri: uri.value,
-          destination: { address: b.sourceAddress, port: b.sourcePort },
-          transport: this.o.transportFor(b.sourceTransport.toUpperCase()) ?? source.transport,
-          from: callerNumber === null ? ANONYMOUS_FROM : `<sip:${callerNumber}@${this.o.domain};user=phone>`,
-          to: `<sip:${did}@${this.o.domain};user=phone>`,
-          headers: [],
-        },
-      ];
+    const targets = bindingTargets(bindings, {
+      transportFor: this.o.transportFor,
+      fallback: source.transport,
+      from: callerNumber === null ? ANONYMOUS_FROM : `<sip:${callerNumber}@${this.o.domain};user=phone>`,
+      to: `<sip:${did}@${this.o.domain};user=phone>`,
     });
     if (targets.length === 0) {
       await this.unroutable(req, tx, cdr, 480, undefined, decision);
@@ -420,7 +377,7 @@ export class CallRouter {
 
   private fork(call: Call, target: ForkTarget): void {
     const { transport } = target;
-    const local = this.local(transport);
+    const local = this.req.local(transport);
     const callId = newCallId(local.address);
     const tag = newTag();
     const content = contentOf(call.invite);
@@ -433,7 +390,7 @@ export class CallRouter {
       cseq: 1,
       via: { transport: transport.protocol, host: local.address, port: local.port, branch: newBranch(), rport: true },
       maxForwards: Math.max(0, (call.invite.maxForwards ?? 70) - 1),
-      contact: this.contact(transport),
+      contact: this.req.contact(transport),
       headers: [...target.headers, { name: 'Allow', value: ALLOW }],
       ...(content === undefined ? {} : { content }),
     });
@@ -468,7 +425,7 @@ export class CallRouter {
         this.sendCancel(branch);
         return;
       }
-      if (call.state === 'ringing' && (res.status === 180 || res.status === 183)) call.tx.respond(this.toCaller(call, res.status, res));
+      if (call.state === 'ringing' && (res.status === 180 || res.status === 183)) call.tx.respond(this.req.toCaller(call, res.status, res));
       return;
     }
     if (res.status >= 300) {
@@ -479,7 +436,7 @@ export class CallRouter {
     const first = branch.answer === undefined;
     branch.answer = res;
     branch.final = res.status;
-    branch.ack ??= serializeMessage(this.onBranchDialog(branch, 'ACK', branch.cseq));
+    branch.ack ??= serializeMessage(this.req.onBranch(branch, 'ACK', branch.cseq));
     if (!first) {
       // A retransmission: the winner's is ACKed once the caller has ACKed ours.
       if (branch !== call.winner || call.acked) this.sendRaw(branch, branch.ack);
@@ -494,7 +451,7 @@ export class CallRouter {
     call.state = 'answered';
     const at = (call.answeredAt = this.o.clock.now());
     call.cancelTimer?.();
-    const ok = this.toCaller(call, res.status, res);
+    const ok = this.req.toCaller(call, res.status, res);
     call.tx.respond(ok);
     this.retransmitUntilAcked(call.source.transport, () => call.tx.respond(ok), () => call.acked || call.state !== 'answered');
     for (const other of call.branches) if (other !== branch) this.cancelBranch(other);
@@ -597,119 +554,29 @@ export class CallRouter {
 
   private byeBranch(branch: Branch): void {
     branch.cseq += 1;
-    this.sendInDialog(branch.transport, branch.destination, this.onBranchDialog(branch, 'BYE', branch.cseq));
+    this.sendInDialog(branch.transport, branch.destination, this.req.onBranch(branch, 'BYE', branch.cseq));
   }
 
   private byeCaller(call: Call): void {
     call.aCseq += 1;
-    this.sendInDialog(call.source.transport, call.source.remote, this.onCallerDialog(call, 'BYE', call.aCseq));
+    this.sendInDialog(call.source.transport, call.source.remote, this.req.onCaller(call, 'BYE', call.aCseq));
   }
 
   private sendInDialog(transport: Transport, destination: Endpoint, req: SipRequest): void {
     this.o.layer.sendRequest(req, transport, destination, { onResponse: () => undefined });
   }
 
-  /** A request on a branch's dialog (the callee's To tag from its 2xx). */
-  private onBranchDialog(branch: Branch, method: string, cseq: number, extra: { headers?: Header[]; content?: Content } = {}): SipRequest {
-    const answer = branch.answer!;
-    const contact = answer.contact.find((c) => !c.star);
-    const local = this.local(branch.transport);
-    return buildRequest({
-      method,
-      uri: contact?.uri ?? branch.invite.uri,
-      from: branch.invite.from,
-      to: nameAddr(headerValue(answer, 'To')),
-      callId: branch.callId,
-      cseq,
-      via: { transport: branch.transport.protocol, host: local.address, port: local.port, rport: true },
-      ...(method === 'ACK' || method === 'BYE' ? {} : { contact: this.contact(branch.transport) }),
-      ...(extra.headers === undefined ? {} : { headers: extra.headers }),
-      ...(extra.content === undefined ? {} : { content: extra.content }),
-    });
-  }
-
-  /** A request on the caller's dialog (our To tag, its From). */
-  private onCallerDialog(call: Call, method: string, cseq: number, extra: { headers?: Header[]; content?: Content } = {}): SipRequest {
-    const transport = call.source.transport;
-    const local = this.local(transport);
-    const target = call.invite.contact.find((c) => !c.star);
-    return buildRequest({
-      method,
-      uri: target?.uri ?? call.invite.from.uri,
-      from: nameAddr(`${headerValue(call.invite, 'To')};tag=${call.aTag}`),
-      to: nameAddr(headerValue(call.invite, 'From')),
-      callId: call.invite.callId,
-      cseq,
-      via: { transport: transport.protocol, host: local.address, port: local.port, rport: true },
-      ...(method === 'ACK' || method === 'BYE' ? {} : { contact: this.contact(transport) }),
-      ...(extra.headers === undefined ? {} : { headers: extra.headers }),
-      ...(extra.content === undefined ? {} : { content: extra.content }),
-    });
-  }
-
-  /** Relays an in-dialog re-INVITE/UPDATE/INFO to the other leg; its final answer comes back to `tx`. */
+  /** Relays an in-dialog re-INVITE/UPDATE/INFO to the other leg (`in-dialog.ts`); no dialog → 481. */
   private relay(req: SipRequest, tx: ServerTransaction): void {
     const found = this.dialogOf(req);
     if (found === undefined) {
       tx.respond(buildResponse(req, 481));
       return;
     }
-    const { call, side } = found;
-    const winner = call.winner!;
-    const content = contentOf(req);
-    const headers: Header[] = req.headers.filter((h) => h.name === 'Supported' || h.name.toLowerCase() === 'info-package' || h.name === 'Event');
-    const extra = { headers, ...(content === undefined ? {} : { content }) };
-    const out = side === 'a' ? this.onBranchDialog(winner, req.method, ++winner.cseq, extra) : this.onCallerDialog(call, req.method, ++call.aCseq, extra);
-    const [transport, destination] = side === 'a' ? [winner.transport, winner.destination] : [call.source.transport, call.source.remote];
-    const back = (res: SipResponse): SipResponse => {
-      const body = contentOf(res);
-      return buildResponse(req, res.status, {
-        reason: res.reason,
-        headers: res.status >= 200 && res.status < 300 ? [{ name: 'Contact', value: formatContact(this.contact(side === 'a' ? call.source.transport : winner.transport)) }] : [],
-        ...(body === undefined ? {} : { content: body }),
-      });
-    };
-    this.o.layer.sendRequest(out, transport, destination, {
-      onResponse: (res) => {
-        if (res.status === 100) return;
-        if (req.method === 'INVITE' && res.status >= 200 && res.status < 300) {
-          if (call.pendingAck?.cseq === req.cseq.seq) return; // a retransmitted 2xx: our ACK is owed already
-          const ack = (body: Content | undefined): void => {
-            const a = side === 'a' ? this.onBranchDialog(winner, 'ACK', out.cseq.seq, body === undefined ? {} : { content: body }) : this.onCallerDialog(call, 'ACK', out.cseq.seq, body === undefined ? {} : { content: body });
-            transport.send(serializeMessage(a), destination).catch((e: unknown) => this.o.log.debug({ err: e }, 'SIP send failed'));
-          };
-          call.pendingAck = { from: side, cseq: req.cseq.seq, send: ack };
-          const ok = back(res);
-          tx.respond(ok);
-          const source = side === 'a' ? call.source.transport : winner.transport;
-          this.retransmitUntilAcked(source, () => tx.respond(ok), () => call.pendingAck?.cseq !== req.cseq.seq || call.state !== 'answered');
-          return;
-        }
-        tx.respond(back(res));
-      },
-      onTimeout: () => tx.respond(buildResponse(req, 408)),
-      onTransportError: () => tx.respond(buildResponse(req, 503)),
-    });
-  }
-
-  /** A response to the caller carrying the callee's body (SDP), our To tag and Contact. */
-  private toCaller(call: Call, status: number, res: SipResponse): SipResponse {
-    const content = contentOf(res);
-    const headers: Header[] = [{ name: 'Contact', value: `<sip:b2bua@${hostPort(this.local(call.source.transport))};transport=${call.source.transport.protocol.toLowerCase()}>` }];
-    if (status >= 200) headers.push({ name: 'Allow', value: ALLOW });
-    return buildResponse(call.invite, status, { toTag: call.aTag, headers, ...(content === undefined ? {} : { content }) });
+    relayInDialog({ layer: this.o.layer, legs: this.req, log: this.o.log, retransmitUntilAcked: (t, resend, done) => this.retransmitUntilAcked(t, resend, done) }, found.call, found.side, req, tx);
   }
 
   private sendRaw(branch: Branch, bytes: Uint8Array): void {
     branch.transport.send(bytes, branch.destination).catch((e: unknown) => this.o.log.debug({ err: e }, 'SIP send failed'));
-  }
-
-  private local(transport: Transport): Endpoint {
-    const { address, port } = transport.local;
-    return address === '0.0.0.0' || address === '::' ? { address: this.o.domain, port } : { address, port };
-  }
-
-  private contact(transport: Transport): NameAddr {
-    return nameAddr(`<sip:b2bua@${hostPort(this.local(transport))};transport=${transport.protocol.toLowerCase()}>`);
   }
 }
