@@ -46,7 +46,8 @@ import {
   nameAddr,
   uriUser,
 } from './call-legs.ts';
-import { type CdrInput, type CdrEndReason, answerCdr, closeCdr, openCdr, recordCdr } from './cdrs.ts';
+import { CallRecords, type CdrStart } from './call-records.ts';
+import type { CdrEndReason } from './cdrs.ts';
 import type { Directory } from './directory.ts';
 import { userBindings } from './location.ts';
 import type { CallDecision, CallPolicy } from './policy.ts';
@@ -85,19 +86,18 @@ export interface CallRouterOptions {
   readonly ringTimeoutMs?: number;
 }
 
-type Base = Omit<CdrInput, 'sipStatus' | 'answeredAt' | 'endedAt' | 'billableSeconds' | 'hangupBy' | 'endReason' | 'allowed' | 'clause'>;
-
 export class CallRouter {
   /** Dialogs by Call-ID: the caller's leg and every branch. */
   private readonly legs = new Map<string, { call: Call; branch: Branch | undefined }>();
   private readonly byInviteTx = new Map<ServerTransaction, Call>();
   /** CDR and policy-hook writes, in order per call. */
-  private readonly work = new WeakMap<Call, Promise<void>>();
+  private readonly records: CallRecords;
 
   private readonly req: LegRequests;
 
   constructor(private readonly o: CallRouterOptions) {
     this.req = new LegRequests(o.domain);
+    this.records = new CallRecords(o);
   }
 
   /** Calls in progress (tests). */
@@ -143,7 +143,7 @@ export class CallRouter {
       privacy,
     });
     const kind: CallKind = callee !== null ? 'internal' : 'outbound';
-    const base: Base = {
+    const base: CdrStart = {
       clientId: caller.clientId,
       userId: caller.userId,
       callId: req.callId,
@@ -173,7 +173,7 @@ export class CallRouter {
       // §8.7: an emergency call takes the emergency route whatever the client's state allows otherwise.
       const route = decision.emergency ? (this.o.emergencyRoute ?? this.o.trunk) : this.o.trunk;
       if (route === undefined) {
-        await this.unroutable(req, tx, { ...base, ...cli }, 503, 'Service Unavailable (no trunk configured)', decision);
+        await this.unroutable(req, tx, { ...base, ...cli }, 503, 'Service Unavailable (no trunk configured)', decision.admission);
         return;
       }
       // §17.1 caller ID in From and P-Asserted-Identity (RFC 3325), privacy kept (RFC 3323).
@@ -187,7 +187,7 @@ export class CallRouter {
       targets = [trunkTarget(route, normalised!, identity, via)];
     }
     if (targets.length === 0) {
-      await this.unroutable(req, tx, { ...base, ...cli }, 480, undefined, decision);
+      await this.unroutable(req, tx, { ...base, ...cli }, 480, undefined, decision.admission);
       return;
     }
     await this.start(kind, req, tx, source, { ...base, ...cli }, decision.admission, targets);
@@ -209,7 +209,7 @@ export class CallRouter {
     const startedAt = this.o.clock.now();
     const callerNumber = carrierCallerNumber(req);
     const decision = await this.o.policy.decideInbound({ clientId: target.clientId, userId: target.userId, did, callerNumber });
-    const base: Base = {
+    const base: CdrStart = {
       clientId: target.clientId,
       userId: target.userId,
       callId: req.callId,
@@ -233,7 +233,7 @@ export class CallRouter {
       to: `<sip:${did}@${this.o.domain};user=phone>`,
     });
     if (targets.length === 0) {
-      await this.unroutable(req, tx, cdr, 480, undefined, decision);
+      await this.unroutable(req, tx, cdr, 480, undefined, decision.admission);
       return;
     }
     await this.start('inbound', req, tx, source, cdr, decision.admission, targets);
@@ -316,33 +316,20 @@ export class CallRouter {
     return { call, side: branch === undefined ? 'a' : 'b' };
   }
 
-  private async refuse(req: SipRequest, tx: ServerTransaction, base: Base, decision: CallDecision & { allowed: false }): Promise<void> {
+  private async refuse(req: SipRequest, tx: ServerTransaction, cdr: CdrStart, decision: CallDecision & { allowed: false }): Promise<void> {
     const reason = `clause ${decision.clause}: ${decision.reason}`.replace(/["\\\r\n]/gu, "'");
     tx.respond(buildResponse(req, decision.sipStatus, { headers: [{ name: 'Warning', value: `399 easy2phone "${reason}"` }] }));
-    await this.write(() =>
-      recordCdr(this.o.db, {
-        ...base,
-        callerId: null,
-        allowed: false,
-        clause: decision.clause,
-        sipStatus: decision.sipStatus,
-        endedAt: base.startedAt,
-        hangupBy: 'system',
-        endReason: 'refused',
-      }),
-    );
+    await this.records.refused(cdr, decision);
   }
 
   /** An allowed call that cannot be routed (no binding, no trunk): answered at once, recorded, admission released. */
-  private async unroutable(req: SipRequest, tx: ServerTransaction, cdr: Base & Partial<CdrInput>, status: number, reason: string | undefined, decision: CallDecision): Promise<void> {
+  private async unroutable(req: SipRequest, tx: ServerTransaction, cdr: CdrStart, status: number, reason: string | undefined, admission: string | undefined): Promise<void> {
     tx.respond(buildResponse(req, status, reason === undefined ? {} : { reason }));
-    const at = this.o.clock.now();
-    await this.write(() => recordCdr(this.o.db, { ...cdr, allowed: true, clause: null, sipStatus: status, endedAt: at, hangupBy: 'system', endReason: 'unavailable' }));
-    if (decision.allowed && decision.admission !== undefined) await this.write(() => this.o.policy.ended(decision.admission!, at));
+    await this.records.unavailable(cdr, status, admission, this.o.clock.now());
   }
 
-  private async start(kind: CallKind, req: SipRequest, tx: ServerTransaction, source: Source, cdr: Base & Partial<CdrInput>, admission: string | undefined, targets: ForkTarget[]): Promise<void> {
-    const cdrId = await this.write(() => openCdr(this.o.db, { ...cdr, allowed: true, clause: null }));
+  private async start(kind: CallKind, req: SipRequest, tx: ServerTransaction, source: Source, cdr: CdrStart, admission: string | undefined, targets: ForkTarget[]): Promise<void> {
+    const cdrId = await this.records.open(cdr);
     const call: Call = {
       kind,
       invite: req,
@@ -353,7 +340,7 @@ export class CallRouter {
       branches: [],
       winner: undefined,
       state: 'ringing',
-      cdrId: cdrId ?? null,
+      cdrId,
       admission,
       answeredAt: undefined,
       acked: false,
@@ -457,10 +444,7 @@ export class CallRouter {
     for (const other of call.branches) if (other !== branch) this.cancelBranch(other);
     const max = this.o.maxCallSeconds;
     if (max !== undefined) call.maxTimer = this.o.timers.schedule(max * 1000, () => this.hangUp(call, 'max_duration'));
-    this.queue(call, async () => {
-      if (call.cdrId !== null) await answerCdr(this.o.db, call.cdrId, at);
-      if (call.admission !== undefined) await this.o.policy.answered(call.admission, at);
-    });
+    this.records.answered(call, at);
   }
 
   /** The server ends an answered call: BYE on both legs (max duration, shutdown). */
@@ -515,31 +499,7 @@ export class CallRouter {
     this.byInviteTx.delete(call.tx);
     this.legs.delete(call.invite.callId);
     for (const b of call.branches) this.legs.delete(b.callId);
-    const endedAt = this.o.clock.now();
-    const answeredAt = call.answeredAt ?? null;
-    this.queue(call, async () => {
-      if (call.cdrId !== null) {
-        await closeCdr(this.o.db, call.cdrId, { endedAt, answeredAt, sipStatus: answeredAt === null ? how.status : 200, hangupBy: how.hangupBy, endReason: how.reason });
-      }
-      if (call.admission !== undefined) await this.o.policy.ended(call.admission, endedAt);
-    });
-  }
-
-  /** Runs `fn` after the call's earlier writes (answer before end), tracked, failures logged. */
-  private queue(call: Call, fn: () => Promise<void>): void {
-    const next = (this.work.get(call) ?? Promise.resolve()).then(fn).catch((e: unknown) => this.o.log.error({ err: e, callId: call.invite.callId }, 'CDR or policy hook failed'));
-    this.work.set(call, next);
-    this.o.track(next);
-  }
-
-  /** A database write whose failure must not stop the call (logged). */
-  private async write<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await fn();
-    } catch (e) {
-      this.o.log.error({ err: e }, 'CDR or policy hook failed');
-      return undefined;
-    }
+    this.records.ended(call, how, this.o.clock.now());
   }
 
   private cancelBranch(branch: Branch): void {
