@@ -158,7 +158,7 @@ export class CallRouter {
       await this.refuse(req, tx, base, decision);
       return;
     }
-    const cli = {
+    const cli: { callerId: string | null; callerIdReplaced: boolean; emergency: boolean; admission?: string } = {
       callerId: decision.callerId,
       callerIdReplaced: decision.callerIdReplaced ?? (decision.callerId !== null && presented !== null && decision.callerId !== presented),
       emergency: decision.emergency,
@@ -185,6 +185,7 @@ export class CallRouter {
         domain: this.o.domain,
       });
       targets = [trunkTarget(route, normalised!, identity, via)];
+      cli.callerId = identity.presented; // §8.7: an emergency call shows the callback number even under privacy
     }
     if (targets.length === 0) {
       await this.unroutable(req, tx, { ...base, ...cli }, 480, undefined, decision.admission);

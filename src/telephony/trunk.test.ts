@@ -185,7 +185,7 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(responses(r).map((m) => `${m.status} ${m.cseq.method}`)).toEqual(expect.arrayContaining(['200 CANCEL', '487 INVITE']));
     expect(requestsTo(r, EMERGENCY, 'CANCEL')).toHaveLength(1);
     expect(policy.hooks).toEqual(['ended adm-112']);
-    expect(await cdrOf(database, callId)).toMatchObject([{ emergency: true, destination: '112', sipStatus: 487, hangupBy: 'caller', endReason: 'cancel' }]);
+    expect(await cdrOf(database, callId)).toMatchObject([{ emergency: true, destination: '112', callerId: '+3243210001', sipStatus: 487, hangupBy: 'caller', endReason: 'cancel' }]);
   });
 
   it('sends emergency calls to the trunk when no emergency route is set', async () => {
