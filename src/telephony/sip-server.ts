@@ -3,9 +3,12 @@
  * layer, and the request dispatch of the telephony core: first the brute-force
  * check (RULES §4.4/§4.10, in memory: a blocked source or locked account → 403),
  * then OPTIONS (200), REGISTER
- * (registrar), INVITE/ACK/CANCEL/BYE (the call router, `call-router.ts`), unknown methods (501), unsupported Require (420), Max-Forwards 0
- * (483), unparsable requests (400/505 from the transaction layer). Nothing a peer
- * sends may crash it: every handler is guarded and a failure becomes a 500.
+ * (registrar), INVITE from a trusted carrier (`E2P_SIP_TRUSTED_CARRIERS`: inbound, no
+ * challenge), INVITE/ACK/CANCEL/BYE/UPDATE/INFO (the call router, `call-router.ts`),
+ * unknown methods (501), unsupported Require (420), Max-Forwards 0 (483), unparsable
+ * requests (400/505 from the transaction layer). At `listen` it first closes the CDRs
+ * a crash left open (`recover`). Nothing a peer sends may crash it: every handler is
+ * guarded and a failure becomes a 500.
  */
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
