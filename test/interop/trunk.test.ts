@@ -5,7 +5,7 @@
  * (127.0.0.2) gets an E.164 Request-URI, From and P-Asserted-Identity with the user's
  * number; a spoofed From is replaced; `+3290…` → 403 naming §4.3b; in minimum service a
  * mobile number → 403 naming §8.7 while 112 reaches the emergency route (another sipp
- * UAS); the carrier (trusted, no challenge) calls a DID → the registered phone rings.
+ * UAS) and the carrier's calls are refused (403 §8.7); the carrier (trusted, no challenge) calls a DID → the registered phone rings.
  * What each sipp received is read from its `-trace_msg` log. Skipped only when sipp is
  * absent; every wait is bounded.
  */
@@ -205,7 +205,7 @@ describe('interop: trunk, emergency route and inbound calls (sipp, UDP, MD5)', (
     expect(await lastCdr()).toMatchObject({ direction: 'inbound', destination: '+3243210002', callerId: '+32475123456', sipStatus: 200, hangupBy: 'caller', endReason: 'bye' });
   });
 
-  it.skipIf(!HAS_SIPP)('in minimum service a mobile number gets 403 naming §8.7 while 112 reaches the emergency route', async () => {
+  it.skipIf(!HAS_SIPP)('in minimum service a mobile number gets 403 naming §8.7 while 112 reaches the emergency route; inbound calls get 403 §8.7', async () => {
     await setServiceState(database.db, clientId, 'minimum_service');
     try {
       const refused = await phoneCalls('0475123456', 'uac-refused.xml', { tag: 'minimum' });
@@ -219,6 +219,15 @@ describe('interop: trunk, emergency route and inbound calls (sipp, UDP, MD5)', (
       expect(invite).toMatch(/^P-Asserted-Identity: <sip:\+3243210001@/mu);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await lastCdr()).toMatchObject({ direction: 'outbound', destination: '112', emergency: true, sipStatus: 200 });
+      // §8.7: inbound calls are refused too.
+      const carrierLog = join(dir, 'minimum-carrier.log');
+      const inbound = await run(
+        'sipp',
+        [`${HOST}:${sipPort}`, '-sf', join(SCENARIOS, 'carrier-refused.xml'), '-t', 'u1', '-i', CARRIER, '-mp', String(await freePort(CARRIER)), '-s', '+3243210002', '-trace_msg', '-message_file', carrierLog, ...common],
+        { cwd: dir, limitMs: 40_000 },
+      );
+      expect(inbound.code, inbound.output).toBe(0);
+      expect(readFileSync(carrierLog, 'utf8')).toMatch(/^Warning: 399 easy2phone "clause 8\.7: /mu);
     } finally {
       await setServiceState(database.db, clientId, 'active');
     }
