@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -15,6 +16,7 @@ describe('config', () => {
       emergencyRoute: undefined,
       trustedCarriers: [],
       maxCallSeconds: 14_400,
+      nodeId: hostname(),
     });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.dataDir).toBe('/srv/e2p/data');
@@ -37,6 +39,7 @@ describe('config', () => {
         E2P_SIP_EMERGENCY_ROUTE: 'sip:192.0.2.112',
         E2P_SIP_TRUSTED_CARRIERS: '10.0.0.9, 10.0.0.10',
         E2P_SIP_MAX_CALL_SECONDS: '7200',
+        E2P_SIP_NODE_ID: 'sip-2',
         DATABASE_URL: 'postgres://u@db:5432/e2p',
         E2P_DATA_DIR: '/var/lib/e2p',
         E2P_SMTP_URL: 'smtps://mail:465',
@@ -58,6 +61,7 @@ describe('config', () => {
       emergencyRoute: { host: '192.0.2.112', port: 5060, transport: 'UDP' },
       trustedCarriers: ['10.0.0.9', '10.0.0.10'],
       maxCallSeconds: 7200,
+      nodeId: 'sip-2',
     });
     expect(c.databaseUrl).toBe('postgres://u@db:5432/e2p');
     expect(c.dataDir).toBe('/var/lib/e2p');
@@ -93,6 +97,7 @@ describe('config', () => {
     ['E2P_SIP_TRUSTED_CARRIERS', '10.0.0.1,carrier.example'],
     ['E2P_SIP_MAX_CALL_SECONDS', '0'],
     ['E2P_SIP_MAX_CALL_SECONDS', '4h'],
+    ['E2P_SIP_NODE_ID', 'node one'],
   ])('a wrong %s (%s) stops start-up naming the variable', (name, value) => {
     let err: unknown;
     try {

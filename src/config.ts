@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 
 /**
@@ -26,6 +27,12 @@ export interface Config {
     trustedCarriers: string[];
     /** A call longer than this is ended by the server (E2P_SIP_MAX_CALL_SECONDS, 14400 = 4 h). */
     maxCallSeconds: number;
+    /**
+     * This SIP node's name on the CDRs it opens (E2P_SIP_NODE_ID, the host name by default):
+     * at start-up a node closes only its own open CDRs. Give each process its own when
+     * several run on one host.
+     */
+    nodeId: string;
   };
   /** `postgres://…` to use a PostgreSQL server; undefined = embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
@@ -137,6 +144,12 @@ function addressList(env: Env, name: string, fallback: string[]): string[] {
   return [...new Set(list)];
 }
 
+function nodeId(env: Env, name: string): string {
+  const v = str(env, name, hostname());
+  if (!/^[A-Za-z0-9._-]{1,64}$/u.test(v)) throw new ConfigError(name, `must be 1-64 letters, digits, '.', '_' or '-', got "${v}"`);
+  return v;
+}
+
 function positiveInt(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -181,6 +194,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       emergencyRoute,
       trustedCarriers: addressList(env, 'E2P_SIP_TRUSTED_CARRIERS', [...new Set(carrierHosts)]),
       maxCallSeconds: positiveInt(env, 'E2P_SIP_MAX_CALL_SECONDS', 14_400),
+      nodeId: nodeId(env, 'E2P_SIP_NODE_ID'),
     },
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),

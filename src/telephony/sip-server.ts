@@ -10,7 +10,6 @@
  * a crash left open (`recover`). Nothing a peer sends may crash it: every handler is
  * guarded and a failure becomes a 500.
  */
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
@@ -73,7 +72,7 @@ export interface SipServerOptions {
   readonly policy?: CallPolicy;
   /** How long a call may ring before it is given up (408): 180 s by default. */
   readonly ringTimeoutMs?: number;
-  /** This node's name on the CDRs it opens (crash recovery closes its own open ones): the host name by default. */
+  /** This node's name on the CDRs it opens (crash recovery closes its own open ones): `sip.nodeId` by default. */
   readonly nodeId?: string;
 }
 
@@ -102,7 +101,7 @@ export class SipServer {
   constructor(private readonly o: SipServerOptions) {
     this.trusted = new Set(o.sip.trustedCarriers);
     this.policy = o.policy ?? permissiveCallPolicy();
-    this.nodeId = o.nodeId ?? hostname();
+    this.nodeId = o.nodeId ?? o.sip.nodeId;
     this.layer = new TransactionLayer({
       user: {
         onRequest: (req, tx, source) => this.onRequest(req, tx, source),
