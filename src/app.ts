@@ -13,7 +13,7 @@ import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
 import { dbCallPolicy, sweepLiveSpend } from './modules/policy/index.ts';
-import { findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
+import { findCallerIdentity, findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
 import { startSipServer, type SipServer } from './telephony/sip-server.ts';
 
@@ -49,6 +49,7 @@ function provisioningDirectory(db: Database['db']): Directory {
     findSipCredentials: (username) => findSipCredentials(db, username),
     findUserByExtension: (clientId, extension) => findUserByExtension(db, clientId, extension),
     findDidTarget: (e164) => findDidTarget(db, e164),
+    findCallerIdentity: (clientId, userId) => findCallerIdentity(db, clientId, userId),
   };
 }
 
