@@ -5,7 +5,8 @@
  * (127.0.0.2) gets an E.164 Request-URI, From and P-Asserted-Identity with the user's
  * number; a spoofed From is replaced; `+3290…` → 403 naming §4.3b; in minimum service a
  * mobile number → 403 naming §8.7 while 112 reaches the emergency route (another sipp
- * UAS) and the carrier's calls are refused (403 §8.7); the carrier (trusted, no challenge) calls a DID → the registered phone rings.
+ * UAS) and the carrier's calls are refused (403 §8.7); the carrier (trusted, no challenge) calls a DID → the registered phone rings;
+ * a flood of INVITEs trips the attempts limit (§4.10) → security suspension (§9.2), 112 still goes through.
  * What each sipp received is read from its `-trace_msg` log. Skipped only when sipp is
  * absent; every wait is bounded.
  */
@@ -24,7 +25,8 @@ import { createProduct } from '../../src/modules/catalog/create-product.ts';
 import { completeInstallation } from '../../src/modules/customers/complete-installation.ts';
 import { createClient } from '../../src/modules/customers/create-client.ts';
 import { createContract } from '../../src/modules/customers/create-contract.ts';
-import { setServiceState } from '../../src/modules/customers/service-state.ts';
+import { serviceStateOf, setServiceState } from '../../src/modules/customers/service-state.ts';
+import { listEvents } from '../../src/modules/events/index.ts';
 import { signContract } from '../../src/modules/customers/sign-contract.ts';
 import { assignNumber } from '../../src/modules/provisioning/assign-number.ts';
 import { createUsers } from '../../src/modules/provisioning/create-users.ts';
@@ -231,5 +233,36 @@ describe('interop: trunk, emergency route and inbound calls (sipp, UDP, MD5)', (
     } finally {
       await setServiceState(database.db, clientId, 'active');
     }
+  });
+
+  // Last: it leaves the client security-suspended.
+  it.skipIf(!HAS_SIPP)('a flood of INVITEs trips the attempts limit (§4.10): security suspension (§9.2) and fraud_alert, while 112 still goes through', async () => {
+    const floodLog = join(dir, 'flood-uac.log');
+    // The phone's calls of the earlier tests (emergency calls aside) count in the same sliding minute.
+    const since = Date.now() - 60_000;
+    const before = (await database.db.select().from(cdrs).where(eq(cdrs.clientId, clientId))).filter((c) => c.direction === 'outbound' && !c.emergency && c.startedAt.getTime() > since).length;
+    const flood = await run(
+      'sipp',
+      [
+        `${HOST}:${sipPort}`,
+        ...['-sf', join(SCENARIOS, 'uac-refused.xml'), '-t', 'u1', '-i', HOST, '-mp', String(await freePort(HOST)), '-s', '0903123456'],
+        ...['-au', phone.username, '-ap', phone.password, '-auth_uri', `0903123456@${HOST}:${sipPort}`, '-trace_msg', '-message_file', floodLog],
+        ...['-m', '21', '-r', '50', '-nostdin', '-timeout', '30s', '-timeout_error'],
+      ],
+      { cwd: dir, limitMs: 60_000 },
+    );
+    expect(flood.code, flood.output).toBe(0);
+    const warnings = [...readFileSync(floodLog, 'utf8').matchAll(/^Warning: 399 easy2phone "clause ([\d.a-z]+): /gmu)].map((m) => m[1]);
+    expect(warnings).toHaveLength(21);
+    expect(warnings.filter((c) => c === '4.3b')).toHaveLength(20 - before);
+    expect(warnings.filter((c) => c === '9.2')).toHaveLength(1 + before);
+    expect(await serviceStateOf(database.db, clientId)).toBe('security_suspended');
+    expect(await listEvents(database.db, { clientId, type: 'fraud_alert' })).toHaveLength(1);
+    const mobile = await phoneCalls('0475123456', 'uac-refused.xml', { tag: 'suspended-mobile' });
+    expect(mobile.uac.code, mobile.uac.output).toBe(0);
+    expect(readFileSync(mobile.uacLog, 'utf8')).toMatch(/^Warning: 399 easy2phone "clause 9\.2: /mu);
+    const emergency = await phoneCalls('112', 'uac-call-number.xml', { uasPort: emergencyPort, tag: 'suspended-emergency' });
+    expect(emergency.uac.code, emergency.uac.output).toBe(0);
+    expect(emergency.answered!.code, emergency.answered!.output).toBe(0);
   });
 });
