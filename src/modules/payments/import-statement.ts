@@ -14,7 +14,8 @@ import { AppError } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
 import { startOfLocalDay } from '../../kernel/time.ts';
 import { actorColumns, recordAudit, type AuditActor } from '../audit/record-audit.ts';
-import { BankFileError, parseBankFile, type BankFormat } from './bank/index.ts';
+import { BankFileError, parseBankFile, type BankFormat, type BankStatement } from './bank/index.ts';
+import { isUniqueViolation } from '../identity/unique-violation.ts';
 import { recordPaymentIn } from './record-payment.ts';
 import { bankEntries, bankStatements } from './schema.ts';
 
@@ -74,7 +75,16 @@ export interface ImportOptions {
 export async function importBankStatement(ctx: AppContext, opts: ImportOptions): Promise<ImportSummary> {
   const parsed = parseBankFile(opts.text, opts.format);
   if (parsed instanceof BankFileError) throw bankFileProblem(parsed);
-  const st = parsed;
+  try {
+    return await importParsed(ctx, opts, parsed);
+  } catch (e) {
+    // The same statement imported at the same moment by another request: it is now known.
+    if (isUniqueViolation(e, 'payments_bank_statements_uq')) return importParsed(ctx, opts, parsed);
+    throw e;
+  }
+}
+
+async function importParsed(ctx: AppContext, opts: ImportOptions, st: BankStatement): Promise<ImportSummary> {
   const now = ctx.clock.now();
   const sha = createHash('sha256').update(opts.text).digest('hex');
   return ctx.db.transaction(async (tx) => {

@@ -35,16 +35,18 @@ export function parseXml(input: string): XmlElement {
   let pos = 0;
   const src = input.startsWith('\uFEFF') ? input.slice(1) : input;
 
+  // Offsets where each line starts: positions in O(log n), so large statements stay linear.
+  const lineStarts = [0];
+  for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const where = (at: number): { line: number; column: number } => {
-    let line = 1;
-    let col = 1;
-    for (let i = 0; i < at && i < src.length; i++) {
-      if (src[i] === '\n') {
-        line++;
-        col = 1;
-      } else col++;
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
     }
-    return { line, column: col };
+    return { line: lo + 1, column: at - lineStarts[lo]! + 1 };
   };
   const fail = (message: string, at = pos): never => {
     const w = where(at);
