@@ -13,6 +13,10 @@ export interface TestMovement {
   name?: string;
   date?: string; // YYYY-MM-DD
   ref?: string;
+  /** CODA: a globalised movement (code 1) followed by these details (detail numbers 0001…). */
+  details?: { amountCents: number; ogm?: string }[];
+  /** CODA: information records 3.1/3.2/3.3 after the movement, and a free message (record 4). */
+  info?: boolean;
 }
 
 export interface TestStatement {
@@ -49,13 +53,28 @@ export function codaFile(st: TestStatement, opts: { trailerCount?: number; trail
     const structured = m.ogm !== undefined;
     const comm = structured ? pad(`101${m.ogm}`, 53) : pad(m.freeText ?? '', 53);
     const rest = structured ? '' : (m.freeText ?? '').slice(53);
-    lines.push(rec(`21` + s4 + `0000` + pad(m.ref ?? `REF${num(st.sequence, 3)}${s4}`, 21) + (m.credit ? '0' : '1') + amount15(m.amountCents) + ddmmyy(d) + `00150000` + (structured ? '1' : '0') + comm + ddmmyy(d) + seq + '0' + '1' + ' ' + '0'));
-    lines.push(rec(`22` + s4 + `0000` + pad(rest, 53) + pad('', 35) + pad('GEBABEBB', 11) + '   ' + ' ' + '    ' + '    ' + '    ' + '1' + ' ' + '0'));
-    lines.push(rec(`23` + s4 + `0000` + pad(m.iban ?? '', 34) + (m.iban ? 'EUR' : '   ') + pad(m.name ?? '', 35) + pad(rest.slice(53), 43) + '0' + ' ' + '0'));
+    const ref = pad(m.ref ?? `REF${num(st.sequence, 3)}${s4}`, 21);
+    if (m.details) {
+      lines.push(rec(`21` + s4 + `0000` + ref + (m.credit ? '0' : '1') + amount15(m.amountCents) + ddmmyy(d) + `00150000` + '0' + pad('GLOBALISATION', 53) + ddmmyy(d) + seq + '1' + '0' + ' ' + '0'));
+      m.details.forEach((x, k) => {
+        const c = x.ogm !== undefined ? pad(`101${x.ogm}`, 53) : pad('', 53);
+        lines.push(rec(`21` + s4 + num(k + 1, 4) + ref + (m.credit ? '0' : '1') + amount15(x.amountCents) + ddmmyy(d) + `60150000` + (x.ogm !== undefined ? '1' : '0') + c + ddmmyy(d) + seq + '0' + '0' + ' ' + '0'));
+      });
+    } else {
+      lines.push(rec(`21` + s4 + `0000` + ref + (m.credit ? '0' : '1') + amount15(m.amountCents) + ddmmyy(d) + `00150000` + (structured ? '1' : '0') + comm + ddmmyy(d) + seq + '0' + '1' + ' ' + (m.info ? '1' : '0')));
+      lines.push(rec(`22` + s4 + `0000` + pad(rest, 53) + pad('', 35) + pad('GEBABEBB', 11) + '   ' + ' ' + '    ' + '    ' + '    ' + '1' + ' ' + (m.info ? '1' : '0')));
+      lines.push(rec(`23` + s4 + `0000` + pad(m.iban ?? '', 34) + (m.iban ? 'EUR' : '   ') + pad(m.name ?? '', 35) + pad(rest.slice(53), 43) + '0' + ' ' + (m.info ? '1' : '0')));
+    }
+    if (m.info) {
+      lines.push(rec(`31` + s4 + `0000` + ref + `00150000` + '1' + pad('001INFO ABOUT THE COUNTERPARTY', 73) + ' '.repeat(12) + '1' + ' ' + '0'));
+      lines.push(rec(`32` + s4 + `0000` + pad('RUE DE LA LOI 16 1000 BRUXELLES', 105) + ' '.repeat(10) + '1' + ' ' + '0'));
+      lines.push(rec(`33` + s4 + `0000` + pad('MORE', 90) + ' '.repeat(25) + '0' + ' ' + '0'));
+    }
   });
+  if (st.movements.some((m) => m.info)) lines.push(rec(`4` + ' ' + num(st.movements.length, 4) + '0000' + ' '.repeat(22) + pad('FREE MESSAGE FROM THE BANK', 80) + ' '.repeat(15) + '0'));
   const newBal = old + credit - debit;
   lines.push(rec(`8` + seq + pad(st.account, 31) + '   ' + 'EUR' + (newBal < 0 ? '1' : '0') + amount15(Math.abs(newBal)) + ddmmyy(st.date) + ' '.repeat(64) + '0'));
-  const count = opts.trailerCount ?? lines.length - 1; // records 1, 2.x, 8
+  const count = opts.trailerCount ?? lines.filter((l) => l[0] !== '0' && l[0] !== '4').length; // records 1, 2.x, 3.x, 8
   lines.push(rec(`9` + ' '.repeat(15) + num(count, 6) + amount15(debit) + amount15(opts.trailerCreditCents ?? credit) + ' '.repeat(75) + '2'));
   return `${lines.join('\r\n')}\r\n`;
 }

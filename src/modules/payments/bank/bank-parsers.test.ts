@@ -90,6 +90,30 @@ describe('CODA checks', () => {
   });
 });
 
+describe('CODA globalisation and information records', () => {
+  it('a globalised movement gives one entry per detail; 3.x and 4 records are counted and skipped', () => {
+    const st: TestStatement = {
+      account: 'BE68539007547034',
+      sequence: 3,
+      date: '2027-06-01',
+      oldBalanceCents: 5000,
+      movements: [
+        { amountCents: 9000, credit: true, details: [{ amountCents: 6050, ogm: '202700000122' }, { amountCents: 2950 }] },
+        { amountCents: 100, credit: false, freeText: 'frais', info: true },
+      ],
+    };
+    const parsed = ok(parseCoda(codaFile(st)));
+    expect(parsed.entries.map((e) => [e.entryId, e.direction, e.amountCents, e.structuredReference])).toEqual([
+      ['2027/003/0001/0001', 'credit', 6050, '202700000122'],
+      ['2027/003/0001/0002', 'credit', 2950, null],
+      ['2027/003/0002/0000', 'debit', 100, null],
+    ]);
+    // Details that do not add up to their globalised movement are refused at the movement.
+    const broken = codaFile({ ...st, movements: [{ amountCents: 9000, credit: true, details: [{ amountCents: 6050 }, { amountCents: 2949 }] }] });
+    expect(refused(parseCoda(broken))).toMatchObject({ line: 3, column: 33 });
+  });
+});
+
 describe('CAMT.053 checks', () => {
   const doc = (ntry: string): string =>
     `<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId><CreDtTm>2027-03-28T01:30:00+01:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id><CreDtTm>2027-03-28T01:30:00+01:00</CreDtTm><Acct><Id><IBAN>BE68 5390 0754 7034</IBAN></Id></Acct>${ntry}</Stmt></BkToCstmrStmt></Document>`;
