@@ -9,7 +9,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { addDays, startOfLocalDay } from '../../src/kernel/time.ts';
-import { issueInvoice } from '../../src/modules/billing/index.ts';
+import { issueInvoice, listInvoices } from '../../src/modules/billing/index.ts';
+import { createProduct } from '../../src/modules/catalog/create-product.ts';
+import { completeInstallation, createContract, signContract, terminateContract } from '../../src/modules/customers/index.ts';
 import { invoices } from '../../src/modules/billing/schema.ts';
 import { createClient } from '../../src/modules/customers/create-client.ts';
 import { serviceStateOf, setServiceState } from '../../src/modules/customers/service-state.ts';
@@ -121,6 +123,24 @@ describeEachDb('payments rules', (kind) => {
     const account = await clientAccount(ctx.db, { actor: 'system', clientId: c.clientId, today: '2027-04-15' });
     expect(account.openInvoices).toEqual([]);
     expect(account.payments[0]).toMatchObject({ matchedBy: 'deposit', amountCents: 6050, creditCents: 0 });
+  });
+
+  it('§5.3 at termination the deposit held pays the open invoices and the final one (interest through the termination day)', async () => {
+    await createProduct(ctx, { actor: 'system', code: 'SETUP', kind: 'one_off', priceCents: 10_000 });
+    const client = await createClient(ctx, { principal: 'system', name: 'Deposit at termination', depositCents: 20_000 });
+    const draft = await createContract(ctx, { actor: 'system', clientId: client.id, minimumMonths: 12, lines: [{ product: 'SETUP', quantity: 1 }] });
+    await signContract(ctx, { actor: 'system', clientId: client.id, contractId: draft.id });
+    await completeInstallation(ctx, { actor: 'system', clientId: client.id }); // one-off invoice 121.00 €, due 1 May
+    await recordDepositMovement(ctx, { actor: 'system', clientId: client.id, kind: 'received', amountCents: 20_000 });
+    // Terminated (§12.3a, no fee) on 11 May: 10 days late → interest 12100 × 12 % × 10 / 365 = 39.78 → 40 on the final invoice.
+    ctx.clock.set(new Date('2027-05-11T10:00:00+02:00'));
+    await terminateContract(ctx, { actor: 'system', clientId: client.id, by: 'client', ground: '12.3a' });
+    const invs = await listInvoices(ctx.db, client.id);
+    expect(invs.map((i) => [i.totalInclVatCents, i.status, i.lines.map((l) => `${l.type}:${l.amountCents}`).join(',')])).toEqual([
+      [12_100, 'paid', 'one_off:10000'],
+      [40, 'paid', 'interest:40'],
+    ]);
+    expect(await depositOf(ctx.db, client.id)).toMatchObject({ receivedCents: 20_000, offsetCents: 12_140, heldCents: 7860 });
   });
 
   it('staff §9.2 suspension is never lifted by a payment; staff reactivate with a reason', async () => {
