@@ -152,6 +152,7 @@ describeEachDb('payments rules', (kind) => {
     await expect(suspendClient(ctx, { actor: 'system', clientId: d.clientId, clause: '9.1a', reason: 'x' })).rejects.toMatchObject({ field: '/clause' });
     const s = await suspendClient(ctx, { actor: 'system', clientId: d.clientId, clause: '9.2', reason: 'SIP credentials leaked' });
     expect(s).toMatchObject({ serviceState: 'security_suspended', clause: '9.2' });
+    await expect(suspendClient(ctx, { actor: 'system', clientId: d.clientId, clause: '9.2', reason: 'twice' })).rejects.toMatchObject({ code: 'ALREADY_SUSPENDED', clause: '9.2' });
     ctx.clock.set(new Date('2027-05-23T12:00:00+02:00'));
     await recordPayment(ctx, { actor: 'system', amountCents: 6050, reference: d.reference });
     expect(await serviceStateOf(ctx.db, d.clientId)).toBe('security_suspended');

@@ -50,6 +50,10 @@ export async function suspendClient(ctx: AppContext, opts: { actor: AuditActor; 
     if (before === null) throw notFound('client', opts.clientId);
     if (before === 'terminated') throw new RuleViolation('CLIENT_TERMINATED', '13.1', 'The client is terminated: its service has stopped');
     await lockClient(tx, opts.clientId);
+    const open = await tx.select().from(suspensions).where(and(eq(suspensions.clientId, opts.clientId), isNull(suspensions.reactivatedAt), eq(suspensions.kind, 'staff')));
+    if ((clause === '9.2' && before === 'security_suspended') || open.some((s) => s.clause === clause)) {
+      throw conflict('ALREADY_SUSPENDED', `The client is already suspended under §${clause}`, clause);
+    }
     const state = clause === '9.2' ? 'security_suspended' : 'minimum_service';
     const actor = actorColumns(opts.actor).actorLabel;
     await tx.insert(suspensions).values({ id: newId(now), clientId: opts.clientId, kind: 'staff', clause, reason, actor, suspendedAt: now, suspendedOn: localDate(now) });
