@@ -106,6 +106,13 @@ describeEachDb('payments: bank statements, queue, suspension, views', (kind) => 
     expect(json(g)).toMatchObject({ invoiceNumber: '2027-000003', amountCents: 1000 });
     const other = await call(h, 'POST', `/api/v1/clients/${c}/guarantees`, { cookie: staff, body: { invoiceNumber: '2027-000001', amount: 1000 } });
     expect(other.statusCode).toBe(404);
+    const id = json<{ id: string }>(g).id;
+    const wrongClient = await call(h, 'POST', `/api/v1/clients/${b}/guarantees/${id}/release`, { cookie: staff, body: {} });
+    expect(wrongClient.statusCode).toBe(404);
+    const released = await call(h, 'POST', `/api/v1/clients/${c}/guarantees/${id}/release`, { cookie: staff, body: { reason: 'dispute settled' } });
+    expect(released.statusCode, released.body).toBe(200);
+    expect(json(released)).toMatchObject({ id, amountCents: 1000 });
+    expect((await call(h, 'POST', `/api/v1/clients/${c}/guarantees/${id}/release`, { cookie: staff, body: {} })).statusCode).toBe(404);
     const dep = await call(h, 'POST', `/api/v1/clients/${c}/deposit`, { cookie: staff, body: { kind: 'received', amount: 5000 } });
     expect(json(dep)).toMatchObject({ receivedCents: 5000, heldCents: 5000 });
   });

@@ -21,7 +21,7 @@ import { clientCreditCents, openAmountCents, openInvoices } from './ledger.ts';
 import { toPaymentView, type PaymentView } from './record-payment.ts';
 import { payments } from './schema.ts';
 
-export const DUNNING_EVENT_TYPES = ['reminder', 'formal_notice', 'suspension', 'security_suspension', 'reactivation', 'termination_eligible', 'guarantee', 'termination'] as const;
+export const DUNNING_EVENT_TYPES = ['reminder', 'formal_notice', 'suspension', 'security_suspension', 'reactivation', 'termination_eligible', 'guarantee', 'guarantee_released', 'termination'] as const;
 
 export interface ClientAccountView {
   clientId: string;

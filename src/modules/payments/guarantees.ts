@@ -73,3 +73,19 @@ export async function registerGuarantee(ctx: AppContext, opts: RegisterGuarantee
     return view;
   });
 }
+
+/** §9.3: the dispute is over — the guarantee is released; from the next daily evaluation the amount is dunned again if still open. */
+export async function releaseGuarantee(ctx: AppContext, opts: { actor: AuditActor; clientId: string; guaranteeId: string; reason?: string | undefined; requestId?: string | undefined }): Promise<GuaranteeView & { releasedAt: string }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const [g] = await tx.select().from(guarantees).where(and(eq(guarantees.id, opts.guaranteeId), eq(guarantees.clientId, opts.clientId))).for('update');
+    if (!g || g.releasedAt !== null) throw notFound('guarantee', opts.guaranteeId);
+    if (opts.actor !== 'system') assertTenant(opts.actor, g.clientId, { entity: 'guarantee', entityId: g.id });
+    await tx.update(guarantees).set({ releasedAt: now }).where(eq(guarantees.id, g.id));
+    const [inv] = await tx.select({ number: invoices.number }).from(invoices).where(eq(invoices.id, g.invoiceId));
+    const view = { id: g.id, clientId: g.clientId, invoiceNumber: inv?.number ?? '', amountCents: g.amountCents, reference: g.reference, registeredAt: g.registeredAt.toISOString(), releasedAt: now.toISOString() };
+    await recordEvent(tx, { at: now, clientId: g.clientId, type: 'guarantee_released', clause: '9.3', details: { invoice: view.invoiceNumber, amountCents: g.amountCents, reason: opts.reason ?? null } });
+    await recordAudit(tx, { at: now, actor: opts.actor, action: 'guarantee.release', entity: 'invoice', entityId: g.invoiceId, clientId: g.clientId, before: { releasedAt: null }, after: { ...view, reason: opts.reason ?? null }, clause: '9.3', requestId: opts.requestId ?? null });
+    return view;
+  });
+}

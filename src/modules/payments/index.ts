@@ -21,7 +21,7 @@ export { importBankStatement, bankFileProblem, type ImportSummary, type Imported
 export { runDunning, dunClient } from './run-dunning.ts';
 export { dunningJob } from './jobs.ts';
 export { clientCreditCents, openAmountCents, lateInterest, LATE_INTEREST_BASIS_POINTS } from './ledger.ts';
-export { registerGuarantee, coveredCents, type GuaranteeView } from './guarantees.ts';
+export { registerGuarantee, releaseGuarantee, coveredCents, type GuaranteeView } from './guarantees.ts';
 export { suspendClient, reactivateClient, STAFF_SUSPENSION_CLAUSES } from './staff-suspension.ts';
 export { depositOf, recordDepositMovement, offsetDeposit, type DepositView } from './deposits.ts';
 export { clientAccount, receivablesAgeing, type ClientAccountView, type AgeingView } from './account-views.ts';

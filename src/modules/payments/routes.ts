@@ -8,7 +8,7 @@ import { clientAccount, receivablesAgeing } from './account-views.ts';
 import { allocatePayment } from './allocate-payment.ts';
 import type { BankFormat } from './bank/index.ts';
 import { recordDepositMovement } from './deposits.ts';
-import { registerGuarantee } from './guarantees.ts';
+import { registerGuarantee, releaseGuarantee } from './guarantees.ts';
 import { importBankStatement } from './import-statement.ts';
 import { recordPayment, unallocatedPayments } from './record-payment.ts';
 import { reactivateClient, suspendClient, STAFF_SUSPENSION_CLAUSES } from './staff-suspension.ts';
@@ -236,6 +236,23 @@ export const paymentRoutes: RoutePlugin = async (app: HttpServer, ctx: AppContex
       reply.status(201).send(
         await registerGuarantee(ctx, { actor: principalOf(request), clientId: request.params.clientId, invoiceNumber: request.body.invoiceNumber, amountCents: request.body.amount, reference: request.body.reference, requestId: request.id }),
       ),
+  );
+
+  app.post(
+    '/clients/:clientId/guarantees/:guaranteeId/release',
+    {
+      config: { auth: { roles: PAYMENT_ROLES } },
+      schema: {
+        tags: ['payments'],
+        summary: '§9.3: release a guarantee (dispute settled); the amount, if still open, is dunned again from the next daily evaluation',
+        params: Type.Object({ clientId: Type.String({ format: 'uuid' }), guaranteeId: Type.String({ format: 'uuid' }) }),
+        body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ id: Type.String(), clientId: Type.String(), invoiceNumber: Type.String(), amountCents: Type.Integer(), reference: Nullable(Type.String()), registeredAt: Type.String(), releasedAt: Type.String() }),
+        },
+      },
+    },
+    async (request) => releaseGuarantee(ctx, { actor: principalOf(request), clientId: request.params.clientId, guaranteeId: request.params.guaranteeId, reason: request.body.reason, requestId: request.id }),
   );
 
   app.post(
