@@ -131,6 +131,8 @@ describe('CAMT.053 checks', () => {
   it('refuses a bad amount, a foreign currency, a bad indicator, another message, a DOCTYPE', () => {
     const n = (amt: string, ind = 'CRDT', ccy = 'EUR') => `<Ntry><Amt Ccy="${ccy}">${amt}</Amt><CdtDbtInd>${ind}</CdtDbtInd><BookgDt><Dt>2027-03-28</Dt></BookgDt></Ntry>`;
     expect(ok(parseCamt053(doc(n('10')))).entries[0]!.amountCents).toBe(1000);
+    const pending = n('10').replace('<CdtDbtInd>', '<Sts><Cd>PDNG</Cd></Sts><CdtDbtInd>');
+    expect(ok(parseCamt053(doc(pending + n('2.5')))).entries.map((e) => e.amountCents)).toEqual([250]);
     expect(refused(parseCamt053(doc(n('1.234'))))).toMatchObject({ path: 'Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt' });
     expect(refused(parseCamt053(doc(n('-5'))))).toMatchObject({ path: 'Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt' });
     expect(refused(parseCamt053(doc(n('5', 'CRDT', 'USD'))))).toMatchObject({ path: 'Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt' });

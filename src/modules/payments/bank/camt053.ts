@@ -4,7 +4,7 @@
  * BookgDt and ValDt (Dt or DtTm), AcctSvcrRef; per transaction: Refs (AcctSvcrRef,
  * EndToEndId), its amount (AmtDtls/TxAmt/Amt or Amt; optional when the entry holds one
  * transaction), RmtInf (Strd/CdtrRefInf/Ref, Ustrd), RltdPties (Dbtr name, DbtrAcct IBAN;
- * Cdtr for a debit). A batch entry with several TxDtls gives one entry per transaction;
+ * Cdtr for a debit). Entries whose status is not BOOK (pending, information) are skipped. A batch entry with several TxDtls gives one entry per transaction;
  * their amounts must add up to the entry's. Amounts are read as decimal strings → cents.
  */
 import { isLocalDate, localDate, parseInstant, type LocalDate } from '../../../kernel/time.ts';
@@ -102,6 +102,9 @@ function parse(text: string): BankStatement {
   const entries: BankEntry[] = [];
   const seen = new Set<string>();
   stmt.all('Ntry').forEach((ntry, ni) => {
+    // Only booked entries are movements (Sts `BOOK`, v2–v7 text or v8 `Sts/Cd`); pending or information entries come booked later.
+    const status = textAt(ntry.el, 'Sts/Cd') ?? textAt(ntry.el, 'Sts');
+    if (status !== null && status !== 'BOOK') return;
     const amount = amountOf(ntry);
     const ind = textAt(ntry.el, 'CdtDbtInd');
     if (ind !== 'CRDT' && ind !== 'DBIT') refuse(ntry, `CdtDbtInd ${JSON.stringify(ind)} must be CRDT or DBIT`, 'CdtDbtInd');
