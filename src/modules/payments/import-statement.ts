@@ -19,6 +19,8 @@ import { isUniqueViolation } from '../identity/unique-violation.ts';
 import { recordPaymentIn } from './record-payment.ts';
 import { bankEntries, bankStatements } from './schema.ts';
 
+const MAX_ENTRY_CENTS = 2_147_483_647;
+
 export interface ImportedEntry {
   entryId: string;
   direction: 'credit' | 'debit';
@@ -75,6 +77,9 @@ export interface ImportOptions {
 export async function importBankStatement(ctx: AppContext, opts: ImportOptions): Promise<ImportSummary> {
   const parsed = parseBankFile(opts.text, opts.format);
   if (parsed instanceof BankFileError) throw bankFileProblem(parsed);
+  // Amounts are stored as 32-bit integer cents (21 474 836.47 €): a larger movement is refused, never truncated.
+  const huge = parsed.entries.find((e) => e.amountCents > MAX_ENTRY_CENTS);
+  if (huge) throw new AppError('rule', { code: 'BANK_FILE_INVALID', clause: null, message: `entry ${huge.entryId}: amount ${huge.amountCents} cents above the maximum ${MAX_ENTRY_CENTS}`, field: `entry ${huge.entryId}` });
   try {
     return await importParsed(ctx, opts, parsed);
   } catch (e) {
