@@ -42,6 +42,12 @@ describeEachDb('payments: bank statements, queue, suspension, views', (kind) => 
     const res = await upload(fixture('statement-valid.cod'), 'text/plain');
     expect(res.statusCode, res.body).toBe(201);
     expect(json(res)).toMatchObject({ format: 'coda', entries: 6, new: 5, matched: 4, unallocated: 1, duplicates: 0, debits: 1 });
+    const list = await call(h, 'GET', '/api/v1/bank-statements', { cookie: staff });
+    const [st] = json<{ items: { id: string; statementId: string }[] }>(list).items;
+    expect(st).toMatchObject({ statementId: 'coda:BE68539007547034:2027:001' });
+    const one = await call(h, 'GET', `/api/v1/bank-statements/${st!.id}`, { cookie: staff });
+    expect(json<{ items: { direction: string; matchedBy: string | null }[] }>(one).items.map((i) => i.matchedBy)).toEqual(['reference', 'invoice_number', 'reference', 'iban', 'unallocated', null]);
+    expect((await call(h, 'GET', '/api/v1/bank-statements', { cookie: adminA })).statusCode).toBe(403);
     const again = await upload(fixture('statement-valid.cod'), 'text/plain');
     expect(again.statusCode, again.body).toBe(200);
     expect(json(again)).toMatchObject({ alreadyImported: true, new: 0, duplicates: 6 });

@@ -10,6 +10,7 @@ import type { BankFormat } from './bank/index.ts';
 import { recordDepositMovement } from './deposits.ts';
 import { registerGuarantee, releaseGuarantee } from './guarantees.ts';
 import { importBankStatement } from './import-statement.ts';
+import { getStatement, listStatements } from './list-statements.ts';
 import { recordPayment, unallocatedPayments } from './record-payment.ts';
 import { reactivateClient, suspendClient, STAFF_SUSPENSION_CLAUSES } from './staff-suspension.ts';
 
@@ -151,6 +152,58 @@ export const paymentRoutes: RoutePlugin = async (app: HttpServer, ctx: AppContex
       const summary = await importBankStatement(ctx, { actor: principalOf(request), text: body, format, requestId: request.id });
       return reply.status(summary.alreadyImported || summary.new === 0 ? 200 : 201).send(summary);
     },
+  );
+
+  const StatementSchema = {
+    id: Type.String(),
+    statementId: Type.String(),
+    format: Type.String(),
+    account: Type.String(),
+    date: Type.String(),
+    entries: Type.Integer(),
+    importedAt: Type.String(),
+    importedBy: Type.String(),
+  };
+  app.get(
+    '/bank-statements',
+    {
+      config: { auth: { roles: PAYMENT_ROLES } },
+      schema: { tags: ['payments'], summary: 'Imported bank statements (staff), newest first', response: { 200: Type.Object({ items: Type.Array(Type.Object(StatementSchema)) }) } },
+    },
+    async () => ({ items: await listStatements(ctx.db) }),
+  );
+  app.get(
+    '/bank-statements/:statementRowId',
+    {
+      config: { auth: { roles: PAYMENT_ROLES } },
+      schema: {
+        tags: ['payments'],
+        summary: 'One imported statement with every entry (credits and debits) and the payment each credit became',
+        params: Type.Object({ statementRowId: Type.String({ format: 'uuid' }) }),
+        response: {
+          200: Type.Object({
+            ...StatementSchema,
+            items: Type.Array(
+              Type.Object({
+                entryId: Type.String(),
+                direction: Type.String(),
+                amountCents: Type.Integer(),
+                bookingDate: Type.String(),
+                valueDate: Type.String(),
+                reference: Nullable(Type.String()),
+                freeText: Nullable(Type.String()),
+                payerIban: Nullable(Type.String()),
+                payerName: Nullable(Type.String()),
+                paymentId: Nullable(Type.String()),
+                clientId: Nullable(Type.String()),
+                matchedBy: Nullable(Type.String()),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => getStatement(ctx.db, request.params.statementRowId),
   );
 
   app.get(
