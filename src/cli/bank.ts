@@ -8,6 +8,7 @@
  *   easy2phone service suspend --client ID --clause 9.1c|9.2 --reason TEXT
  *   easy2phone service reactivate --client ID --reason TEXT [--clause C]
  *   easy2phone guarantee register --invoice N --amount EUR [--reference TEXT]
+ *   easy2phone payment ageing [--as-of YYYY-MM-DD]
  *
  * A malformed bank file is refused before anything is opened: exit status 1 with the
  * position of the fault (line and column, or the XML element path).
@@ -20,9 +21,11 @@ import type { AppContext } from '../context.ts';
 import { validationError } from '../kernel/errors.ts';
 import { formatEuros, parseEuros } from '../kernel/money.ts';
 import { BankFileError, parseBankFile, type BankFormat } from '../modules/payments/bank/index.ts';
+import { localDate } from '../kernel/time.ts';
 import {
   allocatePayment,
   importBankStatement,
+  receivablesAgeing,
   reactivateClient,
   registerGuarantee,
   suspendClient,
@@ -92,6 +95,14 @@ export function registerBankCommands(program: Command): void {
     .command('unallocated')
     .description('list the unallocated payments queue')
     .action(async () => printJson(await withPlatform((ctx) => unallocatedPayments(ctx.db))));
+  payment
+    .command('ageing')
+    .description('ageing of receivables across clients: not due, 0–30, 31–60, 61–90, 90+ days past due (cents)')
+    .option('--as-of <date>', 'YYYY-MM-DD (default: today)')
+    .action(async (o: { asOf?: string }) => {
+      if (o.asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(o.asOf)) throw validationError('--as-of', 'a date YYYY-MM-DD');
+      printJson(await withPlatform((ctx) => receivablesAgeing(ctx.db, o.asOf ?? localDate(ctx.clock.now()))));
+    });
   payment
     .command('allocate')
     .description('allocate an unallocated payment to a client (oldest open invoices first) or to an invoice')

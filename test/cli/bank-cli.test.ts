@@ -42,5 +42,7 @@ describe('easy2phone bank import', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyImported: true, new: 0, duplicates: 6 });
     const queue = await run(['payment', 'unallocated'], env);
     expect((JSON.parse(queue.stdout) as unknown[]).length).toBe(5);
+    const ageing = await run(['payment', 'ageing', '--as-of', '2027-06-30'], env);
+    expect(JSON.parse(ageing.stdout)).toMatchObject({ asOf: '2027-06-30', totals: { totalCents: 0 } });
   });
 });
