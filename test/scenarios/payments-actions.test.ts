@@ -1,8 +1,8 @@
 /**
  * The payments scenario actions end to end (SCENARIOS.md): `guarantee.register` (§9.3:
  * beta's guaranteed invoice is never dunned), `suspend` / `reactivate` (§9.2 by staff; the
- * payment from the `bankStatement` CODA file ends the dunning suspension but not the
- * security suspension), and §5.2 interest charged on the final invoice at termination,
+ * payment from the `bankStatement` CODA file closes the dunning suspension but is no
+ * reactivation: the security suspension holds), and §5.2 interest charged on the final invoice at termination,
  * over the DST change and the leap day.
  */
 import { fileURLToPath } from 'node:url';
@@ -30,10 +30,11 @@ describe('scenario payments-actions', () => {
         '2028-03-13T00:00:00+01:00 formal_notice 9.1a',
         '2028-03-19T00:00:00+01:00 suspension 9.1a',
         '2028-03-20T09:00:00+01:00 security_suspension 9.2',
-        '2028-03-21T10:00:00+01:00 reactivation 9.1a',
         '2028-03-22T10:00:00+01:00 reactivation 9.2',
       ]),
     );
+    // The payment closes the dunning suspension but is no reactivation: alpha stays security-suspended.
+    expect(ev('alpha').filter((e) => e.includes('reactivation'))).toEqual(['2028-03-22T10:00:00+01:00 reactivation 9.2']);
     // Refused while security-suspended (before and after the payment), allowed after staff reactivation.
     expect(report.calls.map((c) => [c.step, c.allowed, c.clause])).toEqual([
       [10, false, '9.2'],

@@ -5,7 +5,8 @@
  * eligibility after exactly one month, reminders before the suspension when the job
  * catches up, and §5.2 interest over a DST change and a leap day.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
+import { auditLog } from '../../src/modules/audit/schema.ts';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { addDays, startOfLocalDay } from '../../src/kernel/time.ts';
@@ -156,6 +157,9 @@ describeEachDb('payments rules', (kind) => {
     ctx.clock.set(new Date('2027-05-23T12:00:00+02:00'));
     await recordPayment(ctx, { actor: 'system', amountCents: 6050, reference: d.reference });
     expect(await serviceStateOf(ctx.db, d.clientId)).toBe('security_suspended');
+    // The dunning suspension is closed (audited), but no reactivation: the client stays held.
+    const closed = await ctx.db.select().from(auditLog).where(and(eq(auditLog.clientId, d.clientId), eq(auditLog.action, 'dunning.suspension_closed')));
+    expect(closed).toHaveLength(1);
     ctx.clock.set(new Date('2027-05-23T13:00:00+02:00'));
     const r = await reactivateClient(ctx, { actor: 'system', clientId: d.clientId, reason: 'passwords rotated' });
     expect(r).toMatchObject({ serviceState: 'active', clause: '9.2' });
@@ -163,7 +167,6 @@ describeEachDb('payments rules', (kind) => {
     expect(evs.map((e) => [e.type, e.clause, e.details.reason ?? null, e.details.actor])).toEqual([
       ['suspension', '9.1a', 'dunning', undefined],
       ['security_suspension', '9.2', 'SIP credentials leaked', 'system'],
-      ['reactivation', '9.1a', null, 'system'],
       ['reactivation', '9.2', 'passwords rotated', 'system'],
     ]);
     await expect(reactivateClient(ctx, { actor: 'system', clientId: d.clientId, reason: 'again' })).rejects.toMatchObject({ code: 'NOT_SUSPENDED' });

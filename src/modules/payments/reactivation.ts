@@ -56,7 +56,19 @@ export async function reactivateIfSettled(tx: DbOrTx, clientId: string, now: Dat
   const lifted = state === 'minimum_service' && !staffHeld;
   if (lifted) await setServiceState(tx, clientId, 'active');
   const after = lifted ? 'active' : state;
-  await recordEvent(tx, { at: now, clientId, type: 'reactivation', clause: '9.1a', details: { ...cause, suspendedAt: suspension.suspendedAt.toISOString(), serviceState: after, actor: 'system' } });
-  await recordAudit(tx, { at: now, actor: 'system', action: 'client.reactivate', entity: 'client', entityId: clientId, clientId, before: { serviceState: state }, after: { serviceState: after }, clause: '9.1a' });
+  // The `reactivation` event means the client is back to full service; a dunning suspension
+  // closed under a staff or security suspension is only audited (the client stays held).
+  if (lifted) await recordEvent(tx, { at: now, clientId, type: 'reactivation', clause: '9.1a', details: { ...cause, suspendedAt: suspension.suspendedAt.toISOString(), serviceState: after, actor: 'system' } });
+  await recordAudit(tx, {
+    at: now,
+    actor: 'system',
+    action: lifted ? 'client.reactivate' : 'dunning.suspension_closed',
+    entity: 'client',
+    entityId: clientId,
+    clientId,
+    before: { serviceState: state },
+    after: { serviceState: after, ...cause },
+    clause: '9.1a',
+  });
   return true;
 }
