@@ -7,6 +7,7 @@ import { runScenarioCommand } from './scenario.ts';
 import { runAdminCreate } from './admin.ts';
 import { CliExit } from './exit.ts';
 import { registerOperations } from './operations.ts';
+import { registerBilling } from './billing.ts';
 
 export function buildProgram(): Command {
   const program = new Command('easy2phone')
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     });
 
   registerOperations(program);
+  registerBilling(program);
 
   const scenario = program.command('scenario').description('scenario files (see docs/scenarios.md)');
   scenario
