@@ -71,6 +71,8 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
   const status = await contractStatusOf(tx, clientId);
   const start = status.serviceStartDate;
   if (start === null || start > runDate || status.state === 'terminated' || !['active', 'indefinite', 'terminating'].includes(status.state)) return null;
+  // Two scheduler nodes billing the same client: the second waits here, then finds the invoice and skips it.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`billing:${clientId}`}))`);
   if (await invoiceExists(tx, clientId, runKey)) return null;
 
   const quantities = await billingQuantities(tx, clientId, at);
