@@ -13,7 +13,7 @@ import type { AppContext } from '../context.ts';
 import type { Db } from '../db/client.ts';
 import { notFound, validationError } from '../kernel/errors.ts';
 import { addMonths, formatLocalInstant, localDate, parseInstant, startOfLocalDay } from '../kernel/time.ts';
-import { billingDayOf, checkPeppolUbl, getInvoice, invoiceIdByNumber, invoicePdf, invoiceUbl, listInvoices, previewRun, runBilling } from '../modules/billing/index.ts';
+import { billingDayOf, checkPeppolUbl, sellerIdentity, setSellerIdentity, getInvoice, invoiceIdByNumber, invoicePdf, invoiceUbl, listInvoices, previewRun, runBilling } from '../modules/billing/index.ts';
 
 async function withPlatform(fn: (ctx: AppContext) => Promise<unknown>): Promise<void> {
   const platform = await createPlatform(loadConfig());
@@ -58,6 +58,42 @@ export function registerBilling(program: Command): void {
         const ids = await runBilling({ db: ctx.db, at });
         const issued = (await listInvoices(ctx.db)).filter((i) => ids.includes(i.id));
         return { dryRun: false, at: formatLocalInstant(at), invoices: issued.map((i) => ({ number: i.number, clientId: i.clientId, totalInclVatCents: i.totalInclVatCents })) };
+      }),
+    );
+
+  billing
+    .command('seller')
+    .description('show, or change with options, the seller identity printed on invoices and in the UBL (setting billing.seller)')
+    .option('--name <name>', 'legal name')
+    .option('--enterprise-number <number>', 'Belgian enterprise number (BE0xxx.xxx.xxx); the VAT number is BE + it')
+    .option('--street <street>')
+    .option('--postal-code <code>')
+    .option('--city <city>')
+    .option('--country <cc>', 'ISO 3166-1 alpha-2')
+    .option('--iban <iban>')
+    .option('--bic <bic>')
+    .option('--email <email>')
+    .option('--register <text>', 'register of legal entities, e.g. "RPM Liège"')
+    .action((o: Record<string, string | undefined>) =>
+      withPlatform(async (ctx) => {
+        const current = await sellerIdentity(ctx.db);
+        if (Object.values(o).every((v) => v === undefined)) return current;
+        const next = {
+          ...current,
+          name: o.name ?? current.name,
+          enterpriseNumber: o.enterpriseNumber ?? current.enterpriseNumber,
+          address: { street: o.street ?? current.address.street, postalCode: o.postalCode ?? current.address.postalCode, city: o.city ?? current.address.city, country: o.country ?? current.address.country },
+          iban: o.iban ?? current.iban,
+          bic: o.bic ?? current.bic,
+          email: o.email ?? current.email,
+          register: o.register ?? current.register,
+        };
+        try {
+          await setSellerIdentity(ctx.db, next, ctx.clock.now());
+        } catch (e) {
+          throw validationError('--enterprise-number', (e as Error).message);
+        }
+        return sellerIdentity(ctx.db);
       }),
     );
 
