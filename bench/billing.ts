@@ -101,6 +101,8 @@ for (let done = 0; done < CDRS; done += BATCH) {
       allowed: true,
       sipStatus: 200,
       startedAt,
+      answeredAt: startedAt,
+      endedAt: new Date(startedAt.getTime() + (5 + (k % 596)) * 1000),
       billableSeconds: 5 + (k % 596),
     });
   }

@@ -12,8 +12,8 @@ import { createLogger } from './logger.ts';
 import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
-import { dbCallPolicy } from './modules/policy/index.ts';
-import { findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
+import { dbCallPolicy, sweepLiveSpend } from './modules/policy/index.ts';
+import { findCallerIdentity, findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
 import { startSipServer, type SipServer } from './telephony/sip-server.ts';
 
@@ -49,6 +49,7 @@ function provisioningDirectory(db: Database['db']): Directory {
     findSipCredentials: (username) => findSipCredentials(db, username),
     findUserByExtension: (clientId, extension) => findUserByExtension(db, clientId, extension),
     findDidTarget: (e164) => findDidTarget(db, e164),
+    findCallerIdentity: (clientId, userId) => findCallerIdentity(db, clientId, userId),
   };
 }
 
@@ -85,6 +86,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     since: await schedulerSince(database.db, clock.now()),
   });
   let sip: SipServer | undefined;
+  let spendSweep: NodeJS.Timeout | undefined;
   return {
     ctx,
     http,
@@ -96,6 +98,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         policy: dbCallPolicy({ db: database.db, clock }),
       });
       sip = started.server;
+      // §4.10: the spend of calls in progress is re-checked every minute (decide and ended check it too).
+      spendSweep = setInterval(() => {
+        sweepLiveSpend(database.db, clock.now()).catch((e: unknown) => log.error({ err: e }, 'live spend sweep failed'));
+      }, 60_000);
+      spendSweep.unref();
       return { sip, udp: started.udp, tcp: started.tcp };
     },
     async runJobsUntil(to) {
@@ -111,6 +118,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       }
     },
     async close() {
+      if (spendSweep !== undefined) clearInterval(spendSweep);
       await sip?.close();
       await scheduler.stop();
       await http.close();

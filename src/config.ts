@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 
 /**
@@ -17,6 +19,20 @@ export interface Config {
      * that read only the first challenge or give up on SHA-256.
      */
     digestAlgorithms: SipDigestAlgorithm[];
+    /** The carrier trunk for external numbers (E2P_SIP_TRUNK); undefined → external calls answer 503. */
+    trunk: SipTrunk | undefined;
+    /** The emergency route (E2P_SIP_EMERGENCY_ROUTE), §8.7; undefined → the trunk. */
+    emergencyRoute: SipTrunk | undefined;
+    /** Source addresses not digest-challenged, whose INVITEs are calls to our DIDs (E2P_SIP_TRUSTED_CARRIERS). */
+    trustedCarriers: string[];
+    /** A call longer than this is ended by the server (E2P_SIP_MAX_CALL_SECONDS, 14400 = 4 h). */
+    maxCallSeconds: number;
+    /**
+     * This SIP node's name on the CDRs it opens (E2P_SIP_NODE_ID, the host name by default):
+     * at start-up a node closes only its own open CDRs. Give each process its own when
+     * several run on one host.
+     */
+    nodeId: string;
   };
   /** `postgres://…` to use a PostgreSQL server; undefined = embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
@@ -29,6 +45,13 @@ export interface Config {
 }
 
 export type SipDigestAlgorithm = 'SHA-256' | 'MD5';
+
+/** An upstream SIP peer (carrier trunk, emergency route): `sip:HOST[:PORT][;transport=udp|tcp]`. */
+export interface SipTrunk {
+  readonly host: string;
+  readonly port: number;
+  readonly transport: 'UDP' | 'TCP';
+}
 const SIP_DIGEST_ALGORITHMS: readonly SipDigestAlgorithm[] = ['SHA-256', 'MD5'];
 
 export class ConfigError extends Error {
@@ -101,6 +124,39 @@ function digestAlgorithms(env: Env, name: string): SipDigestAlgorithm[] {
   return found.filter((a): a is SipDigestAlgorithm => a !== undefined);
 }
 
+function sipTrunk(env: Env, name: string): SipTrunk | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const m = /^sip:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(?:;transport=(udp|tcp))?$/iu.exec(raw.trim());
+  const port = m?.[2] === undefined ? 5060 : Number(m[2]);
+  if (m === null || port < 1 || port > 65535) {
+    throw new ConfigError(name, `must be a SIP URI sip:HOST[:PORT][;transport=udp|tcp], got "${raw}"`);
+  }
+  return { host: m[1]!.replace(/^\[(.*)\]$/u, '$1'), port, transport: (m[3]?.toUpperCase() ?? 'UDP') as 'UDP' | 'TCP' };
+}
+
+function addressList(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const list = raw.split(',').map((a) => a.trim());
+  const bad = list.find((a) => isIP(a) === 0);
+  if (bad !== undefined) throw new ConfigError(name, `must be a comma-separated list of IP addresses, got "${bad}"`);
+  return [...new Set(list)];
+}
+
+function nodeId(env: Env, name: string): string {
+  const v = str(env, name, hostname());
+  if (!/^[A-Za-z0-9._-]{1,64}$/u.test(v)) throw new ConfigError(name, `must be 1-64 letters, digits, '.', '_' or '-', got "${v}"`);
+  return v;
+}
+
+function positiveInt(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/u.test(raw) || Number(raw) < 1) throw new ConfigError(name, `must be a positive whole number, got "${raw}"`);
+  return Number(raw);
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const httpHost = host(env, 'E2P_HTTP_HOST', '127.0.0.1');
   const httpPort = port(env, 'E2P_HTTP_PORT', 8080);
@@ -118,6 +174,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (secret !== undefined && secret !== '' && secret.length < 32) {
     throw new ConfigError('E2P_SECRET', 'must be at least 32 characters long');
   }
+  const trunk = sipTrunk(env, 'E2P_SIP_TRUNK');
+  const emergencyRoute = sipTrunk(env, 'E2P_SIP_EMERGENCY_ROUTE');
+  const carrierHosts = [trunk, emergencyRoute].flatMap((t) => (t !== undefined && isIP(t.host) !== 0 ? [t.host] : []));
   const displayHost = httpHost === '0.0.0.0' || httpHost === '::' ? 'localhost' : httpHost;
   return {
     http: {
@@ -131,6 +190,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       tcpPort: port(env, 'E2P_SIP_TCP_PORT', 5060),
       domain: host(env, 'E2P_SIP_DOMAIN', sipHost),
       digestAlgorithms: digestAlgorithms(env, 'E2P_SIP_DIGEST_ALGORITHMS'),
+      trunk,
+      emergencyRoute,
+      trustedCarriers: addressList(env, 'E2P_SIP_TRUSTED_CARRIERS', [...new Set(carrierHosts)]),
+      maxCallSeconds: positiveInt(env, 'E2P_SIP_MAX_CALL_SECONDS', 14_400),
+      nodeId: nodeId(env, 'E2P_SIP_NODE_ID'),
     },
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),

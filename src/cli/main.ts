@@ -7,6 +7,7 @@ import { runScenarioCommand } from './scenario.ts';
 import { runAdminCreate } from './admin.ts';
 import { CliExit } from './exit.ts';
 import { registerOperations } from './operations.ts';
+import { registerBankCommands } from './bank.ts';
 import { registerBilling } from './billing.ts';
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     });
 
   registerOperations(program);
+  registerBankCommands(program);
   registerBilling(program);
 
   const scenario = program.command('scenario').description('scenario files (see docs/scenarios.md)');

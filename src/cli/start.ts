@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createPlatform, openConfiguredDatabase } from '../app.ts';
-import type { Config } from '../config.ts';
+import type { Config, SipTrunk } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import { ensureFirstAdmin } from '../modules/identity/first-admin.ts';
 import { verifyPassword } from '../modules/identity/password.ts';
@@ -55,6 +55,7 @@ export async function runStart(config: Config): Promise<void> {
     'Easy2Phone is running',
     `  Portal / API : ${base}/  (API docs: ${base}/api/docs, OpenAPI: ${base}/api/docs/json)`,
     `  SIP          : sip:${config.sip.domain}:${sip.udp.port} (UDP ${sip.udp.address}:${sip.udp.port}, TCP ${sip.tcp.address}:${sip.tcp.port})`,
+    `  Carrier trunk: ${trunkText(config.sip.trunk, 'none (E2P_SIP_TRUNK): external numbers get 503')}; emergency route: ${trunkText(config.sip.emergencyRoute ?? config.sip.trunk, 'none')}`,
     `  Database     : ${config.databaseUrl ? 'PostgreSQL server (DATABASE_URL)' : `embedded PGlite in ${join(config.dataDir, 'pglite')}`}`,
     `  Operator admin: ${admin}`,
     '  Stop with Ctrl-C.',
@@ -91,4 +92,9 @@ async function ensureFirstAdminCredentials(ctx: AppContext, config: Config): Pro
 async function stillValid(ctx: AppContext, email: string, password: string): Promise<boolean> {
   const [row] = await ctx.db.select({ hash: accounts.passwordHash }).from(accounts).where(sql`lower(${accounts.email}) = ${email.toLowerCase()}`);
   return row?.hash ? verifyPassword(password, row.hash) : false;
+}
+
+/** `sip:HOST:PORT (UDP)` of a trunk setting, or what its absence means. */
+function trunkText(t: SipTrunk | undefined, none: string): string {
+  return t === undefined ? none : `sip:${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port} (${t.transport})`;
 }

@@ -12,3 +12,4 @@ export * from '../telephony/cdr-schema.ts';
 export * from '../telephony/brute-force-schema.ts';
 export * from '../modules/billing/schema.ts';
 export * from '../modules/payments/schema.ts';
+export * from '../modules/policy/schema.ts';

@@ -4,6 +4,7 @@ import { catalogRoutes } from '../modules/catalog/routes.ts';
 import { customerRoutes } from '../modules/customers/routes.ts';
 import { identityRoutes } from '../modules/identity/routes.ts';
 import { paymentRoutes } from '../modules/payments/index.ts';
+import { policyRoutes } from '../modules/policy/routes.ts';
 import { provisioningRoutes } from '../modules/provisioning/index.ts';
 import { authPlugin } from './auth.ts';
 import type { RoutePlugin } from './server.ts';
@@ -14,4 +15,4 @@ import { tenancyPlugin } from './tenancy.ts';
  * are not routes: authentication/authorization and the tenancy guard, installed on the
  * shared `/api/v1` context so they cover every route registered after them. Keep them first.
  */
-export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, catalogRoutes, provisioningRoutes, billingRoutes, paymentRoutes, auditRoutes];
+export const routePlugins: RoutePlugin[] = [authPlugin, tenancyPlugin, identityRoutes, customerRoutes, catalogRoutes, provisioningRoutes, billingRoutes, paymentRoutes, policyRoutes, auditRoutes];

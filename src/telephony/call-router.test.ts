@@ -278,7 +278,10 @@ describeEachDb('call router', (kind) => {
     expect(requestsTo(r, BOB_DESK, 'BYE')).toHaveLength(1);
     r.timers.advance(500); // no ACK yet from the caller: the 200 is resent (UDP)
     expect(responses(r).filter((m) => m.status === 200 && m.cseq.method === 'INVITE')).toHaveLength(2);
-    expect(await cdrOf(database, callId)).toEqual([]); // still in progress
+    await r.server.idle();
+    // Still in progress: the CDR is open (answered, not ended).
+    expect(await cdrOf(database, callId)).toMatchObject([{ endedAt: null, sipStatus: 200, hangupBy: null }]);
+    expect((await cdrOf(database, callId))[0]!.answeredAt).not.toBeNull();
   });
 
   it('gives up an unanswered call after the ring timeout with 408', async () => {

@@ -1,22 +1,21 @@
 /**
- * The call router: a minimal B2BUA for calls between extensions of one client.
- * An INVITE from an authenticated user is checked against the `CallPolicy`; an
- * internal call forks a new INVITE (new Call-ID, From tag, Via) to every live
- * binding of the callee, relays 180/183, the first 2xx wins (the other branches
- * are cancelled), CANCEL/ACK/BYE are bridged between the legs, and a CDR is
- * written when the call ends. The SDP is copied unchanged (media end to end).
- * Outbound (trunk) and emergency routes are not there yet: 503.
+ * The call router: a B2BUA. An INVITE from an authenticated user is checked against
+ * the `CallPolicy`, then goes to an extension of the same client (forked to every live
+ * binding), to the carrier trunk (external numbers, E.164, caller ID in From and
+ * P-Asserted-Identity) or to the emergency route (§8.7). An INVITE from a trusted
+ * carrier to one of our numbers (DID) rings the user it is assigned to. 180/183 are
+ * relayed, the first 2xx wins (the other branches are cancelled), CANCEL/ACK/BYE and
+ * in-dialog re-INVITE/UPDATE/INFO are bridged between the legs. The CDR is opened at
+ * the INVITE and closed at the end; the policy hears about the answer and the end.
+ * The SDP is copied unchanged (media end to end).
  */
 import type { Logger } from 'pino';
+import type { SipTrunk } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { normaliseDialled } from '../kernel/e164.ts';
 import {
-  type ClientTransaction,
-  type Content,
   type Endpoint,
-  type Header,
-  type NameAddr,
   type ServerTransaction,
   type SipRequest,
   type SipResponse,
@@ -28,23 +27,34 @@ import {
   buildRequest,
   buildResponse,
   fromTag,
-  getHeader,
-  getHeaderValues,
-  isSipUri,
-  isTelUri,
   newBranch,
   newCallId,
   newTag,
-  parseNameAddr,
-  parseUri,
   serializeMessage,
   toTag,
 } from '../sip/index.ts';
 import type { Authenticator } from './auth.ts';
-import { type CdrInput, recordCdr } from './cdrs.ts';
-import type { Directory, SipCredentials } from './directory.ts';
-import { type Binding, userBindings } from './location.ts';
+import {
+  type Branch,
+  type Call,
+  type CallEnd,
+  type CallKind,
+  type ForkTarget,
+  asE164,
+  bestFailure,
+  contentOf,
+  nameAddr,
+  uriUser,
+} from './call-legs.ts';
+import { CallRecords, type CdrStart } from './call-records.ts';
+import type { CdrEndReason } from './cdrs.ts';
+import type { Directory } from './directory.ts';
+import { userBindings } from './location.ts';
 import type { CallDecision, CallPolicy } from './policy.ts';
+import { relayInDialog } from './in-dialog.ts';
+import { ALLOW, LegRequests } from './leg-requests.ts';
+import { bindingTargets, carrierCallerNumber, presentedCallerId, trunkTarget, wantsPrivacy } from './route-targets.ts';
+import { ANONYMOUS_FROM, trunkIdentity } from './trunk-identity.ts';
 
 /** Timer C-like guard: an unanswered call is given up after this (RFC 3261 §16.6 step 11 says > 3 min). */
 export const RING_TIMEOUT_MS = 180_000;
@@ -61,6 +71,14 @@ export interface CallRouterOptions {
   readonly log: Logger;
   readonly timers: Timers;
   readonly domain: string;
+  /** The carrier trunk for external numbers; undefined → 503. */
+  readonly trunk?: SipTrunk | undefined;
+  /** The emergency route (§8.7); undefined → the trunk. */
+  readonly emergencyRoute?: SipTrunk | undefined;
+  /** A call answered longer than this is hung up on both legs (E2P_SIP_MAX_CALL_SECONDS). */
+  readonly maxCallSeconds?: number;
+  /** This node's name on the CDRs it opens (crash recovery closes its own). */
+  readonly sipNode: string;
   /** The transport to reach a binding registered over `protocol` (falls back to the caller's). */
   readonly transportFor: (protocol: string) => Transport | undefined;
   /** Keeps background work visible to `SipServer.idle()`. */
@@ -68,57 +86,34 @@ export interface CallRouterOptions {
   readonly ringTimeoutMs?: number;
 }
 
-interface Branch {
-  readonly binding: Binding;
-  readonly invite: SipRequest;
-  readonly transport: Transport;
-  readonly destination: Endpoint;
-  readonly callId: string;
-  readonly fromTag: string;
-  tx: ClientTransaction | undefined;
-  provisional: boolean;
-  cancelWanted: boolean;
-  final: number | undefined;
-  /** The 2xx of this branch (To tag, Contact). */
-  answer: SipResponse | undefined;
-  ack: Uint8Array | undefined;
-  cseq: number;
-}
-
-interface Call {
-  readonly invite: SipRequest;
-  readonly tx: ServerTransaction;
-  readonly source: Source;
-  /** Our To tag on the caller's leg. */
-  readonly aTag: string;
-  aCseq: number;
-  readonly branches: Branch[];
-  winner: Branch | undefined;
-  state: 'ringing' | 'answered' | 'ended';
-  readonly cdr: Omit<CdrInput, 'sipStatus' | 'answeredAt' | 'endedAt' | 'billableSeconds'>;
-  answeredAt: Date | undefined;
-  acked: boolean;
-  cancelTimer: (() => void) | undefined;
-}
-
-const FAILURE_RANK = (status: number): number =>
-  status >= 600 ? 0 : status === 486 ? 1 : status === 480 ? 4 : status === 408 ? 5 : status >= 400 && status < 500 ? 2 : 6;
-
 export class CallRouter {
   /** Dialogs by Call-ID: the caller's leg and every branch. */
   private readonly legs = new Map<string, { call: Call; branch: Branch | undefined }>();
   private readonly byInviteTx = new Map<ServerTransaction, Call>();
+  /** CDR and policy-hook writes, in order per call. */
+  private readonly records: CallRecords;
 
-  constructor(private readonly o: CallRouterOptions) {}
+  private readonly req: LegRequests;
+
+  constructor(private readonly o: CallRouterOptions) {
+    this.req = new LegRequests(o.domain);
+    this.records = new CallRecords(o);
+  }
 
   /** Calls in progress (tests). */
   get size(): number {
     return this.byInviteTx.size;
   }
 
+  /** The ids of the CDRs of the calls in progress on this node (the orphan sweep leaves them alone). */
+  openCdrIds(): Set<string> {
+    return new Set([...this.byInviteTx.values()].flatMap((c) => (c.cdrId === null ? [] : [c.cdrId])));
+  }
+
+  /** An INVITE from a phone: authenticated (407), then the policy, then routed. A re-INVITE is relayed. */
   async invite(req: SipRequest, tx: ServerTransaction, source: Source): Promise<void> {
     if (toTag(req) !== undefined) {
-      tx.respond(buildResponse(req, 501, { reason: 'Not Implemented (re-INVITE)' }));
+      this.relay(req, tx);
       return;
     }
     const auth = await this.o.authenticator.authenticate(req, source);
@@ -127,7 +122,7 @@ export class CallRouter {
       return;
     }
     const caller = auth.credentials;
-    const dialled = isSipUri(req.uri) ? decodeURIComponent(req.uri.user ?? '') : isTelUri(req.uri) ? req.uri.number : '';
+    const dialled = uriUser(req.uri);
     const startedAt = this.o.clock.now();
     const n = normaliseDialled(dialled);
     const callee = n.kind === 'short' ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
@@ -136,67 +131,113 @@ export class CallRouter {
       tx.respond(buildResponse(req, 404));
       return;
     }
-    const fromUser = isSipUri(req.from.uri) ? (req.from.uri.user ?? null) : isTelUri(req.from.uri) ? req.from.uri.number : null;
-    const privacy =
-      getHeaderValues(req, 'Privacy').some((v) => /^(id|user|header)$/iu.test(v.trim())) || fromUser?.toLowerCase() === 'anonymous';
+    const privacy = wantsPrivacy(req);
+    const presented = presentedCallerId(req, caller);
     const decision = await this.o.policy.decide({
       clientId: caller.clientId,
       userId: caller.userId,
       fromExtension: caller.extension,
       dialled,
       normalised,
-      presentedCallerId: fromUser,
+      presentedCallerId: presented,
       privacy,
     });
-    const base = {
+    const kind: CallKind = callee !== null ? 'internal' : 'outbound';
+    const base: CdrStart = {
       clientId: caller.clientId,
       userId: caller.userId,
       callId: req.callId,
-      direction: callee !== null ? ('internal' as const) : ('outbound' as const),
+      direction: kind,
       fromExtension: caller.extension,
       dialled,
       destination: callee !== null ? callee.extension : (normalised ?? dialled),
       startedAt,
+      sipNode: this.o.sipNode,
     };
     if (!decision.allowed) {
-      const reason = `clause ${decision.clause}: ${decision.reason}`.replace(/["\\\r\n]/gu, "'");
-      tx.respond(buildResponse(req, decision.sipStatus, { headers: [{ name: 'Warning', value: `399 easy2phone "${reason}"` }] }));
-      await this.cdr({ ...base, callerId: null, allowed: false, clause: decision.clause, sipStatus: decision.sipStatus }, startedAt);
+      await this.refuse(req, tx, base, decision);
       return;
     }
-    const common = { ...base, ...callerIdFields(decision, fromUser), allowed: true, clause: null, emergency: decision.emergency };
-    if (callee === null) {
-      // Trunks and the emergency route come next.
-      tx.respond(buildResponse(req, 503, { reason: 'Service Unavailable (no route yet)' }));
-      await this.cdr({ ...common, sipStatus: 503 }, startedAt);
-      return;
-    }
-    const bindings = await userBindings(this.o.db, callee.clientId, callee.userId, this.o.clock.now());
-    if (bindings.length === 0) {
-      tx.respond(buildResponse(req, 480));
-      await this.cdr({ ...common, sipStatus: 480 }, startedAt);
-      return;
-    }
-    if (tx.state !== 'proceeding') return; // the caller cancelled while we looked things up
-    const call: Call = {
-      invite: req,
-      tx,
-      source,
-      aTag: newTag(),
-      aCseq: 0,
-      branches: [],
-      winner: undefined,
-      state: 'ringing',
-      cdr: common,
-      answeredAt: undefined,
-      acked: false,
-      cancelTimer: undefined,
+    const cli: { callerId: string | null; callerIdReplaced: boolean; emergency: boolean; admission?: string } = {
+      callerId: decision.callerId,
+      callerIdReplaced: decision.callerIdReplaced ?? (decision.callerId !== null && presented !== null && decision.callerId !== presented),
+      emergency: decision.emergency,
+      ...(decision.admission === undefined ? {} : { admission: decision.admission }),
     };
-    this.byInviteTx.set(tx, call);
-    this.legs.set(req.callId, { call, branch: undefined });
-    call.cancelTimer = this.o.timers.schedule(this.o.ringTimeoutMs ?? RING_TIMEOUT_MS, () => this.giveUp(call, 408));
-    for (const binding of bindings) this.fork(call, binding, caller, callee.extension);
-    this.settleIfAllFailed(call);
+    const via = { transportFor: this.o.transportFor, fallback: source.transport };
+    let targets: ForkTarget[];
+    if (callee !== null) {
+      const bindings = await userBindings(this.o.db, callee.clientId, callee.userId, this.o.clock.now());
+      targets = bindingTargets(bindings, { ...via, from: `<sip:${caller.extension}@${this.o.domain}>`, to: `<sip:${callee.extension}@${this.o.domain}>` });
+    } else {
+      // §8.7: an emergency call takes the emergency route whatever the client's state allows otherwise.
+      const route = decision.emergency ? (this.o.emergencyRoute ?? this.o.trunk) : this.o.trunk;
+      if (route === undefined) {
+        await this.unroutable(req, tx, { ...base, ...cli }, 503, 'Service Unavailable (no trunk configured)', decision.admission);
+        return;
+      }
+      // §17.1 caller ID in From and P-Asserted-Identity (RFC 3325), privacy kept (RFC 3323).
+      const identity = trunkIdentity({
+        callerId: decision.callerId,
+        trueIdentity: await this.o.directory.findCallerIdentity(caller.clientId, caller.userId),
+        privacy,
+        emergency: decision.emergency,
+        domain: this.o.domain,
+      });
+      targets = [trunkTarget(route, normalised!, identity, via)];
+      cli.callerId = identity.presented; // §8.7: an emergency call shows the callback number even under privacy
+    }
+    if (targets.length === 0) {
+      await this.unroutable(req, tx, { ...base, ...cli }, 480, undefined, decision.admission);
+      return;
+    }
+    await this.start(kind, req, tx, source, { ...base, ...cli }, decision.admission, targets);
+  }
+
+  /** An INVITE from a trusted carrier (no digest): a DID → its user's bindings (§8.7/§13.1 via `decideInbound`). */
+  async inbound(req: SipRequest, tx: ServerTransaction, source: Source): Promise<void> {
+    if (toTag(req) !== undefined) {
+      this.relay(req, tx);
+      return;
+    }
+    const dialled = uriUser(req.uri);
+    const did = asE164(dialled);
+    const target = did === null ? null : await this.o.directory.findDidTarget(did);
+    if (did === null || target === null) {
+      tx.respond(buildResponse(req, 404, { reason: 'Not Found (number not assigned)' }));
+      return;
+    }
+    const startedAt = this.o.clock.now();
+    const callerNumber = carrierCallerNumber(req);
+    const decision = await this.o.policy.decideInbound({ clientId: target.clientId, userId: target.userId, did, callerNumber });
+    const base: CdrStart = {
+      clientId: target.clientId,
+      userId: target.userId,
+      callId: req.callId,
+      direction: 'inbound',
+      fromExtension: null,
+      dialled,
+      destination: did,
+      startedAt,
+      sipNode: this.o.sipNode,
+    };
+    if (!decision.allowed) {
+      await this.refuse(req, tx, base, decision);
+      return;
+    }
+    const cdr = { ...base, callerId: callerNumber, callerIdReplaced: false, emergency: false, ...(decision.admission === undefined ? {} : { admission: decision.admission }) };
+    const bindings = target.userId === null ? [] : await userBindings(this.o.db, target.clientId, target.userId, this.o.clock.now());
+    const targets = bindingTargets(bindings, {
+      transportFor: this.o.transportFor,
+      fallback: source.transport,
+      from: callerNumber === null ? ANONYMOUS_FROM : `<sip:${callerNumber}@${this.o.domain};user=phone>`,
+      to: `<sip:${did}@${this.o.domain};user=phone>`,
+    });
+    if (targets.length === 0) {
+      await this.unroutable(req, tx, cdr, 480, undefined, decision.admission);
+      return;
+    }
+    await this.start('inbound', req, tx, source, cdr, decision.admission, targets);
   }
 
   /** CANCEL from the caller (RFC 3261 §9.2): 200 to it, 487 to the INVITE, branches cancelled. */
@@ -213,32 +254,47 @@ export class CallRouter {
       return;
     }
     if (call.state !== 'ringing') return;
-    this.fail(call, 487);
+    this.fail(call, { status: 487, hangupBy: 'caller', reason: 'cancel' });
   }
 
-  /** ACK without a transaction: the ACK of our 2xx to the caller → ACK the winning branch. */
+  /** ACK without a transaction: the ACK of our 2xx (first answer, or a relayed re-INVITE) → ACK the other leg. */
   ack(req: SipRequest): void {
-    const leg = this.legs.get(req.callId);
-    if (leg === undefined || leg.branch !== undefined) return;
-    const winner = leg.call.winner;
+    const found = this.dialogOf(req);
+    if (found === undefined) return;
+    const { call, side } = found;
+    const pending = call.pendingAck;
+    if (pending !== undefined && pending.from === side && pending.cseq === req.cseq.seq) {
+      call.pendingAck = undefined;
+      pending.send(contentOf(req));
+      return;
+    }
+    if (side !== 'a' || call.acked) return;
+    const winner = call.winner;
     if (winner?.ack === undefined) return;
-    leg.call.acked = true;
+    call.acked = true;
     this.sendRaw(winner, winner.ack);
   }
 
   /** BYE: 200 back, BYE to the other leg. Returns false when no dialog matched (→ 481 by the caller). */
   bye(req: SipRequest, respond: (res: SipResponse) => void): boolean {
-    const leg = this.legs.get(req.callId);
-    if (leg === undefined || leg.call.state !== 'answered') return false;
-    const { call, branch } = leg;
-    if (branch !== undefined && branch !== call.winner) return false;
-    // The dialog is Call-ID + both tags: the caller's (From tag, our To tag) or the callee's (its To tag, our From tag).
-    const tags = branch === undefined ? [fromTag(call.invite), call.aTag] : [toTag(branch.answer!), branch.fromTag];
-    if (fromTag(req) !== tags[0] || toTag(req) !== tags[1]) return false;
+    const found = this.dialogOf(req);
+    if (found === undefined) return false;
+    const { call, side } = found;
     respond(buildResponse(req, 200));
-    if (branch === undefined) this.byeBranch(call.winner!);
+    if (side === 'a') this.byeBranch(call.winner!);
     else this.byeCaller(call);
-    this.end(call, 200);
+    this.end(call, { status: 200, hangupBy: side === 'a' ? 'caller' : 'callee', reason: 'bye' });
+    return true;
+  }
+
+  /**
+   * UPDATE / INFO (and re-INVITE, through `invite`) inside an established call: relayed to
+   * the other leg with its dialog identifiers and CSeq, the answer relayed back.
+   * Returns false when no dialog matched (→ 481 by the caller).
+   */
+  inDialog(req: SipRequest, tx: ServerTransaction): boolean {
+    if (this.dialogOf(req) === undefined) return false;
+    this.relay(req, tx);
     return true;
   }
 
@@ -246,36 +302,90 @@ export class CallRouter {
   strayResponse(res: SipResponse): void {
     if (res.status < 200 || res.status >= 300 || res.cseq.method !== 'INVITE') return;
     const leg = this.legs.get(res.callId);
-    if (leg?.branch?.ack !== undefined) this.sendRaw(leg.branch, leg.branch.ack);
+    if (leg?.branch?.ack !== undefined && res.cseq.seq === leg.branch.invite.cseq.seq) this.sendRaw(leg.branch, leg.branch.ack);
   }
 
-  private fork(call: Call, binding: Binding, caller: SipCredentials, calleeExtension: string): void {
-    const target = parseUri(binding.contactUri);
-    const transport = this.o.transportFor(binding.sourceTransport.toUpperCase()) ?? call.source.transport;
-    if (!target.ok) return;
-    const local = this.local(transport);
+  /** The dialog a request belongs to: the caller's side (`a`) or the winning branch's (`b`), tags checked. */
+  private dialogOf(req: SipRequest): { call: Call; side: 'a' | 'b' } | undefined {
+    const leg = this.legs.get(req.callId);
+    if (leg === undefined || leg.call.state !== 'answered') return undefined;
+    const { call, branch } = leg;
+    if (branch !== undefined && branch !== call.winner) return undefined;
+    // The dialog is Call-ID + both tags: the caller's (From tag, our To tag) or the callee's (its To tag, our From tag).
+    const tags = branch === undefined ? [fromTag(call.invite), call.aTag] : [toTag(branch.answer!), branch.fromTag];
+    if (fromTag(req) !== tags[0] || toTag(req) !== tags[1]) return undefined;
+    return { call, side: branch === undefined ? 'a' : 'b' };
+  }
+
+  private async refuse(req: SipRequest, tx: ServerTransaction, cdr: CdrStart, decision: CallDecision & { allowed: false }): Promise<void> {
+    const reason = `clause ${decision.clause}: ${decision.reason}`.replace(/["\\\r\n]/gu, "'");
+    tx.respond(buildResponse(req, decision.sipStatus, { headers: [{ name: 'Warning', value: `399 easy2phone "${reason}"` }] }));
+    await this.records.refused(cdr, decision);
+  }
+
+  /** An allowed call that cannot be routed (no binding, no trunk): answered at once, recorded, admission released. */
+  private async unroutable(req: SipRequest, tx: ServerTransaction, cdr: CdrStart, status: number, reason: string | undefined, admission: string | undefined): Promise<void> {
+    tx.respond(buildResponse(req, status, reason === undefined ? {} : { reason }));
+    await this.records.unavailable(cdr, status, admission, this.o.clock.now());
+  }
+
+  private async start(kind: CallKind, req: SipRequest, tx: ServerTransaction, source: Source, cdr: CdrStart, admission: string | undefined, targets: ForkTarget[]): Promise<void> {
+    const cdrId = await this.records.open(cdr);
+    const call: Call = {
+      kind,
+      invite: req,
+      tx,
+      source,
+      aTag: newTag(),
+      aCseq: 0,
+      branches: [],
+      winner: undefined,
+      state: 'ringing',
+      cdrId,
+      admission,
+      answeredAt: undefined,
+      acked: false,
+      cancelTimer: undefined,
+      maxTimer: undefined,
+      pendingAck: undefined,
+    };
+    if (tx.state !== 'proceeding') {
+      // The caller cancelled while we looked things up (the CANCEL answered 487 already).
+      this.end(call, { status: 487, hangupBy: 'caller', reason: 'cancel' });
+      return;
+    }
+    this.byInviteTx.set(tx, call);
+    this.legs.set(req.callId, { call, branch: undefined });
+    call.cancelTimer = this.o.timers.schedule(this.o.ringTimeoutMs ?? RING_TIMEOUT_MS, () => {
+      if (call.state === 'ringing') this.fail(call, { status: 408, hangupBy: 'system', reason: 'no_answer' });
+    });
+    for (const target of targets) this.fork(call, target);
+    this.settleIfAllFailed(call);
+  }
+
+  private fork(call: Call, target: ForkTarget): void {
+    const { transport } = target;
+    const local = this.req.local(transport);
     const callId = newCallId(local.address);
     const tag = newTag();
-    const contentType = getHeader(call.invite, 'Content-Type');
-    const content: Content | undefined = call.invite.body.length > 0 && contentType !== undefined ? { type: contentType, body: call.invite.body } : undefined;
+    const content = contentOf(call.invite);
     const invite = buildRequest({
       method: 'INVITE',
-      uri: target.value,
-      from: nameAddr(`<sip:${caller.extension}@${this.o.domain}>;tag=${tag}`),
-      to: nameAddr(`<sip:${calleeExtension}@${this.o.domain}>`),
+      uri: target.uri,
+      from: nameAddr(`${target.from};tag=${tag}`),
+      to: nameAddr(target.to),
       callId,
       cseq: 1,
       via: { transport: transport.protocol, host: local.address, port: local.port, branch: newBranch(), rport: true },
       maxForwards: Math.max(0, (call.invite.maxForwards ?? 70) - 1),
-      contact: this.contact(transport),
-      headers: [{ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' }],
+      contact: this.req.contact(transport),
+      headers: [...target.headers, { name: 'Allow', value: ALLOW }],
       ...(content === undefined ? {} : { content }),
     });
     const branch: Branch = {
-      binding,
       invite,
       transport,
-      destination: { address: binding.sourceAddress, port: binding.sourcePort },
+      destination: target.destination,
       callId,
       fromTag: tag,
       tx: undefined,
@@ -303,9 +413,7 @@ export class CallRouter {
         this.sendCancel(branch);
         return;
       }
-      if (call.state === 'ringing' && (res.status === 180 || res.status === 183)) {
-        call.tx.respond(this.toCaller(call, res.status, res));
-      }
+      if (call.state === 'ringing' && (res.status === 180 || res.status === 183)) call.tx.respond(this.req.toCaller(call, res.status, res));
       return;
     }
     if (res.status >= 300) {
@@ -316,7 +424,7 @@ export class CallRouter {
     const first = branch.answer === undefined;
     branch.answer = res;
     branch.final = res.status;
-    branch.ack ??= serializeMessage(this.inDialog(branch, 'ACK', branch.cseq));
+    branch.ack ??= serializeMessage(this.req.onBranch(branch, 'ACK', branch.cseq));
     if (!first) {
       // A retransmission: the winner's is ACKed once the caller has ACKed ours.
       if (branch !== call.winner || call.acked) this.sendRaw(branch, branch.ack);
@@ -329,23 +437,37 @@ export class CallRouter {
     }
     call.winner = branch;
     call.state = 'answered';
-    call.answeredAt = this.o.clock.now();
+    const at = (call.answeredAt = this.o.clock.now());
     call.cancelTimer?.();
-    const ok = this.toCaller(call, res.status, res);
+    const ok = this.req.toCaller(call, res.status, res);
     call.tx.respond(ok);
-    this.retransmitUntilAcked(call, ok);
+    this.retransmitUntilAcked(call.source.transport, () => call.tx.respond(ok), () => call.acked || call.state !== 'answered');
     for (const other of call.branches) if (other !== branch) this.cancelBranch(other);
+    const max = this.o.maxCallSeconds;
+    if (max !== undefined) call.maxTimer = this.o.timers.schedule(max * 1000, () => this.hangUp(call, 'max_duration'));
+    this.records.answered(call, at);
   }
 
-  /** RFC 3261 §13.3.1.4: over UDP the 2xx to the caller is resent (T1 doubling up to T2) until its ACK, for 64·T1. */
-  private retransmitUntilAcked(call: Call, ok: SipResponse): void {
-    if (call.source.transport.reliable) return;
-    const giveUpAt = 64 * T1;
+  /** The server ends an answered call: BYE on both legs (max duration, shutdown). */
+  private hangUp(call: Call, reason: CdrEndReason): void {
+    if (call.state === 'ringing') {
+      this.fail(call, { status: 480, hangupBy: 'system', reason });
+      return;
+    }
+    if (call.state !== 'answered') return;
+    this.byeBranch(call.winner!);
+    this.byeCaller(call);
+    this.end(call, { status: 200, hangupBy: 'system', reason });
+  }
+
+  /** RFC 3261 §13.3.1.4: over UDP a 2xx is resent (T1 doubling up to T2) until its ACK, for 64·T1. */
+  private retransmitUntilAcked(transport: Transport, resend: () => void, done: () => boolean): void {
+    if (transport.reliable) return;
     const again = (interval: number, elapsed: number): void => {
-      if (elapsed >= giveUpAt) return;
+      if (elapsed >= 64 * T1) return;
       this.o.timers.schedule(interval, () => {
-        if (call.acked || call.state !== 'answered') return;
-        call.tx.respond(ok);
+        if (done()) return;
+        resend();
         again(Math.min(2 * interval, T2), elapsed + interval);
       });
     };
@@ -360,41 +482,25 @@ export class CallRouter {
 
   private settleIfAllFailed(call: Call): void {
     if (call.state !== 'ringing' || call.branches.some((b) => b.final === undefined)) return;
-    const statuses = call.branches.map((b) => b.final!);
-    const best = statuses.length === 0 ? 480 : statuses.reduce((a, b) => (FAILURE_RANK(b) < FAILURE_RANK(a) ? b : a));
-    this.fail(call, best >= 500 && best < 600 ? 480 : best);
+    const status = bestFailure(call.branches.map((b) => b.final!));
+    this.fail(call, { status, hangupBy: status === 408 || status === 480 ? 'system' : 'callee', reason: status === 408 ? 'no_answer' : 'rejected' });
   }
 
-  private giveUp(call: Call, status: number): void {
-    if (call.state === 'ringing') this.fail(call, status);
-  }
-
-  private fail(call: Call, status: number): void {
+  private fail(call: Call, how: CallEnd): void {
     call.state = 'ended';
-    call.cancelTimer?.();
     for (const b of call.branches) this.cancelBranch(b);
-    if (call.tx.state === 'proceeding') call.tx.respond(buildResponse(call.invite, status, { toTag: call.aTag }));
-    this.end(call, status);
+    if (call.tx.state === 'proceeding') call.tx.respond(buildResponse(call.invite, how.status, { toTag: call.aTag }));
+    this.end(call, how);
   }
 
-  private end(call: Call, status: number): void {
+  private end(call: Call, how: CallEnd): void {
     call.state = 'ended';
     call.cancelTimer?.();
+    call.maxTimer?.();
     this.byInviteTx.delete(call.tx);
     this.legs.delete(call.invite.callId);
     for (const b of call.branches) this.legs.delete(b.callId);
-    const endedAt = this.o.clock.now();
-    const answeredAt = call.answeredAt ?? null;
-    const billableSeconds = answeredAt === null ? 0 : Math.max(0, Math.ceil((endedAt.getTime() - answeredAt.getTime()) / 1000));
-    this.o.track(this.cdr({ ...call.cdr, sipStatus: answeredAt === null ? status : 200, answeredAt, billableSeconds }, endedAt));
-  }
-
-  private async cdr(cdr: Omit<CdrInput, 'endedAt'>, endedAt: Date): Promise<void> {
-    try {
-      await recordCdr(this.o.db, { ...cdr, endedAt });
-    } catch (e) {
-      this.o.log.error({ err: e, callId: cdr.callId }, 'CDR not recorded');
-    }
+    this.records.ended(call, how, this.o.clock.now());
   }
 
   private cancelBranch(branch: Branch): void {
@@ -409,82 +515,29 @@ export class CallRouter {
 
   private byeBranch(branch: Branch): void {
     branch.cseq += 1;
-    this.sendInDialog(branch.transport, branch.destination, this.inDialog(branch, 'BYE', branch.cseq));
+    this.sendInDialog(branch.transport, branch.destination, this.req.onBranch(branch, 'BYE', branch.cseq));
   }
 
   private byeCaller(call: Call): void {
     call.aCseq += 1;
-    const transport = call.source.transport;
-    const local = this.local(transport);
-    const target = call.invite.contact.find((c) => !c.star);
-    const uri = target?.uri ?? call.invite.from.uri;
-    const bye = buildRequest({
-      method: 'BYE',
-      uri,
-      from: nameAddr(`${headerValue(call.invite, 'To')};tag=${call.aTag}`),
-      to: nameAddr(headerValue(call.invite, 'From')),
-      callId: call.invite.callId,
-      cseq: call.aCseq,
-      via: { transport: transport.protocol, host: local.address, port: local.port, rport: true },
-    });
-    this.sendInDialog(transport, call.source.remote, bye);
+    this.sendInDialog(call.source.transport, call.source.remote, this.req.onCaller(call, 'BYE', call.aCseq));
   }
 
   private sendInDialog(transport: Transport, destination: Endpoint, req: SipRequest): void {
     this.o.layer.sendRequest(req, transport, destination, { onResponse: () => undefined });
   }
 
-  /** ACK or BYE on a branch's dialog (the callee's To tag from its 2xx). */
-  private inDialog(branch: Branch, method: 'ACK' | 'BYE', cseq: number): SipRequest {
-    const answer = branch.answer!;
-    const contact = answer.contact.find((c) => !c.star);
-    const local = this.local(branch.transport);
-    return buildRequest({
-      method,
-      uri: contact?.uri ?? branch.invite.uri,
-      from: branch.invite.from,
-      to: nameAddr(headerValue(answer, 'To')),
-      callId: branch.callId,
-      cseq,
-      via: { transport: branch.transport.protocol, host: local.address, port: local.port, rport: true },
-    });
-  }
-
-  /** A response to the caller carrying the callee's body (SDP), our To tag and Contact. */
-  private toCaller(call: Call, status: number, res: SipResponse): SipResponse {
-    const type = getHeader(res, 'Content-Type');
-    const content: Content | undefined = res.body.length > 0 && type !== undefined ? { type, body: res.body } : undefined;
-    const headers: Header[] = [{ name: 'Contact', value: `<sip:b2bua@${hostPort(this.local(call.source.transport))};transport=${call.source.transport.protocol.toLowerCase()}>` }];
-    if (status >= 200) headers.push({ name: 'Allow', value: 'INVITE, ACK, CANCEL, BYE, OPTIONS' });
-    return buildResponse(call.invite, status, { toTag: call.aTag, headers, ...(content === undefined ? {} : { content }) });
+  /** Relays an in-dialog re-INVITE/UPDATE/INFO to the other leg (`in-dialog.ts`); no dialog → 481. */
+  private relay(req: SipRequest, tx: ServerTransaction): void {
+    const found = this.dialogOf(req);
+    if (found === undefined) {
+      tx.respond(buildResponse(req, 481));
+      return;
+    }
+    relayInDialog({ layer: this.o.layer, legs: this.req, log: this.o.log, retransmitUntilAcked: (t, resend, done) => this.retransmitUntilAcked(t, resend, done) }, found.call, found.side, req, tx);
   }
 
   private sendRaw(branch: Branch, bytes: Uint8Array): void {
     branch.transport.send(bytes, branch.destination).catch((e: unknown) => this.o.log.debug({ err: e }, 'SIP send failed'));
   }
-
-  private local(transport: Transport): Endpoint {
-    const { address, port } = transport.local;
-    return address === '0.0.0.0' || address === '::' ? { address: this.o.domain, port } : { address, port };
-  }
-
-  private contact(transport: Transport): NameAddr {
-    return nameAddr(`<sip:b2bua@${hostPort(this.local(transport))};transport=${transport.protocol.toLowerCase()}>`);
-  }
-}
-
-function callerIdFields(decision: CallDecision & { allowed: true }, presented: string | null): { callerId: string | null; callerIdReplaced: boolean } {
-  return { callerId: decision.callerId, callerIdReplaced: decision.callerId !== null && decision.callerId !== presented };
-}
-
-const hostPort = (e: Endpoint): string => `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
-
-function headerValue(msg: SipRequest | SipResponse, name: string): string {
-  return msg.headers.find((h) => h.name === name)!.value;
-}
-
-function nameAddr(value: string): NameAddr {
-  const r = parseNameAddr(value);
-  if (!r.ok) throw new TypeError(`bad name-addr ${value}: ${r.error}`);
-  return r.value;
 }

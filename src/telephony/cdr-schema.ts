@@ -1,8 +1,11 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
- * Call detail records: one row per call attempt, written when the call ends (SIP
- * B2BUA) or at once (the scenario runner's `call`, which goes through the same policy).
+ * Call detail records: one row per call attempt. The SIP B2BUA opens the row at the
+ * INVITE (`ended_at` null while the call lasts), sets `answered_at` at the 2xx and
+ * closes it at the end (who hung up, why); rows left open by a crash are closed at the
+ * next start-up (`crash_recovery`). The scenario runner's `call` writes it at once.
  * Rating fills the rating columns later (§8.3); billing sets `invoice_id` when it
  * invoices the call. The decision that allowed or refused it is kept with its clause.
  */
@@ -34,6 +37,14 @@ export const cdrs = pgTable(
     endedAt: timestamp('ended_at', { withTimezone: true }),
     /** ceil(answer → hang-up) in seconds (§8.3); 0 when unanswered or refused. */
     billableSeconds: integer('billable_seconds').notNull().default(0),
+    /** Who ended the call: `caller`, `callee` or `system` (refusal, timeout, max duration, recovery); null while open. */
+    hangupBy: text('hangup_by', { enum: ['caller', 'callee', 'system'] }),
+    /** Why it ended (`CdrEndReason`); null while open. */
+    endReason: text('end_reason'),
+    /** The call policy's admission handle (§4.3b live limits), to release it after a crash. */
+    admission: text('admission'),
+    /** The SIP node that handles the call (crash recovery closes only its own open rows). */
+    sipNode: text('sip_node'),
     // Rating (§8.3): null until rated.
     ratedAt: timestamp('rated_at', { withTimezone: true }),
     zone: text('zone'),
@@ -46,5 +57,6 @@ export const cdrs = pgTable(
     index('cdrs_client_started_idx').on(t.clientId, t.startedAt),
     index('cdrs_unrated_idx').on(t.ratedAt),
     index('cdrs_call_id_idx').on(t.callId),
+    index('cdrs_open_idx').on(t.sipNode).where(sql`ended_at is null`),
   ],
 );

@@ -28,6 +28,8 @@ export type CallDecision =
       readonly callerId: string | null;
       /** Take the emergency route (§8.7): never refused, never rated. */
       readonly emergency: boolean;
+      /** §17.1: a presented caller ID was refused and replaced (recorded on the CDR); computed by the router when absent. */
+      readonly callerIdReplaced?: boolean;
       /**
        * The policy's handle on this admitted call (§4.3b/§4.10 live limits): the router
        * passes it back to `answered`/`ended`. Absent when the policy keeps no live state.

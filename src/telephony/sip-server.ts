@@ -3,9 +3,12 @@
  * layer, and the request dispatch of the telephony core: first the brute-force
  * check (RULES §4.4/§4.10, in memory: a blocked source or locked account → 403),
  * then OPTIONS (200), REGISTER
- * (registrar), INVITE/ACK/CANCEL/BYE (the call router, `call-router.ts`), unknown methods (501), unsupported Require (420), Max-Forwards 0
- * (483), unparsable requests (400/505 from the transaction layer). Nothing a peer
- * sends may crash it: every handler is guarded and a failure becomes a 500.
+ * (registrar), INVITE from a trusted carrier (`E2P_SIP_TRUSTED_CARRIERS`: inbound, no
+ * challenge), INVITE/ACK/CANCEL/BYE/UPDATE/INFO (the call router, `call-router.ts`),
+ * unknown methods (501), unsupported Require (420), Max-Forwards 0 (483), unparsable
+ * requests (400/505 from the transaction layer). At `listen` it first closes the CDRs
+ * a crash left open (`recover`). Nothing a peer sends may crash it: every handler is
+ * guarded and a failure becomes a 500.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
@@ -35,14 +38,15 @@ import {
 import { type AuthFailure, Authenticator } from './auth.ts';
 import { type BruteForceLimits, SipBruteForceGuard } from './brute-force.ts';
 import type { Directory } from './directory.ts';
-import { CallRouter } from './call-router.ts';
+import { CallRouter, RING_TIMEOUT_MS } from './call-router.ts';
+import { closeOpenCdrs } from './cdrs.ts';
 import { purgeExpiredBindings } from './location.ts';
 import { type CallPolicy, permissiveCallPolicy } from './policy.ts';
 import { sipNonceSecret } from './nonce-secret.ts';
 import { type ExpiresBounds, Registrar } from './registrar.ts';
 
 /** Methods this server answers. */
-export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'INVITE', 'ACK', 'CANCEL', 'BYE'] as const;
+export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'INVITE', 'ACK', 'CANCEL', 'BYE', 'UPDATE', 'INFO'] as const;
 /** Option tags we support (Require/Proxy-Require with anything else → 420). */
 export const SUPPORTED_EXTENSIONS: readonly string[] = [];
 const SERVER = 'Easy2Phone';
@@ -68,6 +72,8 @@ export interface SipServerOptions {
   readonly policy?: CallPolicy;
   /** How long a call may ring before it is given up (408): 180 s by default. */
   readonly ringTimeoutMs?: number;
+  /** This node's name on the CDRs it opens (crash recovery closes its own open ones): `sip.nodeId` by default. */
+  readonly nodeId?: string;
 }
 
 export class SipServer {
@@ -88,8 +94,14 @@ export class SipServer {
   private readonly pending = new Set<Promise<void>>();
   private purgeTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly trusted: ReadonlySet<string>;
+  private readonly policy: CallPolicy;
+  readonly nodeId: string;
 
   constructor(private readonly o: SipServerOptions) {
+    this.trusted = new Set(o.sip.trustedCarriers);
+    this.policy = o.policy ?? permissiveCallPolicy();
+    this.nodeId = o.nodeId ?? o.sip.nodeId;
     this.layer = new TransactionLayer({
       user: {
         onRequest: (req, tx, source) => this.onRequest(req, tx, source),
@@ -131,12 +143,16 @@ export class SipServer {
       layer: this.layer,
       authenticator,
       directory: o.directory,
-      policy: o.policy ?? permissiveCallPolicy(),
+      policy: this.policy,
       db: o.db,
       clock: o.clock,
       log: o.log,
       timers: o.timers ?? systemTimers,
       domain: o.sip.domain,
+      trunk: o.sip.trunk,
+      emergencyRoute: o.sip.emergencyRoute,
+      maxCallSeconds: o.sip.maxCallSeconds,
+      sipNode: this.nodeId,
       transportFor: (protocol) => this.transports.find((t) => t.protocol === protocol),
       track: (p) => this.track(p),
       ...(o.ringTimeoutMs === undefined ? {} : { ringTimeoutMs: o.ringTimeoutMs }),
@@ -160,6 +176,7 @@ export class SipServer {
 
   /** Binds UDP and TCP on `sip.host` and the configured ports (0 = ephemeral); returns the bound addresses. */
   async listen(): Promise<{ udp: Endpoint; tcp: Endpoint }> {
+    await this.recover();
     const udp = await UdpTransport.listen({ host: this.o.sip.host, port: this.o.sip.udpPort, delegate: this.delegate });
     this.transports.push(udp);
     try {
@@ -176,11 +193,37 @@ export class SipServer {
     }
   }
 
-  /** Deletes expired bindings now. */
+  /** Deletes expired bindings now, and closes this node's CDRs older than the maximum call duration that no live call holds. */
   async purge(): Promise<void> {
     await this.guard.purge();
-    const n = await purgeExpiredBindings(this.o.db, this.o.clock.now());
+    const now = this.o.clock.now();
+    const n = await purgeExpiredBindings(this.o.db, now);
     if (n > 0) this.o.log.debug({ purged: n }, 'expired SIP bindings purged');
+    const limit = (this.o.sip.maxCallSeconds + 60) * 1000 + (this.o.ringTimeoutMs ?? RING_TIMEOUT_MS);
+    await this.closeOrphans('max_duration', now, new Date(now.getTime() - limit));
+  }
+
+  /**
+   * Start-up: closes the CDRs this node left open (a crash interrupted their calls), with
+   * reason `crash_recovery`, and releases their policy admissions. `listen` calls it.
+   */
+  async recover(): Promise<number> {
+    return this.closeOrphans('crash_recovery', this.o.clock.now());
+  }
+
+  private async closeOrphans(reason: 'crash_recovery' | 'max_duration', at: Date, startedBefore?: Date): Promise<number> {
+    const closed = await closeOpenCdrs(this.o.db, {
+      sipNode: this.nodeId,
+      at,
+      reason,
+      except: this.router.openCdrIds(),
+      ...(startedBefore === undefined ? {} : { startedBefore }),
+    });
+    for (const c of closed) {
+      if (c.admission !== null) await this.policy.ended(c.admission, at);
+    }
+    if (closed.length > 0) this.o.log.warn({ closed: closed.length, reason, callIds: closed.map((c) => c.callId) }, 'open CDRs closed');
+    return closed.length;
   }
 
   /** Resolves when every request being handled has been answered (tests, shutdown). */
@@ -203,6 +246,11 @@ export class SipServer {
     const guarded = p.catch((e: unknown) => this.o.log.error({ err: e }, 'SIP background task failed'));
     this.pending.add(guarded);
     void guarded.finally(() => this.pending.delete(guarded));
+  }
+
+  /** RFC 3325 trust domain: requests from an allow-listed carrier address are not challenged (E2P_SIP_TRUSTED_CARRIERS). */
+  private isTrusted(source: Source): boolean {
+    return this.trusted.has(source.remote.address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/iu, ''));
   }
 
   private onRequest(req: SipRequest, tx: ServerTransaction | undefined, source: Source): void {
@@ -251,7 +299,7 @@ export class SipServer {
         return;
       case 'INVITE':
         this.track(
-          this.router.invite(req, tx, source).catch((e: unknown) => {
+          (this.isTrusted(source) ? this.router.inbound(req, tx, source) : this.router.invite(req, tx, source)).catch((e: unknown) => {
             this.o.log.error({ err: e, callId: req.callId }, 'INVITE failed');
             respond(buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
           }),
@@ -262,6 +310,11 @@ export class SipServer {
         return;
       case 'BYE':
         if (!this.router.bye(req, respond)) respond(buildResponse(req, 481));
+        return;
+      case 'UPDATE':
+      case 'INFO':
+        // In-dialog only: relayed to the other leg; anything else does not exist (481).
+        if (!this.router.inDialog(req, tx)) respond(buildResponse(req, 481));
         return;
       default:
         respond(buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] }));

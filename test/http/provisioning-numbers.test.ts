@@ -6,7 +6,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ContractState } from '../../src/modules/customers/contract-status.ts';
+import { contractStates } from '../support/contract-state-stub.ts';
 import { listEvents } from '../../src/modules/events/index.ts';
 import {
   assignNumber,
@@ -23,21 +23,9 @@ import { phoneNumbers } from '../../src/modules/provisioning/schema.ts';
 import { describeEachDb } from '../support/db.ts';
 import { call, json, loginAs, seedAccount, seedClient, startHarness, type Harness } from './harness.ts';
 
-const contractStates = vi.hoisted(() => new Map<string, string>());
-vi.mock('../../src/modules/customers/contract-status.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/modules/customers/contract-status.ts')>();
-  return {
-    ...original,
-    contractStatusOf: async (_db: unknown, clientId: string) => ({
-      state: (contractStates.get(clientId) ?? 'none') as ContractState,
-      contractId: null,
-      signedAt: null,
-      serviceStartDate: null,
-      endDate: null,
-      enabled: [],
-    }),
-  };
-});
+vi.mock('../../src/modules/customers/contract-status.ts', async (importOriginal) =>
+  (await import('../support/contract-state-stub.ts')).stubContractStatus(importOriginal),
+);
 
 describeEachDb('provisioning numbers', (kind) => {
   let h: Harness;

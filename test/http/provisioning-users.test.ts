@@ -7,27 +7,15 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ha1 } from '../../src/sip/digest.ts';
 import { auditLog } from '../../src/modules/audit/schema.ts';
-import type { ContractState } from '../../src/modules/customers/contract-status.ts';
+import { contractStates } from '../support/contract-state-stub.ts';
 import { provisionedUsers } from '../../src/modules/provisioning/schema.ts';
 import { findDidTarget, findSipCredentials, findUserByExtension } from '../../src/modules/provisioning/sip-directory.ts';
 import { describeEachDb } from '../support/db.ts';
 import { call, json, loginAs, seedAccount, seedClient, startHarness, type Harness, type Seeded } from './harness.ts';
 
-const contractStates = vi.hoisted(() => new Map<string, string>());
-vi.mock('../../src/modules/customers/contract-status.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/modules/customers/contract-status.ts')>();
-  return {
-    ...original,
-    contractStatusOf: async (_db: unknown, clientId: string) => ({
-      state: (contractStates.get(clientId) ?? 'none') as ContractState,
-      contractId: null,
-      signedAt: null,
-      serviceStartDate: null,
-      endDate: null,
-      enabled: [],
-    }),
-  };
-});
+vi.mock('../../src/modules/customers/contract-status.ts', async (importOriginal) =>
+  (await import('../support/contract-state-stub.ts')).stubContractStatus(importOriginal),
+);
 
 interface Created {
   user: { id: string; extension: string; sipUsername: string; clientId: string };

@@ -9,7 +9,7 @@ import { createPlatform, type Platform } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { freshMemoryDatabase } from '../../src/db/template.ts';
 import { SimulatedClock } from '../../src/kernel/clock.ts';
-import type { ContractState } from '../../src/modules/customers/contract-status.ts';
+import { contractStates } from '../support/contract-state-stub.ts';
 import { listEvents } from '../../src/modules/events/index.ts';
 import { listClientNumbers, listUsers } from '../../src/modules/provisioning/index.ts';
 import { provisioningScenario } from '../../src/modules/provisioning/scenario.ts';
@@ -18,21 +18,9 @@ import type { ScenarioRun } from '../../src/scenario/runner.ts';
 import type { Database } from '../../src/db/client.ts';
 import { seedClient } from '../http/harness.ts';
 
-const contractStates = vi.hoisted(() => new Map<string, string>());
-vi.mock('../../src/modules/customers/contract-status.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/modules/customers/contract-status.ts')>();
-  return {
-    ...original,
-    contractStatusOf: async (_db: unknown, clientId: string) => ({
-      state: (contractStates.get(clientId) ?? 'none') as ContractState,
-      contractId: null,
-      signedAt: null,
-      serviceStartDate: null,
-      endDate: null,
-      enabled: [],
-    }),
-  };
-});
+vi.mock('../../src/modules/customers/contract-status.ts', async (importOriginal) =>
+  (await import('../support/contract-state-stub.ts')).stubContractStatus(importOriginal),
+);
 
 const SCENARIO = `
 name: provisioning

@@ -46,7 +46,7 @@ export interface OverdueInvoice {
   openCents: number;
   /** At least one reminder was sent for it. */
   reminded: boolean;
-  /** Part covered by a bank guarantee (§9.3); 0 for now. */
+  /** Part covered by a bank guarantee (§9.3). */
   coveredCents?: number;
 }
 

@@ -5,7 +5,7 @@
  * minimum service (§9.1a/b, §8.7); and §12.2a termination eligibility after 1 month
  * suspended. Every step is recorded once (unique per invoice and step): a rerun is a no-op.
  */
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { localDate } from '../../kernel/time.ts';
@@ -15,17 +15,12 @@ import { clients } from '../customers/schema.ts';
 import { serviceStateOf, setServiceState } from '../customers/service-state.ts';
 import { recordEvent } from '../events/index.ts';
 import { daysLate, dunningStepsDue, suspensionDue, suspensionDayOf, terminationEligibleOn, type OverdueInvoice } from './dunning-policy.ts';
+import { coveredCents } from './guarantees.ts';
 import { openAmountCents, openInvoices } from './ledger.ts';
+import { openSuspension } from './reactivation.ts';
 import { dunningNotices, pendingItems, suspensions, type DunningStep } from './schema.ts';
 
-export async function openSuspension(db: DbOrTx, clientId: string): Promise<typeof suspensions.$inferSelect | null> {
-  const [row] = await db
-    .select()
-    .from(suspensions)
-    .where(and(eq(suspensions.clientId, clientId), isNull(suspensions.reactivatedAt)))
-    .limit(1);
-  return row ?? null;
-}
+export { openSuspension } from './reactivation.ts';
 
 /** Dunning of one client at `at` (00:00 local of the evaluation day). */
 export async function dunClient(tx: DbOrTx, clientId: string, at: Date): Promise<void> {
@@ -35,12 +30,14 @@ export async function dunClient(tx: DbOrTx, clientId: string, at: Date): Promise
     if (daysLate(inv.dueDate, today) <= 0) continue;
     const open = await openAmountCents(tx, inv);
     if (open <= 0) continue;
+    // §9.3: the part covered by a bank guarantee triggers nothing.
+    const covered = Math.min(open, await coveredCents(tx, inv.id));
     const takenRows = await tx.select({ step: dunningNotices.step }).from(dunningNotices).where(eq(dunningNotices.invoiceId, inv.id));
     const taken = new Set<DunningStep>(takenRows.map((r) => r.step));
-    for (const action of dunningStepsDue({ dueDate: inv.dueDate, today, taken })) {
+    for (const action of dunningStepsDue({ dueDate: inv.dueDate, today, taken, covered: open - covered <= 0 })) {
       await tx.insert(dunningNotices).values({ invoiceId: inv.id, clientId, step: action.step, at });
       taken.add(action.step);
-      const details: Record<string, unknown> = { invoice: inv.number, daysLate: daysLate(inv.dueDate, today), openCents: open };
+      const details: Record<string, unknown> = { invoice: inv.number, daysLate: daysLate(inv.dueDate, today), openCents: open, ...(covered > 0 ? { coveredCents: covered } : {}) };
       if (action.event === 'reminder') details.reminder = action.step === 'reminder_1' ? 1 : 2;
       if (action.step === 'formal_notice') details.suspensionOn = suspensionDayOf(inv.dueDate);
       if (action.feeCents > 0) {
@@ -62,7 +59,7 @@ export async function dunClient(tx: DbOrTx, clientId: string, at: Date): Promise
       await recordEvent(tx, { at, clientId, type: action.event, clause: action.clause, details });
       await recordAudit(tx, { at, actor: 'system', action: `dunning.${action.step}`, entity: 'invoice', entityId: inv.id, clientId, before: null, after: details, clause: action.clause });
     }
-    overdue.push({ dueDate: inv.dueDate, openCents: open, reminded: taken.has('reminder_1') || taken.has('reminder_2') });
+    overdue.push({ dueDate: inv.dueDate, openCents: open, coveredCents: covered, reminded: taken.has('reminder_1') || taken.has('reminder_2') });
   }
 
   if ((await serviceStateOf(tx, clientId)) !== 'active' || (await openSuspension(tx, clientId)) !== null) return;
@@ -85,13 +82,13 @@ export async function dunClient(tx: DbOrTx, clientId: string, at: Date): Promise
   });
 }
 
-/** §12.2a: suspensions 1 month old make the client eligible for termination (staff decide). */
+/** §12.2a: suspensions to minimum service (§9.1a/b/c; not §9.2 security) 1 month old make the client eligible for termination (staff decide). */
 async function markTerminationEligible(tx: DbOrTx, at: Date): Promise<void> {
   const today = localDate(at);
   const open = await tx
     .select()
     .from(suspensions)
-    .where(and(isNull(suspensions.reactivatedAt), isNull(suspensions.terminationEligibleAt)));
+    .where(and(isNull(suspensions.reactivatedAt), isNull(suspensions.terminationEligibleAt), ne(suspensions.clause, '9.2')));
   for (const s of open) {
     if (terminationEligibleOn(s.suspendedOn) > today) continue;
     await tx.update(suspensions).set({ terminationEligibleAt: at }).where(eq(suspensions.id, s.id));

@@ -1,13 +1,18 @@
 /**
- * Payments in scenarios (SCENARIOS.md): the `payment` action { amount (EUR), reference |
- * invoice | client }, recorded at the step's instant as a manual payment; and the report's
- * `clients[].balanceCents` already includes client credit (billing's balance, adjusted by
- * this module's hook).
+ * Payments in scenarios (SCENARIOS.md): `payment` { amount (EUR), reference | invoice |
+ * client }, recorded at the step's instant as a manual payment; `bankStatement` { file }
+ * (CAMT.053 or CODA, relative to the scenario), imported at the step's instant;
+ * `guarantee.register` { client, amount, invoice } (§9.3); `suspend` / `reactivate`
+ * { client, clause, reason } (staff, §9.1c / §9.2). The report's `clients[].balanceCents`
+ * already includes client credit (billing's balance, adjusted by this module's hook).
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseEuros } from '../../kernel/money.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
-import { recordPayment } from './index.ts';
+import { BankFileError, parseBankFile } from './bank/index.ts';
+import { importBankStatement, reactivateClient, recordPayment, registerGuarantee, suspendClient } from './index.ts';
 
 const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
 
@@ -19,8 +24,64 @@ function optStr(step: ScenarioStep, field: string): string | undefined {
   return v;
 }
 
+function euros(step: ScenarioStep, field: string): number {
+  const raw = step.fields[field];
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  if (typeof text !== 'string') throw new ScenarioFileError(where(step, field), 'required, an amount in EUR, e.g. "60.50"');
+  let cents: number;
+  try {
+    cents = parseEuros(text);
+  } catch (e) {
+    throw new ScenarioFileError(where(step, field), e instanceof Error ? e.message : String(e));
+  }
+  if (cents <= 0) throw new ScenarioFileError(where(step, field), 'a positive amount');
+  return cents;
+}
+
+function reqStr(step: ScenarioStep, field: string): string {
+  const v = optStr(step, field);
+  if (v === undefined) throw new ScenarioFileError(where(step, field), 'required');
+  return v;
+}
+
 export const paymentsScenario: ModuleScenario = {
   actions: {
+    bankStatement: {
+      async run(run, step) {
+        const file = reqStr(step, 'file');
+        let text: string;
+        try {
+          text = readFileSync(resolve(run.baseDir, file), 'utf8');
+        } catch (e) {
+          throw new ScenarioFileError(where(step, 'file'), `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        const parsed = parseBankFile(text);
+        if (parsed instanceof BankFileError) throw new ScenarioFileError(where(step, 'file'), parsed.message);
+        await importBankStatement(run.platform.ctx, { actor: 'system', text, format: parsed.format });
+      },
+    },
+    'guarantee.register': {
+      async run(run, step) {
+        const clientId = run.clientId(step.fields.client, where(step, 'client'));
+        const invoiceNumber = reqStr(step, 'invoice');
+        if (!/^\d{4}-\d{6}$/.test(invoiceNumber)) throw new ScenarioFileError(where(step, 'invoice'), 'an invoice number YYYY-NNNNNN');
+        await registerGuarantee(run.platform.ctx, { actor: 'system', clientId, invoiceNumber, amountCents: euros(step, 'amount'), reference: optStr(step, 'reference') });
+      },
+    },
+    suspend: {
+      async run(run, step) {
+        const clientId = run.clientId(step.fields.client, where(step, 'client'));
+        const clause = reqStr(step, 'clause');
+        if (clause !== '9.1c' && clause !== '9.2') throw new ScenarioFileError(where(step, 'clause'), 'a staff suspension is under 9.1c or 9.2');
+        await suspendClient(run.platform.ctx, { actor: 'system', clientId, clause, reason: reqStr(step, 'reason') });
+      },
+    },
+    reactivate: {
+      async run(run, step) {
+        const clientId = run.clientId(step.fields.client, where(step, 'client'));
+        await reactivateClient(run.platform.ctx, { actor: 'system', clientId, clause: optStr(step, 'clause'), reason: reqStr(step, 'reason') });
+      },
+    },
     payment: {
       async run(run, step) {
         const raw = step.fields.amount;

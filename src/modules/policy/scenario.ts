@@ -2,7 +2,9 @@
  * Scenario action `call` (SCENARIOS.md): the call goes through the same policy as the
  * SIP router (dbCallPolicy), is recorded as a CDR at the step instant and rated at once
  * (§8.3); the report's `calls[]` entry is read back from the CDR. A refusal is a result
- * (`allowed: false`, 403, clause), never a refused step.
+ * (`allowed: false`, 403, clause), never a refused step. The call is reported answered and
+ * ended to the policy at once, so the live limits (§4.3b/§4.10: attempts, spend, which
+ * can set `security_suspended` and record `fraud_alert`) apply to scenario calls too.
  */
 import { eq } from 'drizzle-orm';
 import { normaliseDialled } from '../../kernel/e164.ts';
@@ -42,7 +44,8 @@ export const policyScenario: ModuleScenario = {
         const normalised = dial.kind === 'invalid' ? null : dial.number;
         const internal = normalised === null && (await findUserByExtension(db, clientId, dialled)) !== null;
         const at = run.clock.now();
-        const decision = await dbCallPolicy({ db, clock: run.clock }).decide({
+        const policy = dbCallPolicy({ db, clock: run.clock });
+        const decision = await policy.decide({
           clientId,
           userId: user?.userId ?? '',
           fromExtension: from,
@@ -54,6 +57,12 @@ export const policyScenario: ModuleScenario = {
         const routable = internal || normalised !== null;
         const allowed = decision.allowed && routable;
         const answered = allowed && duration > 0;
+        const endedAt = new Date(at.getTime() + (answered ? duration : 0) * 1000);
+        // The live limits (§4.3b/§4.10) see the call as the SIP router reports it.
+        if (decision.admission !== undefined) {
+          if (answered) await policy.answered(decision.admission, at);
+          await policy.ended(decision.admission, endedAt);
+        }
         const id = await recordCdr(db, {
           clientId,
           userId: user?.userId ?? null,
@@ -70,7 +79,7 @@ export const policyScenario: ModuleScenario = {
           sipStatus: !decision.allowed ? decision.sipStatus : !routable ? 404 : answered ? 200 : 480,
           startedAt: at,
           answeredAt: answered ? at : null,
-          endedAt: new Date(at.getTime() + (answered ? duration : 0) * 1000),
+          endedAt,
           billableSeconds: answered ? duration : 0,
         });
         await rateCdr(db, id, at);

@@ -4,7 +4,7 @@
  * already invoiced keep their rating (an issued invoice never changes) but still consume
  * their pack seconds.
  */
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { addMonths, firstOfMonth, localDate, startOfLocalDay, type LocalDate } from '../../kernel/time.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
@@ -37,13 +37,24 @@ export async function packPoolsOf(db: DbOrTx, clientId: string, month: LocalDate
 /** A call is priced when it went out to a number (not emergency, not internal) and was allowed. */
 const zoned = (c: typeof cdrs.$inferSelect): boolean => c.direction === 'outbound' && !c.emergency && c.destination.startsWith('+');
 
-/** Rates every call of the client that started in the local month of `month`; returns how many were (re)rated. */
+/**
+ * Rates every finished call of the client that started in the local month of `month`;
+ * returns how many were (re)rated. A call still in progress (`ended_at` null, the SIP
+ * router opens its CDR at the INVITE) is left unrated until it ends.
+ */
 export async function rateClientMonth(db: DbOrTx, clientId: string, month: LocalDate, at: Date): Promise<number> {
   const first = firstOfMonth(month);
   const rows = await db
     .select()
     .from(cdrs)
-    .where(and(eq(cdrs.clientId, clientId), gte(cdrs.startedAt, startOfLocalDay(first)), lt(cdrs.startedAt, startOfLocalDay(addMonths(first, 1)))))
+    .where(
+      and(
+        eq(cdrs.clientId, clientId),
+        gte(cdrs.startedAt, startOfLocalDay(first)),
+        lt(cdrs.startedAt, startOfLocalDay(addMonths(first, 1))),
+        isNotNull(cdrs.endedAt),
+      ),
+    )
     .orderBy(asc(cdrs.startedAt), asc(cdrs.id));
   const calls: RatableCall[] = [];
   const zones = new Map<string, string | null>();

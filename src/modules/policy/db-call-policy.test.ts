@@ -1,0 +1,203 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { testContext } from '../../../test/support/context.ts';
+import type { Database } from '../../db/client.ts';
+import { SimulatedClock } from '../../kernel/clock.ts';
+import { newId } from '../../kernel/ids.ts';
+import type { CallAttempt } from '../../telephony/policy.ts';
+import { auditLog } from '../audit/schema.ts';
+import { createTariffZone } from '../catalog/create-tariff-zone.ts';
+import { clients } from '../customers/schema.ts';
+import { serviceStateOf } from '../customers/service-state.ts';
+import { listEvents } from '../events/index.ts';
+import { dbCallPolicy, sweepLiveSpend } from './db-call-policy.ts';
+import { policyClientSettings, policyDecisions, securityAlerts } from './schema.ts';
+import { liftSecuritySuspension } from './security-suspension.ts';
+
+describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  const clock = new SimulatedClock('2027-03-01T09:00:00Z');
+
+  beforeAll(async () => {
+    const t = await migratedTestDatabase(kind);
+    database = t.database;
+    drop = t.drop;
+    const ctx = { ...testContext(database), clock };
+    await createTariffZone(ctx, { actor: 'system', zone: 'BE', prefixes: ['+32'], perMinuteMicros: 25_000, effective: '2027-01-01' });
+    // 3 €/min: 1000 s = 50 € exactly
+    await createTariffZone(ctx, { actor: 'system', zone: 'XX', prefixes: ['+99'], perMinuteMicros: 3_000_000, effective: '2027-01-01' });
+  });
+  afterAll(() => drop());
+
+  const tick = (ms: number): void => clock.set(new Date(clock.now().getTime() + ms));
+
+  async function seedClient(): Promise<string> {
+    const id = newId(clock.now());
+    await database.db.insert(clients).values({ id, name: `Policy ${id.slice(-6)}`, createdAt: clock.now() });
+    return id;
+  }
+  const attempt = (clientId: string, to = '+3243000000', userId = newId(clock.now())): CallAttempt => ({
+    clientId,
+    userId,
+    fromExtension: '101',
+    dialled: to,
+    normalised: to,
+    presentedCallerId: null,
+    privacy: false,
+  });
+
+  it('admits max(4, 2 × users) live outbound calls, refuses the next (403 §4.3b), frees a slot on ended', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const admitted: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const d = await policy.decide(attempt(c));
+      expect(d).toMatchObject({ allowed: true });
+      admitted.push(d.admission!);
+    }
+    expect(await policy.decide(attempt(c))).toMatchObject({ allowed: false, sipStatus: 403, clause: '4.3b' });
+    expect(await policy.decide(attempt(c, '112'))).toMatchObject({ allowed: true, emergency: true });
+    await policy.answered(admitted[0]!, clock.now());
+    await policy.ended(admitted[0]!, clock.now());
+    expect(await policy.decide(attempt(c))).toMatchObject({ allowed: true });
+    expect(await serviceStateOf(database.db, c)).toBe('active');
+  });
+
+  it('answered/ended are idempotent: the first report wins; a bad handle is ignored', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const d = await policy.decide(attempt(c));
+    const t0 = clock.now();
+    await policy.answered(d.admission!, t0);
+    await policy.answered(d.admission!, new Date(t0.getTime() + 5000));
+    await policy.ended(d.admission!, new Date(t0.getTime() + 10_000));
+    await policy.ended(d.admission!, new Date(t0.getTime() + 20_000));
+    await policy.answered(d.admission!, new Date(t0.getTime() + 30_000));
+    await policy.ended('not-a-uuid', t0);
+    const [row] = await database.db.select().from(policyDecisions).where(eq(policyDecisions.id, d.admission!));
+    expect(row).toMatchObject({ answeredAt: t0, endedAt: new Date(t0.getTime() + 10_000) });
+  });
+
+  it('admissions older than 4 h count as ended', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    for (let i = 0; i < 4; i++) await policy.decide(attempt(c));
+    expect(await policy.decide(attempt(c))).toMatchObject({ allowed: false, clause: '4.3b' });
+    tick(4 * 3_600_000 + 1000);
+    expect(await policy.decide(attempt(c))).toMatchObject({ allowed: true });
+  });
+
+  it('many simultaneous decides on one client never admit more than the limit', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const decisions = await Promise.all(Array.from({ length: 24 }, () => policy.decide(attempt(c))));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(4);
+    expect(decisions.filter((d) => !d.allowed && d.clause === '4.3b')).toHaveLength(20);
+  });
+
+  it('attempts: 20 per user per sliding minute; the 21st suspends (§9.2) with fraud_alert, alert, notice, audit; 112 still goes', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const user = newId(clock.now());
+    const end = async (d: { admission?: string }): Promise<void> => policy.ended(d.admission!, clock.now());
+    // 20 attempts, the first one 61 s before the 21st: it has left the window
+    await end(await policy.decide(attempt(c, '+3243000000', user)));
+    tick(61_000);
+    for (let i = 0; i < 19; i++) await end(await policy.decide(attempt(c, '+3243000000', user)));
+    expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: true }); // 20 in the window
+    expect(await serviceStateOf(database.db, c)).toBe('active');
+    const tripped = await policy.decide(attempt(c, '+3243000000', user));
+    expect(tripped).toMatchObject({ allowed: false, sipStatus: 403, clause: '9.2', trip: { limit: 'call_attempts', observed: 21, max: 20 } });
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+    const events = await listEvents(database.db, { clientId: c });
+    expect(events.map((e) => [e.type, e.clause])).toEqual([
+      ['fraud_alert', '9.2'],
+      ['security_suspension', '9.2'],
+      ['notice', '9.2'],
+    ]);
+    expect(events[0]!.details).toMatchObject({ limit: 'call_attempts', limitClause: '4.3b', decisionId: tripped.decisionId });
+    const alerts = await database.db.select().from(securityAlerts).where(eq(securityAlerts.clientId, c));
+    expect(alerts).toMatchObject([{ severity: 'critical', kind: 'call_attempts', status: 'open', clause: '4.3b' }]);
+    const audit = await database.db.select().from(auditLog).where(and(eq(auditLog.clientId, c), eq(auditLog.action, 'client.security_suspend')));
+    expect(audit).toMatchObject([{ clause: '9.2', actorKind: 'system' }]);
+    expect(await policy.decide(attempt(c, '112', user))).toMatchObject({ allowed: true, emergency: true });
+    expect(await policy.decide(attempt(c))).toMatchObject({ allowed: false, clause: '9.2' });
+
+    // staff lift it: active again, counters restart (the flood does not trip it again)
+    await liftSecuritySuspension(database.db, { clientId: c, actor: 'system', reason: 'customer confirmed the campaign', at: clock.now() });
+    expect(await serviceStateOf(database.db, c)).toBe('active');
+    expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: true });
+    expect((await listEvents(database.db, { clientId: c, type: 'security_suspension_lifted' }))[0]).toMatchObject({ clause: '9.2' });
+    await expect(liftSecuritySuspension(database.db, { clientId: c, actor: 'system', reason: 'again', at: clock.now() })).rejects.toMatchObject({
+      code: 'NOT_SECURITY_SUSPENDED',
+    });
+  });
+
+  it('attempts 59 s old still count, 61 s old do not', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    await database.db.insert(policyClientSettings).values({ clientId: c, attemptsPerUserPerMinute: 1, updatedAt: clock.now() });
+    const user = newId(clock.now());
+    await policy.ended((await policy.decide(attempt(c, '+3243000000', user))).admission!, clock.now());
+    tick(61_000);
+    expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: true });
+    tick(59_000);
+    expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: false, trip: { limit: 'call_attempts' } });
+  });
+
+  it('spend: 50 € in the hour is allowed, 1 µ€ more suspends when the call ends (§4.10)', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const d = await policy.decide(attempt(c, '+99123456789'));
+    expect(d).toMatchObject({ allowed: true });
+    const t0 = clock.now();
+    await policy.answered(d.admission!, t0);
+    tick(1000 * 1000);
+    await policy.ended(d.admission!, clock.now()); // 1000 s × 3 €/min = 50 € exactly
+    expect(await serviceStateOf(database.db, c)).toBe('active');
+    // a 1 s call at 60 µ€/min (its recorded rate lowered for the test): 1 µ€ more
+    const e = await policy.decide(attempt(c, '+99123456789'));
+    await database.db.update(policyDecisions).set({ perMinuteMicros: 60 }).where(eq(policyDecisions.id, e.admission!));
+    await policy.answered(e.admission!, clock.now());
+    tick(1000);
+    await policy.ended(e.admission!, clock.now());
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+    expect((await listEvents(database.db, { clientId: c, type: 'fraud_alert' }))[0]!.details).toMatchObject({ limit: 'spend', limitClause: '4.10', observed: 50_000_001, max: 50_000_000 });
+  });
+
+  it('spend of live calls is counted at decide time', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const d = await policy.decide(attempt(c, '+99123456789'));
+    await policy.answered(d.admission!, clock.now());
+    tick(1001 * 1000); // live, 1001 s at 3 €/min = 50.05 €
+    expect(await policy.decide(attempt(c, '+3243000000'))).toMatchObject({ allowed: false, clause: '9.2', trip: { limit: 'spend' } });
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+  });
+
+  it('the live-spend sweep suspends a client whose call in progress crosses the hourly limit', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const d = await policy.decide(attempt(c, '+99123456789'));
+    await policy.answered(d.admission!, clock.now());
+    tick(1000 * 1000);
+    expect(await sweepLiveSpend(database.db, clock.now())).not.toContain(c); // exactly 50 €
+    tick(1000);
+    expect(await sweepLiveSpend(database.db, clock.now())).toContain(c); // 50.05 €
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+    expect(await sweepLiveSpend(database.db, clock.now())).not.toContain(c); // once
+    expect(await listEvents(database.db, { clientId: c, type: 'fraud_alert' })).toHaveLength(1);
+  });
+
+  it('records every decision with its facts and clause', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock });
+    const c = await seedClient();
+    const d = await policy.decide(attempt(c, '+3290123456'));
+    expect(d).toMatchObject({ allowed: false, clause: '4.3b' });
+    const [row] = await database.db.select().from(policyDecisions).where(eq(policyDecisions.id, d.decisionId));
+    expect(row).toMatchObject({ clientId: c, allowed: false, sipStatus: 403, clause: '4.3b', destinationClass: 'premium' });
+    expect(row!.facts).toMatchObject({ serviceState: 'active', destination: '+3290123456', limits: { liveOutboundCalls: 0, maxConcurrentCalls: 4 } });
+  });
+});

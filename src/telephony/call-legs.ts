@@ -1,0 +1,140 @@
+/**
+ * The state of a call through the B2BUA (`call-router.ts`): the caller's leg (A: a
+ * phone, or the carrier for an inbound call), the branches forked towards the callee
+ * (B: phones' bindings, or the trunk / emergency route) and the helpers that build
+ * in-dialog requests on either leg.
+ */
+import { normaliseDialled } from '../kernel/e164.ts';
+import {
+  type ClientTransaction,
+  type Content,
+  type Endpoint,
+  type Header,
+  type NameAddr,
+  type ServerTransaction,
+  type SipRequest,
+  type SipResponse,
+  type Source,
+  type Transport,
+  type Uri,
+  getHeader,
+  isSipUri,
+  isTelUri,
+  parseNameAddr,
+} from '../sip/index.ts';
+import type { CdrEndReason, HangupBy } from './cdrs.ts';
+
+export type CallKind = 'internal' | 'outbound' | 'inbound';
+
+/** Where one branch of a call goes, and who it says is calling. */
+export interface ForkTarget {
+  readonly uri: Uri;
+  readonly destination: Endpoint;
+  readonly transport: Transport;
+  /** From value without tag. */
+  readonly from: string;
+  readonly to: string;
+  readonly headers: readonly Header[];
+}
+
+export interface Branch {
+  readonly invite: SipRequest;
+  readonly transport: Transport;
+  readonly destination: Endpoint;
+  readonly callId: string;
+  readonly fromTag: string;
+  tx: ClientTransaction | undefined;
+  provisional: boolean;
+  cancelWanted: boolean;
+  final: number | undefined;
+  /** The 2xx of this branch (To tag, Contact). */
+  answer: SipResponse | undefined;
+  ack: Uint8Array | undefined;
+  cseq: number;
+}
+
+/** An ACK the B2BUA owes the other leg once the originator of a relayed re-INVITE ACKs our 2xx. */
+export interface PendingAck {
+  /** The leg the re-INVITE came from (`a` = caller side). */
+  readonly from: 'a' | 'b';
+  readonly cseq: number;
+  /** Sends the ACK (with the originator's body, if any) on the other leg. */
+  readonly send: (content: Content | undefined) => void;
+}
+
+export interface Call {
+  readonly kind: CallKind;
+  readonly invite: SipRequest;
+  readonly tx: ServerTransaction;
+  readonly source: Source;
+  /** Our To tag on the caller's leg. */
+  readonly aTag: string;
+  aCseq: number;
+  readonly branches: Branch[];
+  winner: Branch | undefined;
+  state: 'ringing' | 'answered' | 'ended';
+  /** The open CDR (null when it could not be written). */
+  readonly cdrId: string | null;
+  /** The call policy's admission handle (§4.3b live limits). */
+  readonly admission: string | undefined;
+  answeredAt: Date | undefined;
+  acked: boolean;
+  cancelTimer: (() => void) | undefined;
+  maxTimer: (() => void) | undefined;
+  pendingAck: PendingAck | undefined;
+}
+
+export interface CallEnd {
+  readonly status: number;
+  readonly hangupBy: HangupBy;
+  readonly reason: CdrEndReason;
+}
+
+/** The best of several failures (RFC 3261 §16.7 step 6 spirit): 6xx, 486, other 4xx, 480, 408, then 5xx. */
+export const FAILURE_RANK = (status: number): number =>
+  status >= 600 ? 0 : status === 486 ? 1 : status === 480 ? 4 : status === 408 ? 5 : status >= 400 && status < 500 ? 2 : 6;
+
+/** The status the caller gets when every branch failed (5xx → 480: the callee is unreachable, not us). */
+export function bestFailure(statuses: readonly number[]): number {
+  const best = statuses.length === 0 ? 480 : statuses.reduce((a, b) => (FAILURE_RANK(b) < FAILURE_RANK(a) ? b : a));
+  return best >= 500 && best < 600 ? 480 : best;
+}
+
+/** The user part of a SIP URI (unescaped) or a tel number; '' otherwise. */
+export function uriUser(uri: Uri): string {
+  if (isSipUri(uri)) {
+    try {
+      return decodeURIComponent(uri.user ?? '');
+    } catch {
+      return uri.user ?? '';
+    }
+  }
+  return isTelUri(uri) ? uri.number : '';
+}
+
+/** A number as E.164 when it normalises to one (a carrier may omit the `+`), else null. */
+export function asE164(raw: string | null): string | null {
+  if (raw === null || raw === '') return null;
+  const n = normaliseDialled(raw);
+  if (n.kind === 'e164') return n.number;
+  if (/^[1-9]\d{7,14}$/u.test(raw)) return `+${raw}`;
+  return null;
+}
+
+export const hostPort = (e: Endpoint): string => `${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
+
+export function headerValue(msg: SipRequest | SipResponse, name: string): string {
+  return msg.headers.find((h) => h.name === name)!.value;
+}
+
+export function nameAddr(value: string): NameAddr {
+  const r = parseNameAddr(value);
+  if (!r.ok) throw new TypeError(`bad name-addr ${value}: ${r.error}`);
+  return r.value;
+}
+
+/** The body of a message with its Content-Type, if it has one. */
+export function contentOf(msg: SipRequest | SipResponse): Content | undefined {
+  const type = getHeader(msg, 'Content-Type');
+  return msg.body.length > 0 && type !== undefined ? { type, body: msg.body } : undefined;
+}

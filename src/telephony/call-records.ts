@@ -1,0 +1,76 @@
+/**
+ * What the router writes about a call, never blocking or breaking it: the CDR (opened
+ * at the INVITE, answered, closed with who hung up and why; refusals and unroutable
+ * calls recorded closed at once) and the call policy's admission hooks (`answered` at
+ * the 2xx, `ended` once at the end whatever the outcome). Writes of one call run in
+ * order; a failure is logged.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../db/client.ts';
+import type { Call, CallEnd } from './call-legs.ts';
+import { type CdrInput, answerCdr, closeCdr, openCdr, recordCdr } from './cdrs.ts';
+import type { CallPolicy } from './policy.ts';
+
+/** The CDR fields known when the call starts. */
+export type CdrStart = Omit<CdrInput, 'sipStatus' | 'answeredAt' | 'endedAt' | 'billableSeconds' | 'hangupBy' | 'endReason' | 'allowed' | 'clause'>;
+
+export class CallRecords {
+  private readonly work = new WeakMap<Call, Promise<void>>();
+
+  constructor(
+    private readonly o: { readonly db: Db; readonly policy: CallPolicy; readonly log: Logger; readonly track: (p: Promise<void>) => void },
+  ) {}
+
+  /** A call the policy refused: closed at once, by the system, with its clause. */
+  refused(cdr: CdrStart, refusal: { sipStatus: number; clause: string }): Promise<void> {
+    return this.write(async () => {
+      await recordCdr(this.o.db, { ...cdr, callerId: null, allowed: false, clause: refusal.clause, sipStatus: refusal.sipStatus, endedAt: cdr.startedAt, hangupBy: 'system', endReason: 'refused' });
+    });
+  }
+
+  /** An allowed call nothing could take (no binding, no trunk): closed at once, its admission released. */
+  async unavailable(cdr: CdrStart, status: number, admission: string | undefined, at: Date): Promise<void> {
+    await this.write(async () => {
+      await recordCdr(this.o.db, { ...cdr, allowed: true, clause: null, sipStatus: status, endedAt: at, hangupBy: 'system', endReason: 'unavailable' });
+    });
+    if (admission !== undefined) await this.write(() => this.o.policy.ended(admission, at));
+  }
+
+  /** Opens the CDR of a call that starts ringing; null when it could not be written (the call goes on). */
+  async open(cdr: CdrStart): Promise<string | null> {
+    return (await this.write(() => openCdr(this.o.db, { ...cdr, allowed: true, clause: null }))) ?? null;
+  }
+
+  answered(call: Call, at: Date): void {
+    this.queue(call, async () => {
+      if (call.cdrId !== null) await answerCdr(this.o.db, call.cdrId, at);
+      if (call.admission !== undefined) await this.o.policy.answered(call.admission, at);
+    });
+  }
+
+  ended(call: Call, how: CallEnd, endedAt: Date): void {
+    const answeredAt = call.answeredAt ?? null;
+    this.queue(call, async () => {
+      if (call.cdrId !== null) {
+        await closeCdr(this.o.db, call.cdrId, { endedAt, answeredAt, sipStatus: answeredAt === null ? how.status : 200, hangupBy: how.hangupBy, endReason: how.reason });
+      }
+      if (call.admission !== undefined) await this.o.policy.ended(call.admission, endedAt);
+    });
+  }
+
+  /** Runs `fn` after the call's earlier writes (answer before end), tracked, failures logged. */
+  private queue(call: Call, fn: () => Promise<void>): void {
+    const next = (this.work.get(call) ?? Promise.resolve()).then(fn).catch((e: unknown) => this.o.log.error({ err: e, callId: call.invite.callId }, 'CDR or policy hook failed'));
+    this.work.set(call, next);
+    this.o.track(next);
+  }
+
+  private async write<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      this.o.log.error({ err: e }, 'CDR or policy hook failed');
+      return undefined;
+    }
+  }
+}
