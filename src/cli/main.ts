@@ -8,6 +8,7 @@ import { runAdminCreate } from './admin.ts';
 import { CliExit } from './exit.ts';
 import { registerOperations } from './operations.ts';
 import { registerBankCommands } from './bank.ts';
+import { registerBilling } from './billing.ts';
 
 export function buildProgram(): Command {
   const program = new Command('easy2phone')
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
 
   registerOperations(program);
   registerBankCommands(program);
+  registerBilling(program);
 
   const scenario = program.command('scenario').description('scenario files (see docs/scenarios.md)');
   scenario

@@ -13,6 +13,7 @@ const cases: [string, string, boolean][] = [
   ['billing-boundaries', here, true],
   ['billing-leap-year', here, true],
   ['billing-calls', here, true],
+  ['billing-termination-fee', here, true],
 ];
 
 describe.each(cases)('scenario %s', (name, dir, present) => {

@@ -4,7 +4,7 @@
  * current month P, out-of-pack traffic per zone (§8.3), with quantities from the
  * configuration (§8.4, §8.6). Keyed by (client, `run:YYYY-MM`): a rerun skips it.
  */
-import { and, desc, eq, gte, inArray, isNotNull, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { addDays, firstOfMonth, lastOfMonth, localDate, type LocalDate } from '../../kernel/time.ts';
 import { priceOn } from '../catalog/product-queries.ts';
@@ -54,6 +54,8 @@ async function invoicedQuantity(tx: Tx, clientId: string, product: string, month
       and(
         eq(invoiceLines.clientId, clientId),
         eq(invoiceLines.productCode, product),
+        // Credit note lines correct amounts, not the quantities billed (§8.5 counts invoices only).
+        isNull(invoiceLines.creditedLineId),
         inArray(invoiceLines.type, ['recurring', 'prorata', 'regularisation']),
         gte(invoiceLines.periodStart, month),
         lte(invoiceLines.periodStart, lastOfMonth(month)),
@@ -69,6 +71,8 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
   const status = await contractStatusOf(tx, clientId);
   const start = status.serviceStartDate;
   if (start === null || start > runDate || status.state === 'terminated' || !['active', 'indefinite', 'terminating'].includes(status.state)) return null;
+  // Two scheduler nodes billing the same client: the second waits here, then finds the invoice and skips it.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`billing:${clientId}`}))`);
   if (await invoiceExists(tx, clientId, runKey)) return null;
 
   const quantities = await billingQuantities(tx, clientId, at);

@@ -13,7 +13,7 @@ import { createClient } from '../customers/create-client.ts';
 import { createContract } from '../customers/create-contract.ts';
 import { signContract } from '../customers/sign-contract.ts';
 import { rateCdr } from '../rating/rate-client-month.ts';
-import { balanceCents, listInvoices, runBilling } from './index.ts';
+import { balanceCents, listInvoices, previewRun, runBilling } from './index.ts';
 
 describeEachDb('billing run', (kind) => {
   let database: Database;
@@ -68,6 +68,11 @@ describeEachDb('billing run', (kind) => {
     expect((await rated()).map((c) => [c.packSeconds, c.costCents])).toEqual(first.map((c) => [c.packSeconds, c.costCents]));
 
     const runAt = new Date('2027-01-27T23:00:00Z'); // 28 Jan 00:00 Brussels
+    // The preview (§8.1 run preview) bills exactly what the run will, and issues nothing.
+    const preview = await previewRun(ctx.db, runAt);
+    expect(preview.invoices).toBe(1);
+    expect((await listInvoices(ctx.db, client.id)).map((i) => i.number)).toEqual(['2027-000001']);
+    expect((await rated()).every((c) => c.invoiceId === null)).toBe(true);
     const issued = await runBilling({ db: ctx.db, at: runAt });
     expect(issued).toHaveLength(1);
     expect(await runBilling({ db: ctx.db, at: runAt })).toEqual([]);
@@ -84,6 +89,8 @@ describeEachDb('billing run', (kind) => {
       ['traffic', 'BE-MOBILE', 2, 8],
     ]);
     expect(run).toMatchObject({ issueDate: '2027-01-28', dueDate: '2027-02-27', totalExclVatCents: 3879, vatCents: 815, totalInclVatCents: 4694 });
+    expect(preview.items[0]!.lines.map((l) => [l.type, l.product ?? l.zone, l.quantity, l.amountCents])).toEqual(run.lines.map((l) => [l.type, l.productCode ?? l.zone, l.quantity, l.amountCents]));
+    expect(preview.totalInclVatCents).toBe(4694);
     expect((await rated()).every((c) => c.invoiceId === run.id)).toBe(true);
     expect(await balanceCents(ctx.db, client.id)).toBe(5929 + 4694);
 

@@ -13,6 +13,8 @@ export interface BillingRunOptions {
   at: Date;
   cursor?: string | null;
   saveCursor?: (cursor: string) => Promise<void>;
+  /** Called after each client's transaction committed (progress, benchmarks, the crash test). */
+  afterClient?: (clientId: string, invoiceId: string | null) => Promise<void>;
 }
 
 /** Returns the ids of the invoices issued. */
@@ -23,6 +25,7 @@ export async function runBilling(opts: BillingRunOptions): Promise<string[]> {
     const id = await opts.db.transaction((tx) => billClient(tx, clientId, opts.at));
     if (id !== null) issued.push(id);
     await opts.saveCursor?.(clientId);
+    await opts.afterClient?.(clientId, id);
   }
   return issued;
 }

@@ -43,3 +43,22 @@ export async function collectPendingItems(tx: DbOrTx, clientId: string, at: Date
     },
   };
 }
+
+/**
+ * `onCreditNoteIssued`: called inside the transaction that issues a credit note (§8
+ * "corrections are credit notes"). The credit note is stored with kind `credit_note`,
+ * positive totals and status `open` (= its credit not yet used): `balanceCents` subtracts
+ * open credit notes. A module that takes the credit over (payments: allocate it to the
+ * credited invoice's open amount so dunning stops on it, the rest as client credit) must
+ * then set the credit note's status to `paid`, so that it is not subtracted twice.
+ */
+export interface IssuedCreditNote {
+  id: string;
+  clientId: string;
+  number: string;
+  creditedInvoiceId: string;
+  totalInclVatCents: number;
+  at: Date;
+}
+export type CreditNoteIssuedHook = (tx: DbOrTx, creditNote: IssuedCreditNote) => Promise<void>;
+export const onCreditNoteIssued: CreditNoteIssuedHook[] = [];

@@ -25,11 +25,12 @@ export async function listInvoices(db: DbOrTx, clientId?: string): Promise<(Invo
 
 /**
  * RULES.md "balanceCents": open amounts of the client's issued invoices, VAT included,
- * minus what payments registered in `balanceAdjusters` (allocations, unallocated client credit).
+ * minus its open credit notes, minus what payments registered in `balanceAdjusters` (allocations, unallocated client credit).
  */
 export async function balanceCents(db: DbOrTx, clientId: string): Promise<number> {
+  // Open invoices count for what they total; open credit notes (credit not yet taken over by payments, hooks.ts) against.
   const [row] = await db
-    .select({ s: sql<string>`coalesce(sum(${invoices.totalInclVatCents}), 0)` })
+    .select({ s: sql<string>`coalesce(sum(case when ${invoices.kind} = 'credit_note' then -${invoices.totalInclVatCents} else ${invoices.totalInclVatCents} end), 0)` })
     .from(invoices)
     .where(and(eq(invoices.clientId, clientId), eq(invoices.status, 'open')));
   let balance = Number(row?.s ?? 0);

@@ -9,6 +9,7 @@ import { newId } from '../../kernel/ids.ts';
 import { fromInvoiceNumber } from '../../kernel/structured-communication.ts';
 import { localDate, type LocalDate } from '../../kernel/time.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { currentParties } from './documents/parties.ts';
 import { onInvoiceIssued } from './hooks.ts';
 import { dueDateOf, formatInvoiceNumber, invoiceTotals } from './invoice-totals.ts';
 import { invoiceCounters, invoiceLines, invoices, type InvoiceLineType } from './schema.ts';
@@ -39,7 +40,7 @@ export interface IssueInvoiceOptions {
 }
 
 /** The next number of the series, the counter row locked until the transaction ends. */
-async function nextNumber(tx: DbOrTx, kind: 'invoice' | 'credit_note', year: number): Promise<string> {
+export async function nextNumber(tx: DbOrTx, kind: 'invoice' | 'credit_note', year: number): Promise<string> {
   const series = `${kind}:${year}`;
   await tx.insert(invoiceCounters).values({ series, last: 0 }).onConflictDoNothing();
   const [row] = await tx.select().from(invoiceCounters).where(eq(invoiceCounters.series, series)).for('update');
@@ -79,6 +80,7 @@ export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promi
     ...totals,
     structuredReference: fromInvoiceNumber(number),
     status: 'open' as const,
+    parties: await currentParties(tx, opts.clientId),
   };
   await tx.insert(invoices).values(row);
   await tx.insert(invoiceLines).values(opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position })));

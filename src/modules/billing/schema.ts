@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { date, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { DocumentParties } from './documents/parties.ts';
 
 /** RULES.md "Invoice numbers": the last number issued per series and year, locked FOR UPDATE while issuing. */
 export const invoiceCounters = pgTable('billing_invoice_counters', {
@@ -31,11 +32,21 @@ export const invoices = pgTable(
     totalInclVatCents: integer('total_incl_vat_cents').notNull(),
     structuredReference: text('structured_reference').notNull(),
     status: text('status', { enum: ['open', 'paid'] }).notNull().default('open'),
+    /** Credit notes (§8 "corrections are credit notes"): the invoice corrected, and why. */
+    creditedInvoiceId: uuid('credited_invoice_id'),
+    reason: text('reason'),
+    /**
+     * The seller and buyer identities as they were at issue (name, address, VAT number,
+     * IBAN…), so that the PDF and the UBL of an issued invoice never change; null on
+     * invoices issued before this column existed (the documents then use today's values).
+     */
+    parties: jsonb('parties').$type<DocumentParties>(),
   },
   (t) => [
     uniqueIndex('billing_invoices_number_uq').on(t.number),
     uniqueIndex('billing_invoices_client_run_uq').on(t.clientId, t.runKey),
     index('billing_invoices_client_idx').on(t.clientId, t.issueDate),
+    index('billing_invoices_credited_idx').on(t.creditedInvoiceId).where(sql`credited_invoice_id is not null`),
   ],
 );
 
@@ -74,6 +85,8 @@ export const invoiceLines = pgTable(
     clause: text('clause'),
     /** Free text of pending items, e.g. `Intérêts de retard — facture N (d jours)` (§5.2). */
     description: text('description'),
+    /** Credit note lines: the invoice line credited (a line is never credited beyond its amount). */
+    creditedLineId: uuid('credited_line_id'),
   },
   (t) => [
     index('billing_invoice_lines_invoice_idx').on(t.invoiceId, t.position),

@@ -4,7 +4,7 @@
  * already invoiced keep their rating (an issued invoice never changes) but still consume
  * their pack seconds.
  */
-import { and, asc, eq, gte, isNotNull, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { addMonths, firstOfMonth, localDate, startOfLocalDay, type LocalDate } from '../../kernel/time.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
@@ -58,8 +58,15 @@ export async function rateClientMonth(db: DbOrTx, clientId: string, month: Local
     .orderBy(asc(cdrs.startedAt), asc(cdrs.id));
   const calls: RatableCall[] = [];
   const zones = new Map<string, string | null>();
+  // The tariff in force depends on the local date only: one lookup per (date, destination).
+  const lookups = new Map<string, { zone: string; perMinuteMicros: number } | null>();
   for (const c of rows) {
-    const z = zoned(c) ? await zoneFor(db, c.destination, c.startedAt) : null;
+    let z: { zone: string; perMinuteMicros: number } | null = null;
+    if (zoned(c)) {
+      const key = `${localDate(c.startedAt)}|${c.destination}`;
+      if (!lookups.has(key)) lookups.set(key, await zoneFor(db, c.destination, c.startedAt));
+      z = lookups.get(key) ?? null;
+    }
     zones.set(c.id, z?.zone ?? null);
     const fixed = c.invoiceId !== null && c.ratedAt !== null ? { packSeconds: c.packSeconds ?? 0, costCents: c.costCents ?? 0 } : undefined;
     calls.push({
@@ -71,13 +78,18 @@ export async function rateClientMonth(db: DbOrTx, clientId: string, month: Local
     });
   }
   const rated = rateCalls(calls, await packPoolsOf(db, clientId, first));
-  let n = 0;
-  for (const [i, r] of rated.entries()) {
-    if (calls[i]!.fixed) continue;
-    await db.update(cdrs).set({ ratedAt: at, zone: zones.get(r.id) ?? null, packSeconds: r.packSeconds, costCents: r.costCents }).where(eq(cdrs.id, r.id));
-    n++;
+  const changed = rated.filter((_, i) => !calls[i]!.fixed);
+  // One UPDATE … FROM (VALUES …) per 500 calls instead of one statement per call.
+  for (let i = 0; i < changed.length; i += 500) {
+    const values = sql.join(
+      changed.slice(i, i + 500).map((r) => sql`(${r.id}::uuid, ${zones.get(r.id) ?? null}::text, ${r.packSeconds}::integer, ${r.costCents}::integer)`),
+      sql`, `,
+    );
+    await db.execute(
+      sql`update ${cdrs} set rated_at = ${at.toISOString()}::timestamptz, zone = v.zone, pack_seconds = v.pack_seconds, cost_cents = v.cost_cents from (values ${values}) as v(id, zone, pack_seconds, cost_cents) where ${cdrs.id} = v.id`,
+    );
   }
-  return n;
+  return changed.length;
 }
 
 /** Rates the month of one call (the call and every other call of that client-month). */
