@@ -117,7 +117,7 @@ describeEachDb('invoices API: list, documents, credit notes', (kind) => {
     expect(ubl.body).toContain('<cbc:PaymentID>+++202/7000/00122+++</cbc:PaymentID>');
   });
 
-  it('credit notes: staff only; partial then full, NC numbers gap-free, never beyond the invoice, the invoice unchanged, the balance reduced', async () => {
+  it('credit notes: staff only; partial then full, NC numbers gap-free, never beyond the invoice, the invoice unchanged but settled, the balance reduced', async () => {
     const before = json<Item>(await call(h, 'GET', `/api/v1/invoices/${invoiceA}`, { cookie: staff }));
     expect(before.lines).toHaveLength(3);
     const lines = await h.platform.ctx.db.select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoiceA)).orderBy(asc(invoiceLines.position));
@@ -145,8 +145,11 @@ describeEachDb('invoices API: list, documents, credit notes', (kind) => {
     const again = await call(h, 'POST', `/api/v1/invoices/${invoiceA}/credit-notes`, { cookie: billing, body: { reason: 'Encore' } });
     expect(json(again)).toMatchObject({ code: 'CREDIT_EXCEEDS_INVOICED' });
 
-    // The invoice is unchanged; the credit notes are listed, with their documents.
-    expect(json(await call(h, 'GET', `/api/v1/invoices/${invoiceA}`, { cookie: staff }))).toEqual(before);
+    // The invoice's content is unchanged; fully credited, it is settled (nothing left to dun);
+    // the credit notes are listed, with their documents.
+    expect(json(await call(h, 'GET', `/api/v1/invoices/${invoiceA}`, { cookie: staff }))).toEqual({ ...before, status: 'paid' });
+    const account = json<{ openInvoices: unknown[]; creditCents: number }>(await call(h, 'GET', `/api/v1/clients/${clientA}/account`, { cookie: adminA }));
+    expect(account).toMatchObject({ openInvoices: [], creditCents: 0 });
     const notes = json<{ items: Item[] }>(await call(h, 'GET', `/api/v1/invoices?kind=credit_note`, { cookie: adminA }));
     expect(notes.items.map((n) => n.number).sort()).toEqual(['NC2027-000001', 'NC2027-000002']);
     for (const n of notes.items) {

@@ -10,10 +10,11 @@ import { auditLog } from '../../src/modules/audit/schema.ts';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.ts';
 import { addDays, startOfLocalDay } from '../../src/kernel/time.ts';
-import { issueInvoice, listInvoices } from '../../src/modules/billing/index.ts';
+import { issueCreditNote, issueInvoice, listInvoices } from '../../src/modules/billing/index.ts';
 import { createProduct } from '../../src/modules/catalog/create-product.ts';
 import { completeInstallation, createContract, signContract, terminateContract } from '../../src/modules/customers/index.ts';
-import { invoices } from '../../src/modules/billing/schema.ts';
+import { invoiceLines, invoices } from '../../src/modules/billing/schema.ts';
+import { pendingItems } from '../../src/modules/payments/schema.ts';
 import { createClient } from '../../src/modules/customers/create-client.ts';
 import { serviceStateOf, setServiceState } from '../../src/modules/customers/service-state.ts';
 import { listEvents } from '../../src/modules/events/index.ts';
@@ -55,6 +56,8 @@ describeEachDb('payments rules', (kind) => {
       await runDunning(ctx.db, at);
     }
   };
+  const invoiceLineIds = async (invoiceId: string): Promise<string[]> =>
+    (await ctx.db.select({ id: invoiceLines.id }).from(invoiceLines).where(eq(invoiceLines.invoiceId, invoiceId)).orderBy(invoiceLines.position)).map((l) => l.id);
   const types = async (clientId: string) => (await listEvents(ctx.db, { clientId })).map((e) => `${e.type}:${e.clause ?? ''}`);
 
   beforeAll(async () => {
@@ -93,6 +96,37 @@ describeEachDb('payments rules', (kind) => {
     const account = await clientAccount(ctx.db, { actor: 'system', clientId: a.clientId, today: '2027-06-10' });
     expect(account.openInvoices).toEqual([expect.objectContaining({ number: a.number, openCents: 4000, guaranteedCents: 4000, daysLate: 40 })]);
     expect(account.dunning.map((e) => e.type)).toEqual(['guarantee', 'reminder', 'reminder', 'formal_notice', 'suspension', 'reactivation']);
+  });
+
+  it('§8 a credit note settles what it credits: the suspension ends, the credited part accrues no interest, the excess is client credit', async () => {
+    const a = await clientWithInvoice();
+    const [inv] = await ctx.db.select().from(invoices).where(eq(invoices.number, a.number));
+    await dunTo(21);
+    expect(await serviceStateOf(ctx.db, a.clientId)).toBe('minimum_service');
+    // 30.25 € paid 30 days late, then the rest (30.25 €) credited: interest only on what was paid late.
+    ctx.clock.set(new Date('2027-05-31T10:00:00+02:00'));
+    await recordPayment(ctx, { actor: 'system', amountCents: 3025, reference: a.reference });
+    expect(await serviceStateOf(ctx.db, a.clientId)).toBe('minimum_service');
+    const creditAt = new Date('2027-06-01T10:00:00+02:00');
+    ctx.clock.set(creditAt);
+    const note = await issueCreditNote(ctx, { actor: 'system', invoiceId: inv!.id, reason: 'Erreur de tarif', lines: [{ lineId: (await invoiceLineIds(inv!.id))[0]!, amountCents: 2500 }] });
+    expect(note.totalInclVatCents).toBe(3025);
+    expect(await serviceStateOf(ctx.db, a.clientId)).toBe('active');
+    expect((await listEvents(ctx.db, { clientId: a.clientId, type: 'reactivation' })).map((e) => e.details)).toEqual([expect.objectContaining({ creditNote: note.number })]);
+    const account = await clientAccount(ctx.db, { actor: 'system', clientId: a.clientId, today: '2027-06-01' });
+    expect(account).toMatchObject({ openInvoices: [], creditCents: 0 });
+    const [paid] = await ctx.db.select().from(invoices).where(eq(invoices.id, inv!.id));
+    expect(paid!.status).toBe('paid');
+    const interest = (await ctx.db.select().from(pendingItems).where(eq(pendingItems.sourceInvoiceId, inv!.id))).filter((i) => i.type === 'interest');
+    expect(interest.map((i) => i.amountCents)).toEqual([lateInterest(DUE, [{ amountCents: 3025, at: new Date('2027-05-31T10:00:00+02:00') }]).cents]);
+    expect(interest[0]!.amountCents).toBe(30); // 30.25 € × 12 % × 30/365 = 0.298 → 0.30 €
+
+    // A second invoice credited in full while 10.00 € had been overpaid on it: the excess stays client credit.
+    const b = await clientWithInvoice();
+    const [invB] = await ctx.db.select().from(invoices).where(eq(invoices.number, b.number));
+    await recordPayment(ctx, { actor: 'system', amountCents: 1000, reference: b.reference });
+    await issueCreditNote(ctx, { actor: 'system', invoiceId: invB!.id, reason: 'Annulation' });
+    expect(await clientAccount(ctx.db, { actor: 'system', clientId: b.clientId, today: '2027-06-01' })).toMatchObject({ openInvoices: [], creditCents: 1000 });
   });
 
   it('§9.3: a guarantee covering the whole amount: no reminder, fee, notice or suspension', async () => {

@@ -5,12 +5,13 @@
  * guarantees (§9.3), deposits (§5.3), pending interest and reminder fees, and the account
  * views. Registers into billing's hooks (pending items on the next invoice, client credit
  * applied to each invoice issued, the balance adjustment; the deposit offset on the final
- * invoice) and customers' termination hook (deposit offset, §5.3).
+ * invoice; credit notes settle the invoice they credit) and customers' termination hook (deposit offset, §5.3).
  */
 import { eq } from 'drizzle-orm';
-import { balanceAdjusters, onInvoiceIssued, pendingItemProviders } from '../billing/hooks.ts';
+import { balanceAdjusters, onCreditNoteIssued, onInvoiceIssued, pendingItemProviders } from '../billing/hooks.ts';
 import { invoices } from '../billing/schema.ts';
 import { onClientTerminated } from '../customers/hooks.ts';
+import { settleWithCreditNote } from './credit-notes.ts';
 import { offsetDeposit } from './deposits.ts';
 import { applyClientCredit, balanceAdjustment } from './ledger.ts';
 import { pendingItemsOf } from './pending-items.ts';
@@ -37,6 +38,7 @@ onInvoiceIssued.push(async (tx, invoice) => {
   if (row?.runKey.startsWith('final:')) await offsetDeposit(tx, invoice.clientId, invoice.at);
 });
 balanceAdjusters.push(balanceAdjustment);
+onCreditNoteIssued.push(settleWithCreditNote);
 onClientTerminated.push(async (tx, clientId, at) => {
   await offsetDeposit(tx, clientId, at);
 });

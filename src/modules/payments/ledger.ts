@@ -73,12 +73,17 @@ export function lateInterest(dueDate: string, parts: readonly { amountCents: num
 export async function allocate(tx: DbOrTx, paymentId: string, invoice: InvoiceRow, amountCents: number, at: Date): Promise<void> {
   if (amountCents <= 0) return;
   await tx.insert(allocations).values({ id: newId(at), paymentId, invoiceId: invoice.id, clientId: invoice.clientId, amountCents, at });
-  const parts = await tx.select({ amountCents: allocations.amountCents, at: allocations.at }).from(allocations).where(eq(allocations.invoiceId, invoice.id));
+  const parts = await tx
+    .select({ amountCents: allocations.amountCents, at: allocations.at, matchedBy: payments.matchedBy })
+    .from(allocations)
+    .innerJoin(payments, eq(payments.id, allocations.paymentId))
+    .where(eq(allocations.invoiceId, invoice.id));
   const paid = parts.reduce((s, p) => s + p.amountCents, 0);
   if (paid < invoice.totalInclVatCents) return;
   await tx.update(invoices).set({ status: 'paid' }).where(eq(invoices.id, invoice.id));
   await recordAudit(tx, { at, actor: 'system', action: 'invoice.paid', entity: 'invoice', entityId: invoice.id, clientId: invoice.clientId, before: { status: 'open' }, after: { status: 'paid' }, clause: '5.2' });
-  const interest = lateInterest(invoice.dueDate, parts);
+  // §5.2 interest runs on what was paid late; a credited amount was never owed.
+  const interest = lateInterest(invoice.dueDate, parts.filter((p) => p.matchedBy !== 'credit_note'));
   if (interest.cents <= 0) return;
   const item = {
     id: newId(at),

@@ -5,7 +5,7 @@ import { date, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } fro
  * CODA later). A payment naming no known client or invoice keeps `clientId` null
  * (unallocated, for staff). What is not allocated to invoices is client credit.
  */
-export const PAYMENT_MATCHES = ['reference', 'invoice_number', 'client', 'iban', 'staff', 'deposit', 'unallocated'] as const;
+export const PAYMENT_MATCHES = ['reference', 'invoice_number', 'client', 'iban', 'staff', 'deposit', 'credit_note', 'unallocated'] as const;
 export type PaymentMatch = (typeof PAYMENT_MATCHES)[number];
 
 export const payments = pgTable(
@@ -23,7 +23,8 @@ export const payments = pgTable(
     /**
      * `reference` (structured communication), `invoice_number` (given or in the free text),
      * `client` (named: oldest open invoice), `iban` (the payer's IBAN known for one client),
-     * `staff` (allocated by staff from the unallocated queue), `deposit` (§5.3 offset), `unallocated`.
+     * `staff` (allocated by staff from the unallocated queue), `deposit` (§5.3 offset), `credit_note`
+   * (a credit note settling the invoice it credits, the rest client credit), `unallocated`.
      */
     matchedBy: text('matched_by', { enum: PAYMENT_MATCHES }).notNull(),
     /** Unstructured remittance text of a bank payment. */
