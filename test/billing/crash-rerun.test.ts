@@ -1,7 +1,7 @@
 /**
  * Crash safety of the billing run (§8.1, ARCHITECTURE.md "Scaling out"): a child process
- * runs the run on a file-backed PGlite database (and on PostgreSQL when
- * E2P_BILLING_CRASH_PG_URL names an empty database, e.g. postgres://postgres@127.0.0.1/e2p_billing),
+ * runs the run on a file-backed PGlite database (and on a database of its own on the
+ * PostgreSQL server of TEST_DATABASE_URL when it is set),
  * is killed with SIGKILL after some clients are invoiced, and a rerun completes the run:
  * one invoice per client, numbers gap-free.
  */
@@ -10,8 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { invoices } from '../../src/modules/billing/schema.ts';
 import { createProduct } from '../../src/modules/catalog/create-product.ts';
@@ -20,6 +19,7 @@ import { createClient } from '../../src/modules/customers/create-client.ts';
 import { createContract } from '../../src/modules/customers/create-contract.ts';
 import { signContract } from '../../src/modules/customers/sign-contract.ts';
 import { testContext } from '../support/context.ts';
+import { createServerDatabase } from '../support/db.ts';
 
 const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
 const CLIENTS = 30;
@@ -97,25 +97,21 @@ describe('billing run crash safety', () => {
     await check(() => openDatabase({ dataDir: target }));
   });
 
-  const pgUrl = process.env.E2P_BILLING_CRASH_PG_URL;
-  it.skipIf(!pgUrl)('PostgreSQL (E2P_BILLING_CRASH_PG_URL): SIGKILL midway, rerun — no duplicate, no gap', { timeout: 300_000 }, async () => {
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query('DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS drizzle CASCADE; CREATE SCHEMA public;');
-    await admin.end();
-    target = pgUrl!;
+  const onPostgres = process.env.TEST_DATABASE_URL !== undefined;
+  it.skipIf(!onPostgres)('PostgreSQL (TEST_DATABASE_URL): SIGKILL midway, rerun — no duplicate, no gap', { timeout: 300_000 }, async () => {
+    const server = await createServerDatabase();
+    onTestFinished(() => server.drop());
+    target = server.url;
     const db = await openDatabase({ url: target });
     await seed(db);
     await db.close();
     await check(() => openDatabase({ url: target }));
   });
 
-  it.skipIf(!pgUrl)('PostgreSQL: two nodes running the same run at once — each client invoiced once, numbers gap-free', { timeout: 300_000 }, async () => {
-    const admin = new pg.Client({ connectionString: pgUrl });
-    await admin.connect();
-    await admin.query('DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS drizzle CASCADE; CREATE SCHEMA public;');
-    await admin.end();
-    target = pgUrl!;
+  it.skipIf(!onPostgres)('PostgreSQL: two nodes running the same run at once — each client invoiced once, numbers gap-free', { timeout: 300_000 }, async () => {
+    const server = await createServerDatabase();
+    onTestFinished(() => server.drop());
+    target = server.url;
     let database = await openDatabase({ url: target });
     await seed(database);
     await database.close();

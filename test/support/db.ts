@@ -19,7 +19,8 @@ interface Created {
   drop: () => Promise<void>;
 }
 
-async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** An empty database of its own on the TEST_DATABASE_URL server (for tests that hand its URL to child processes). */
+export async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL!;
   const name = `e2p_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
