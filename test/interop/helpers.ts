@@ -105,12 +105,19 @@ export async function waitFor(check: () => Promise<boolean> | boolean, limitMs: 
   }
 }
 
+export interface InteropServer {
+  database: Database;
+  server: SipServer;
+  udp: Endpoint;
+  tcp: Endpoint;
+}
+
 /** The SIP server on 127.0.0.1 (ephemeral UDP and TCP ports, MD5 only: what Debian's sipp and baresip speak) over a fresh database. */
 export async function startInteropServer(
   directory: Directory,
   nonceSecret: string,
   extra: Partial<Pick<SipServerOptions, 'nonceLifetimeMs' | 'ringTimeoutMs'>> = {},
-): Promise<{ database: Database; server: SipServer; udp: Endpoint; tcp: Endpoint }> {
+): Promise<InteropServer> {
   const database = await freshMemoryDatabase();
   const config = loadConfig({ E2P_SIP_HOST: '127.0.0.1', E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' });
   const server = new SipServer({ sip: config.sip, db: database.db, clock: systemClock, log: createLogger('silent'), directory, nonceSecret, ...extra });
