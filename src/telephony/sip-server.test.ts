@@ -20,7 +20,7 @@ import type { AuthFailure } from './auth.ts';
 import { MemoryDirectory } from './directory.ts';
 import { activeBindings, purgeExpiredBindings } from './location.ts';
 import { sipNonceSecret } from './nonce-secret.ts';
-import { SipServer } from './sip-server.ts';
+import { SipServer, type SipServerOptions } from './sip-server.ts';
 
 const DOMAIN = 'sip.example.be';
 const PASSWORD = 'Xq7pL2mN9vB4cR8tY1wZ';
@@ -56,7 +56,7 @@ interface Rig {
   nc: Map<string, number>;
 }
 
-function rig(database: Database, algorithms: DigestAlgorithm[] = ['SHA-256', 'MD5']): Rig {
+function rig(database: Database, algorithms: DigestAlgorithm[] = ['SHA-256', 'MD5'], extra: Partial<SipServerOptions> = {}): Rig {
   const clock = new SimulatedClock('2027-01-04T09:00:00Z');
   const failures: AuthFailure[] = [];
   const config = loadConfig({ E2P_SIP_DOMAIN: DOMAIN, E2P_SIP_DIGEST_ALGORITHMS: algorithms.join(',') });
@@ -71,6 +71,7 @@ function rig(database: Database, algorithms: DigestAlgorithm[] = ['SHA-256', 'MD
     onAuthFailure: (f) => {
       failures.push(f);
     },
+    ...extra,
   });
   const udp = new FakeTransport({ protocol: 'UDP', delegate: server.delegate, local: { address: '192.0.2.1', port: 5060 } });
   return { server, udp, clock, failures, nc: new Map() };
@@ -370,6 +371,17 @@ describeEachDb('registrar', (kind) => {
     expect(res.status).toBe(401);
     expect(getHeader(res, 'WWW-Authenticate')).toContain('stale=true');
     expect(r.failures).toEqual([]);
+  });
+
+  it('takes the nonce lifetime from its options (nonceLifetimeMs)', async () => {
+    const short = rig(database, ['SHA-256', 'MD5'], { nonceLifetimeMs: 1000 });
+    const www = getHeader(await send(short, request()), 'WWW-Authenticate')!;
+    short.clock.advance(900);
+    expect((await send(short, request({ cseq: 2, extra: [authorization(www)] }))).status).toBe(200);
+    short.clock.advance(200);
+    const res = await send(short, request({ cseq: 3, extra: [authorization(www, { nc: 2 })] }));
+    expect(res.status).toBe(401);
+    expect(getHeader(res, 'WWW-Authenticate')).toContain('stale=true');
   });
 
   it('reports a wrong password or an unknown user as a security event and challenges again', async () => {

@@ -74,6 +74,8 @@ export interface SipServerOptions {
   readonly ringTimeoutMs?: number;
   /** This node's name on the CDRs it opens (crash recovery closes its own open ones): `sip.nodeId` by default. */
   readonly nodeId?: string;
+  /** How long a digest nonce stays fresh (older → `stale=true`): 5 minutes by default. */
+  readonly nonceLifetimeMs?: number;
 }
 
 export class SipServer {
@@ -123,6 +125,7 @@ export class SipServer {
       nonceSecret: o.nonceSecret,
       clock: o.clock,
       log: o.log,
+      ...(o.nonceLifetimeMs === undefined ? {} : { nonceLifetimeMs: o.nonceLifetimeMs }),
       onAuthFailure: async (failure) => {
         try {
           await this.guard.onAuthFailure(failure);

@@ -4,7 +4,7 @@
  * a PGlite location service, an in-memory directory. Skipped only when the
  * binary is absent; every wait is bounded, nothing is timed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { type Endpoint, ha1 } from '../../src/sip/index.ts';
 import { MemoryDirectory } from '../../src/telephony/directory.ts';
 import { type Binding, activeBindings } from '../../src/telephony/location.ts';
 import { SipServer } from '../../src/telephony/sip-server.ts';
-import { SCENARIOS, has, run, startInteropServer } from './helpers.ts';
+import { SCENARIOS, baresipConfig, has, run, startInteropServer } from './helpers.ts';
 
 const HAS_SIPP = has('sipp');
 const HAS_BARESIP = has('baresip');
@@ -95,20 +95,7 @@ describe('interop with real SIP clients (UDP, MD5 digest)', () => {
     const userId = addUser('baresipuser');
     const dir = mkdtempSync(join(tmpdir(), 'e2p-baresip-'));
     try {
-      writeFileSync(
-        join(dir, 'config'),
-        [
-          'module_path /usr/lib/baresip/modules',
-          `sip_listen ${HOST}:0`,
-          'module_app account.so',
-          'audio_player none',
-          'audio_source none',
-          'audio_alert none',
-          '',
-        ].join('\n'),
-      );
-      writeFileSync(join(dir, 'accounts'), `<sip:baresipuser@${HOST}:${udp.port};transport=udp>;auth_pass=${PASSWORD};regint=60\n`);
-      writeFileSync(join(dir, 'contacts'), '');
+      baresipConfig(dir, { account: 'baresipuser', password: PASSWORD, server: udp });
       let seen: Binding[] = [];
       const result = await run('baresip', ['-f', dir, '-t', '20'], {
         limitMs: 30_000,

@@ -10,7 +10,6 @@
  * What each sipp received is read from its `-trace_msg` log. Skipped only when sipp is
  * absent; every wait is bounded.
  */
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,22 +31,11 @@ import { assignNumber } from '../../src/modules/provisioning/assign-number.ts';
 import { createUsers } from '../../src/modules/provisioning/create-users.ts';
 import { importNumbers } from '../../src/modules/provisioning/import-numbers.ts';
 import { cdrs } from '../../src/telephony/cdr-schema.ts';
-import { SCENARIOS, has, run } from './helpers.ts';
+import { SCENARIOS, freePort, has, run } from './helpers.ts';
 
 const HAS_SIPP = has('sipp');
 const HOST = '127.0.0.1';
 const CARRIER = '127.0.0.2';
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.once('error', reject);
-    s.bind(0, host, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The first SIP request of `method` in a sipp -trace_msg log, as text. */
 function received(log: string, method: string): string {
