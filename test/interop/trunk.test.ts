@@ -240,7 +240,14 @@ describe('interop: trunk, emergency route and inbound calls (sipp, UDP, MD5)', (
       { cwd: dir, limitMs: 60_000 },
     );
     expect(flood.code, flood.output).toBe(0);
-    const warnings = [...readFileSync(floodLog, 'utf8').matchAll(/^Warning: 399 easy2phone "clause ([\d.a-z]+): /gmu)].map((m) => m[1]);
+    // One clause per call: a 403 retransmitted (its ACK late under load) is logged again.
+    const clauseByCall = new Map<string, string>();
+    for (const message of readFileSync(floodLog, 'utf8').split(/^-{20,}.*$/mu)) {
+      const clause = /^Warning: 399 easy2phone "clause ([\d.a-z]+): /mu.exec(message)?.[1];
+      const callId = /^Call-ID: *(\S+)/imu.exec(message)?.[1];
+      if (clause !== undefined && callId !== undefined) clauseByCall.set(callId, clause);
+    }
+    const warnings = [...clauseByCall.values()];
     expect(warnings).toHaveLength(21);
     expect(warnings.filter((c) => c === '4.3b')).toHaveLength(20 - before);
     expect(warnings.filter((c) => c === '9.2')).toHaveLength(1 + before);
