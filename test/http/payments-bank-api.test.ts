@@ -150,4 +150,27 @@ describeEachDb('payments: bank statements, queue, suspension, views', (kind) => 
     expect(ageing.totals).toMatchObject({ d31to60Cents: 7613, totalCents: 7613, notDueCents: 0, d0to30Cents: 0 });
     expect((await call(h, 'GET', '/api/v1/receivables/ageing', { cookie: adminA })).statusCode).toBe(403);
   });
+
+  it('the dunning policy: staff billing read it, only admin change it (audited), a bad value is a 400 naming the field', async () => {
+    const admin = await loginAs(h, await seedAccount(h, 'admin'));
+    expect(json(await call(h, 'GET', '/api/v1/payments/dunning-policy', { cookie: staff }))).toEqual({
+      reminder1Day: 1,
+      reminder2Day: 10,
+      formalNoticeDay: 15,
+      suspensionDay: 21,
+      reminderFeeCents: 1500,
+      terminationEligibleMonths: 1,
+    });
+    expect((await call(h, 'GET', '/api/v1/payments/dunning-policy', { cookie: adminA })).statusCode).toBe(403);
+    expect((await call(h, 'PATCH', '/api/v1/payments/dunning-policy', { cookie: staff, body: { suspensionDay: 25 } })).statusCode).toBe(403);
+    const bad = await call(h, 'PATCH', '/api/v1/payments/dunning-policy', { cookie: admin, body: { suspensionDay: 14 } });
+    expect(bad.statusCode).toBe(400);
+    expect(json(bad)).toMatchObject({ field: '/suspensionDay' });
+    const ok = await call(h, 'PATCH', '/api/v1/payments/dunning-policy', { cookie: admin, body: { suspensionDay: 25 } });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(json(ok)).toMatchObject({ suspensionDay: 25, formalNoticeDay: 15 });
+    const audit = json<{ items: { action: string; clause: string | null }[] }>(await call(h, 'GET', '/api/v1/audit?action=dunning_policy.update', { cookie: admin }));
+    expect(audit.items.map((e) => [e.action, e.clause])).toContainEqual(['dunning_policy.update', '9.1a']);
+    await call(h, 'PATCH', '/api/v1/payments/dunning-policy', { cookie: admin, body: { suspensionDay: 21 } });
+  });
 });

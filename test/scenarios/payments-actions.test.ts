@@ -7,7 +7,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runScenarioFile } from '../../src/scenario/runner.ts';
+import { parseScenario } from '../../src/scenario/file.ts';
+import { runScenario, runScenarioFile } from '../../src/scenario/runner.ts';
 
 describe('scenario payments-actions', () => {
   it('runs the payments actions', { timeout: 120_000 }, async () => {
@@ -50,5 +51,12 @@ describe('scenario payments-actions', () => {
       ['alpha', 'active'],
       ['beta', 'terminated'],
     ]);
+  });
+
+  it('settings.dunning changes the policy for the run; a bad value makes the scenario invalid, naming the field', async () => {
+    const scenario = (dunning: string) =>
+      parseScenario(`name: d\nstart: "2027-03-01T08:00:00+01:00"\nsettings: { dunning: ${dunning} }\nsteps:\n  - { do: advance, to: "2027-03-02T00:00:00+01:00" }\n`);
+    await expect(runScenario(scenario('{ suspensionDay: 10 }'))).rejects.toMatchObject({ where: 'settings.dunning.suspensionDay' });
+    await expect(runScenario(scenario('{ suspensionDay: 30, reminderFeeCents: 1000 }'))).resolves.toBeDefined();
   });
 });

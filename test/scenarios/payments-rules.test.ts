@@ -28,6 +28,7 @@ import {
   recordPayment,
   registerGuarantee,
   runDunning,
+  setDunningPolicy,
   suspendClient,
 } from '../../src/modules/payments/index.ts';
 import { testContext } from '../support/context.ts';
@@ -127,6 +128,20 @@ describeEachDb('payments rules', (kind) => {
     await recordPayment(ctx, { actor: 'system', amountCents: 1000, reference: b.reference });
     await issueCreditNote(ctx, { actor: 'system', invoiceId: invB!.id, reason: 'Annulation' });
     expect(await clientAccount(ctx.db, { actor: 'system', clientId: b.clientId, today: '2027-06-01' })).toMatchObject({ openInvoices: [], creditCents: 1000 });
+  });
+
+  it('the daily evaluation follows the dunning policy in force (setting): suspension on D+25 instead of D+21', async () => {
+    await setDunningPolicy(ctx, { actor: 'system', changes: { suspensionDay: 25 } });
+    try {
+      const a = await clientWithInvoice();
+      await dunTo(24);
+      expect(await serviceStateOf(ctx.db, a.clientId)).toBe('active');
+      expect((await listEvents(ctx.db, { clientId: a.clientId, type: 'formal_notice' }))[0]!.details).toMatchObject({ suspensionOn: '2027-05-26' });
+      await dunTo(25, 25);
+      expect(await serviceStateOf(ctx.db, a.clientId)).toBe('minimum_service');
+    } finally {
+      await setDunningPolicy(ctx, { actor: 'system', changes: { suspensionDay: 21 } });
+    }
   });
 
   it('§9.3: a guarantee covering the whole amount: no reminder, fee, notice or suspension', async () => {

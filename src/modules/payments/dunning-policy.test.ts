@@ -1,7 +1,7 @@
 /** The default dunning policy, pure (RULES.md "Dunning and suspension"): the day boundaries. */
 import { describe, expect, it } from 'vitest';
 import { addDays } from '../../kernel/time.ts';
-import { dunningStepsDue, suspensionDue, terminationEligibleOn } from './dunning-policy.ts';
+import { DEFAULT_DUNNING_POLICY, dunningStepsDue, mergeDunningPolicy, suspensionDue, terminationEligibleOn } from './dunning-policy.ts';
 import { lateInterest } from './ledger.ts';
 import type { DunningStep } from './schema.ts';
 
@@ -67,5 +67,31 @@ describe('lateInterest (§5.2)', () => {
       { amountCents: 3000, at: new Date('2027-05-07T09:00:00+02:00') },
       { amountCents: 3050, at: new Date('2027-05-27T09:00:00+02:00') },
     ])).toEqual({ cents: 40, days: 30 });
+  });
+});
+
+describe('the dunning policy as data', () => {
+  const later = mergeDunningPolicy(DEFAULT_DUNNING_POLICY, { reminder2Day: 12, formalNoticeDay: 20, suspensionDay: 30, reminderFeeCents: 1000, terminationEligibleMonths: 2 });
+  const inv = { dueDate: due, openCents: 6050, reminded: true };
+
+  it('moves every step, the fee and the eligibility with the operator’s numbers', () => {
+    const at = (day: number) => dunningStepsDue({ dueDate: due, today: addDays(due, day), taken: new Set() }, later).map((a) => `${a.step}:${a.feeCents}`);
+    expect(at(11)).toEqual(['reminder_1:0']);
+    expect(at(12)).toEqual(['reminder_1:0', 'reminder_2:1000']);
+    expect(at(19)).toHaveLength(2);
+    expect(at(20)).toHaveLength(3);
+    expect(suspensionDue({ today: addDays(due, 29), overdue: [inv], depositCents: 0 }, later)).toBeNull();
+    expect(suspensionDue({ today: addDays(due, 30), overdue: [inv], depositCents: 0 }, later)).toMatchObject({ clause: '9.1a' });
+    expect(terminationEligibleOn('2027-05-31', later)).toBe('2027-07-31');
+  });
+
+  it('refuses a field out of range, an unknown field and steps out of the contract’s order, naming the field', () => {
+    expect(() => mergeDunningPolicy(DEFAULT_DUNNING_POLICY, { suspensionDay: 0 })).toThrow(expect.objectContaining({ field: '/suspensionDay' }));
+    expect(() => mergeDunningPolicy(DEFAULT_DUNNING_POLICY, { reminderFeeCents: 12.5 })).toThrow(expect.objectContaining({ field: '/reminderFeeCents' }));
+    expect(() => mergeDunningPolicy(DEFAULT_DUNNING_POLICY, { graceDays: 3 })).toThrow(expect.objectContaining({ field: '/graceDays' }));
+    // The suspension may not come before (or on the day of) the formal notice.
+    expect(() => mergeDunningPolicy(DEFAULT_DUNNING_POLICY, { suspensionDay: 15 })).toThrow(expect.objectContaining({ field: '/suspensionDay' }));
+    expect(mergeDunningPolicy(DEFAULT_DUNNING_POLICY, { suspensionDay: 16 }).suspensionDay).toBe(16);
+    expect(mergeDunningPolicy(DEFAULT_DUNNING_POLICY, {})).toEqual(DEFAULT_DUNNING_POLICY);
   });
 });

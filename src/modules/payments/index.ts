@@ -27,6 +27,7 @@ export { suspendClient, reactivateClient, STAFF_SUSPENSION_CLAUSES } from './sta
 export { depositOf, recordDepositMovement, offsetDeposit, type DepositView } from './deposits.ts';
 export { clientAccount, receivablesAgeing, type ClientAccountView, type AgeingView } from './account-views.ts';
 export * from './dunning-policy.ts';
+export { dunningPolicyOf, setDunningPolicy } from './dunning-settings.ts';
 export { paymentRoutes } from './routes.ts';
 
 // Module load runs once: register into billing and customers.

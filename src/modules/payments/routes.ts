@@ -8,6 +8,7 @@ import { clientAccount, receivablesAgeing } from './account-views.ts';
 import { allocatePayment } from './allocate-payment.ts';
 import type { BankFormat } from './bank/index.ts';
 import { recordDepositMovement } from './deposits.ts';
+import { dunningPolicyOf, setDunningPolicy } from './dunning-settings.ts';
 import { registerGuarantee, releaseGuarantee } from './guarantees.ts';
 import { importBankStatement } from './import-statement.ts';
 import { getStatement, listStatements } from './list-statements.ts';
@@ -373,5 +374,35 @@ export const paymentRoutes: RoutePlugin = async (app: HttpServer, ctx: AppContex
       },
     },
     async (request) => receivablesAgeing(ctx.db, request.query.asOf ?? localDate(ctx.clock.now())),
+  );
+
+  const DunningPolicySchema = Type.Object({
+    reminder1Day: Type.Integer(),
+    reminder2Day: Type.Integer(),
+    formalNoticeDay: Type.Integer(),
+    suspensionDay: Type.Integer(),
+    reminderFeeCents: Type.Integer(),
+    terminationEligibleMonths: Type.Integer(),
+  });
+  app.get(
+    '/payments/dunning-policy',
+    {
+      config: { auth: { roles: PAYMENT_ROLES } },
+      schema: { tags: ['payments'], summary: 'The dunning policy in force (RULES.md defaults with the operator\'s changes): D+n of each step, reminder fee, months to termination eligibility', response: { 200: DunningPolicySchema } },
+    },
+    async () => dunningPolicyOf(ctx.db),
+  );
+  app.patch(
+    '/payments/dunning-policy',
+    {
+      config: { auth: { roles: ['admin'] } },
+      schema: {
+        tags: ['payments'],
+        summary: 'Change the dunning policy (staff admin; audited): any of its fields, steps kept in the contract\'s order (§9.1a)',
+        body: Type.Partial(DunningPolicySchema, { additionalProperties: false, minProperties: 1 }),
+        response: { 200: DunningPolicySchema },
+      },
+    },
+    async (request) => setDunningPolicy(ctx, { actor: principalOf(request), changes: request.body, requestId: request.id }),
   );
 };

@@ -8,11 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isAppError } from '../../kernel/errors.ts';
 import { parseEuros } from '../../kernel/money.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
+import type { ScenarioRun } from '../../scenario/runner.ts';
 import { BankFileError, parseBankFile } from './bank/index.ts';
-import { importBankStatement, reactivateClient, recordPayment, registerGuarantee, suspendClient } from './index.ts';
+import { importBankStatement, reactivateClient, recordPayment, registerGuarantee, setDunningPolicy, suspendClient } from './index.ts';
 
 const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
 
@@ -44,7 +46,21 @@ function reqStr(step: ScenarioStep, field: string): string {
   return v;
 }
 
+/** `settings.dunning`: the operator's changes to the dunning policy (dunning-policy.ts), set before the first step. */
+async function setup(run: ScenarioRun): Promise<void> {
+  const changes = run.scenario.settings.dunning;
+  if (changes === undefined) return;
+  if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) throw new ScenarioFileError('settings.dunning', 'a mapping of dunning policy fields');
+  try {
+    await setDunningPolicy(run.platform.ctx, { actor: 'system', changes: changes as Record<string, unknown> });
+  } catch (e) {
+    if (isAppError(e)) throw new ScenarioFileError(`settings.dunning${(e.field ?? '').replace(/^\//u, '.')}`, e.message);
+    throw e;
+  }
+}
+
 export const paymentsScenario: ModuleScenario = {
+  setup,
   actions: {
     bankStatement: {
       async run(run, step) {
