@@ -101,10 +101,21 @@ const OUTBOUND_CLASS_LIST = sql.raw([...OUTBOUND_CLASSES].map((c) => `'${c}'`).j
  * sliding minute, the spend rows of the sliding hour. Each subquery has its index
  * (schema.ts: partial indexes for live calls and spend calls).
  */
-export async function admissionFacts(
-  tx: DbOrTx,
-  o: { clientId: string; userId: string | null; at: Date; extension: string | null },
-): Promise<AdmissionFacts> {
+export async function admissionFacts(tx: DbOrTx, o: AdmissionQuery): Promise<AdmissionFacts> {
+  const result = await tx.execute(admissionFactsSql(o));
+  return admissionFactsOf((result as { rows: Record<string, unknown>[] }).rows[0]!, o.at);
+}
+
+export interface AdmissionQuery {
+  clientId: string;
+  userId: string | null;
+  at: Date;
+  /** The dialled digits when they did not normalise (an extension?), else null. */
+  extension: string | null;
+}
+
+/** The statement of `admissionFacts` (exported for EXPLAIN in the bench). */
+export function admissionFactsSql(o: AdmissionQuery): SQL {
   const { clientId, userId, at } = o;
   const t = at.getTime();
   const oldest = sql`${new Date(t - MAX_CALL_MS).toISOString()}::timestamptz`; // older admissions count as ended
@@ -115,7 +126,7 @@ export async function admissionFacts(
   const reset = sql`(SELECT ${s.countersResetAt} FROM ${s} WHERE ${s.clientId} = ${clientId})`;
   const attemptsFrom = sql`greatest(${new Date(t - ATTEMPT_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
   const spendFrom = sql`greatest(${new Date(t - SPEND_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
-  const result = await tx.execute(sql`
+  return sql`
     SELECT
       (SELECT ${clients.serviceState} FROM ${clients} WHERE ${clients.id} = ${clientId}) AS service_state,
       (SELECT json_build_object('state', ${contracts.state}, 'enabled', ${contracts.enabled}) FROM ${contracts}
@@ -150,9 +161,13 @@ export async function admissionFacts(
         FROM ${pd} WHERE ${pd.clientId} = ${clientId} AND ${pd.direction} = 'outbound' AND ${pd.allowed} AND ${pd.answeredAt} IS NOT NULL
           AND ${pd.destinationClass} IN (${SPEND_CLASS_LIST}) AND ${pd.startedAt} > ${spendFrom} - interval '${sql.raw(String(MAX_CALL_MS))} milliseconds'
           AND (${pd.endedAt} IS NULL OR ${pd.endedAt} > ${spendFrom})) AS spend,
-      ${epochMs(spendFrom)} AS spend_from
-  `);
-  const r = (result as { rows: Record<string, unknown>[] }).rows[0]!;
+      ${epochMs(spendFrom)} AS spend_from,
+      ${clientId}::uuid AS client_id
+  `;
+}
+
+function admissionFactsOf(r: Record<string, unknown>, at: Date): AdmissionFacts {
+  const clientId = String(r.client_id);
   const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
   const contract = json(r.contract) as { state: string; enabled: string[] } | null;
   const st = json(r.settings) as (Omit<ClientSettingsRow, 'countersResetAt' | 'updatedAt' | 'clientId'> & { countersResetAt: number | null; updatedAt: number }) | null;
