@@ -8,8 +8,13 @@
  * Parameters: BENCH_RATE calls/s (200), BENCH_SECONDS (20), BENCH_CLIENTS (50, 20 users
  * each), BENCH_HOLD_MS (2000), BENCH_DATABASE_URL (PostgreSQL instead of the embedded
  * PGlite; gets migrated).
+ * Also prints, as the floor of any decision, the latency of a bare `SELECT 1` sampled
+ * during the same load (one every 10 calls), and the machine's load average: on a shared
+ * machine the figures mean little without them.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client.ts';
 import { freshMemoryDatabase } from '../src/db/template.ts';
 import { systemClock } from '../src/kernel/clock.ts';
@@ -46,6 +51,8 @@ for (let i = 0; i < clientCount; i++) {
 
 const policy = dbCallPolicy({ db, clock: systemClock });
 const latencies: number[] = [];
+const pings: number[] = [];
+const loadAtStart = loadavg()[0]!;
 let allowed = 0;
 let refused = 0;
 const inFlight = new Set<Promise<void>>();
@@ -82,14 +89,26 @@ for (let n = 0; n < total; n++) {
     await policy.ended(d.admission!, new Date());
   })();
   inFlight.add(p);
+  if (n % 10 === 5) {
+    const q = (async () => {
+      const t0 = performance.now();
+      await db.execute(sql`SELECT 1`);
+      pings.push(performance.now() - t0);
+    })();
+    inFlight.add(q);
+    void q.finally(() => inFlight.delete(q));
+  }
   void p.finally(() => inFlight.delete(p));
 }
 const offeredFor = (performance.now() - start) / 1000;
 await Promise.all(inFlight);
 latencies.sort((a, b) => a - b);
-const pct = (q: number): string => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(2);
+pings.sort((a, b) => a - b);
+const at = (xs: number[], q: number): string => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!.toFixed(2);
+const pct = (q: number): string => at(latencies, q);
 process.stdout.write(
   `decided ${latencies.length} in ${offeredFor.toFixed(1)} s (${(latencies.length / offeredFor).toFixed(0)}/s offered), allowed ${allowed}, refused ${refused}\n` +
-    `decide latency ms: p50 ${pct(0.5)}  p90 ${pct(0.9)}  p99 ${pct(0.99)}  max ${latencies[latencies.length - 1]!.toFixed(2)}\n`,
+    `decide latency ms: p50 ${pct(0.5)}  p90 ${pct(0.9)}  p99 ${pct(0.99)}  max ${latencies[latencies.length - 1]!.toFixed(2)}\n` +
+    `SELECT 1 during the load ms: p50 ${at(pings, 0.5)}  p99 ${at(pings, 0.99)}; load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (1 min)\n`,
 );
 await database.close();

@@ -12,7 +12,9 @@ import { clients } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { listEvents } from '../events/index.ts';
 import { dbCallPolicy, sweepLiveSpend } from './db-call-policy.ts';
+import { phoneNumbers } from '../provisioning/schema.ts';
 import { policyClientSettings, policyDecisions, securityAlerts } from './schema.ts';
+import { DEFAULT_HIGH_RISK_PREFIXES, setPlatformHighRiskPrefixes } from './settings.ts';
 import { liftSecuritySuspension } from './security-suspension.ts';
 
 describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
@@ -63,6 +65,42 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
     await policy.ended(admitted[0]!, clock.now());
     expect(await policy.decide(attempt(c))).toMatchObject({ allowed: true });
     expect(await serviceStateOf(database.db, c)).toBe('active');
+  });
+
+  it('no stale facts: a change of numbers, settings, high-risk list or service state is seen by the very next decide of the same instance', async () => {
+    const policy = dbCallPolicy({ db: database.db, clock }); // default caching: only the tariff is kept
+    const c = await seedClient();
+    const user = newId(clock.now());
+    const spoof = { ...attempt(c, '+3243000000', user), presentedCallerId: '+3221112233' };
+    const end = async (d: { admission?: string }): Promise<void> => policy.ended(d.admission!, clock.now());
+    // §17.1 numbers: assigned after a first decision, accepted by the next one
+    const first = await policy.decide(spoof);
+    expect(first).toMatchObject({ allowed: true, callerIdReplaced: true });
+    await end(first);
+    await database.db
+      .insert(phoneNumbers)
+      .values({ number: '+3221112233', type: 'national', state: 'assigned', clientId: c, userId: user, assignedAt: clock.now(), importedAt: clock.now() });
+    const second = await policy.decide(spoof);
+    expect(second).toMatchObject({ allowed: true, callerId: '+3221112233', callerIdReplaced: false });
+    await end(second);
+    // §4.3b settings: international calls disabled
+    await end(await policy.decide(attempt(c, '+33187654321', user)));
+    await database.db.insert(policyClientSettings).values({ clientId: c, internationalCalls: false, updatedAt: clock.now() });
+    expect(await policy.decide(attempt(c, '+33187654321', user))).toMatchObject({ allowed: false, clause: '4.3b' });
+    await database.db.update(policyClientSettings).set({ internationalCalls: null }).where(eq(policyClientSettings.clientId, c));
+    // §4.3b platform high-risk list
+    await end(await policy.decide(attempt(c, '+37212345678', user)));
+    await setPlatformHighRiskPrefixes(database.db, ['+372'], clock.now());
+    try {
+      expect(await policy.decide(attempt(c, '+37212345678', user))).toMatchObject({ allowed: false, clause: '4.3b' });
+    } finally {
+      await setPlatformHighRiskPrefixes(database.db, DEFAULT_HIGH_RISK_PREFIXES, clock.now());
+    }
+    // §8.7 service state set by another node or by dunning
+    await database.db.update(clients).set({ serviceState: 'minimum_service' }).where(eq(clients.id, c));
+    expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: false, clause: '8.7' });
+    await database.db.update(clients).set({ serviceState: 'active' }).where(eq(clients.id, c));
+    expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: true });
   });
 
   it('answered/ended are idempotent: the first report wins; a bad handle is ignored', async () => {

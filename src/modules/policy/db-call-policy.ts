@@ -9,9 +9,9 @@
  * therefore never both admit the last slot. `callerid_replaced` (§17.1) is recorded as
  * an event when a presented caller ID was refused.
  */
-import { and, eq, gt, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
-import type { Tx } from '../../db/client.ts';
+import { and, eq, gt, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx, Tx } from '../../db/client.ts';
+import { settings } from '../../db/settings-schema.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { EMERGENCY_NUMBERS, longestPrefixMatch } from '../../kernel/e164.ts';
 import { localDate } from '../../kernel/time.ts';
@@ -19,11 +19,11 @@ import { newId } from '../../kernel/ids.ts';
 import type { CallAttempt, CallPolicy, InboundAttempt } from '../../telephony/policy.ts';
 import { tariffOn, type TariffVersion } from '../catalog/product-queries.ts';
 import { contractStatusOf } from '../customers/contract-status.ts';
+import { clients, contracts, type ServiceState } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { recordEvent } from '../events/index.ts';
-import { numbersOfClient, type ClientNumber } from '../provisioning/caller-id.ts';
-import { findUserByExtension } from '../provisioning/sip-directory.ts';
-import { countUsersAt } from '../provisioning/user-store.ts';
+import type { ClientNumber } from '../provisioning/caller-id.ts';
+import { phoneNumbers, provisionedUsers } from '../provisioning/schema.ts';
 import {
   decideCall,
   destinationClass,
@@ -35,9 +35,9 @@ import {
   type PolicyDecision,
 } from './call-decision.ts';
 import { ATTEMPT_WINDOW_MS, DEFAULT_LIMITS, MAX_CALL_MS, MICROS_PER_CENT, SPEND_WINDOW_MS, spendMicros, type SpendCall } from './limits.ts';
-import { policyDecisions } from './schema.ts';
+import { policyClientSettings, policyDecisions } from './schema.ts';
 import { lockClientPolicy, tripSecuritySuspension } from './security-suspension.ts';
-import { clientSettingsRow, effectiveSettings, platformHighRiskPrefixes } from './settings.ts';
+import { clientSettingsRow, DEFAULT_HIGH_RISK_PREFIXES, effectiveSettings, HIGH_RISK_KEY, type ClientSettingsRow } from './settings.ts';
 
 /** A recorded decision: `decisionId` always, `admission` (the same id) when the call was allowed. */
 export type RecordedDecision = PolicyDecision & { readonly decisionId: string; readonly admission?: string };
@@ -58,26 +58,143 @@ export interface DbCallPolicyOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const later = (a: Date, b: Date | null): Date => (b !== null && b > a ? b : a);
 
-/** §4.3b/§4.10 the client's live counters at `at` (read under its lock). */
-export async function liveCounters(
-  tx: Tx,
-  o: { clientId: string; userId: string | null; at: Date; resetAt: Date | null },
-): Promise<Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>> {
-  const t = o.at.getTime();
-  const oldest = new Date(t - MAX_CALL_MS); // older admissions count as ended
-  const attemptsFrom = later(new Date(t - ATTEMPT_WINDOW_MS), o.resetAt);
-  const outbound = [...OUTBOUND_CLASSES];
-  const [counts] = await tx
-    .select({
-      live: sql<number>`count(*) filter (where ${policyDecisions.allowed} and ${policyDecisions.endedAt} is null and ${inArray(policyDecisions.destinationClass, outbound)})::int`,
-      attempts: sql<number>`count(*) filter (where ${policyDecisions.userId} = ${o.userId} and ${policyDecisions.startedAt} > ${attemptsFrom} and ${policyDecisions.destinationClass} <> 'emergency')::int`,
-    })
-    .from(policyDecisions)
-    .where(and(eq(policyDecisions.clientId, o.clientId), eq(policyDecisions.direction, 'outbound'), gt(policyDecisions.startedAt, oldest)));
+/** The live spend rows (§4.3b/§4.10) as the admission read returns them: epoch ms, µ€ per minute. */
+type SpendRow = readonly [startedMs: number, answeredMs: number, endedMs: number | null, perMinuteMicros: number];
+
+/** A call never reported ended counts as ended at the maximum call duration (§4.10, lost `ended`). */
+function spendCallOf([startedMs, answeredMs, endedMs, rate]: SpendRow, at: Date): SpendCall {
   return {
-    liveOutboundCalls: counts?.live ?? 0,
-    userAttemptsLastMinute: o.userId === null ? 0 : (counts?.attempts ?? 0),
-    spendMicrosLastHour: await clientSpendMicros(tx, o.clientId, o.at, o.resetAt),
+    answeredAt: new Date(answeredMs),
+    endedAt: endedMs !== null ? new Date(endedMs) : startedMs + MAX_CALL_MS < at.getTime() ? new Date(startedMs + MAX_CALL_MS) : null,
+    perMinuteMicros: rate,
+  };
+}
+
+/** Everything one outbound decision reads, in one statement under the client's lock. */
+export interface AdmissionFacts {
+  serviceState: ServiceState | null;
+  /** The current contract's state and options ('none' without a contract). */
+  contractState: string;
+  contractEnabled: string[];
+  settings: ClientSettingsRow | null;
+  numbers: ClientNumber[];
+  /** Current users of the client at `at` (the §4.3b default concurrency). */
+  users: number;
+  /** The dialled extension is a current user of the client (internal call). */
+  internal: boolean;
+  /** The platform's high-risk list (setting `policy.highRiskPrefixes`), null = the default. */
+  platformHighRisk: string[] | null;
+  counters: Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>;
+}
+
+const epochMs = (c: SQL): SQL => sql`(extract(epoch from ${c}) * 1000)::float8`;
+const SPEND_CLASS_LIST = sql.raw([...SPEND_CLASSES].map((c) => `'${c}'`).join(', '));
+const OUTBOUND_CLASS_LIST = sql.raw([...OUTBOUND_CLASSES].map((c) => `'${c}'`).join(', '));
+
+/**
+ * The facts of one outbound decision in ONE statement, read fresh after the client's lock
+ * (READ COMMITTED: this statement's snapshot is taken after the lock, so it sees every
+ * admission committed before it): service state (§8.7/§9.2/§13.1), current contract
+ * (§13.1, §4.3b options), policy settings (counter reset included), assigned numbers
+ * (§17.1), user count (§4.3b default), the internal extension, the platform high-risk list,
+ * and the live counters (§4.3b/§4.10): live outbound calls, the user's attempts in the
+ * sliding minute, the spend rows of the sliding hour. Each subquery has its index
+ * (schema.ts: partial indexes for live calls and spend calls).
+ */
+export async function admissionFacts(tx: DbOrTx, o: AdmissionQuery): Promise<AdmissionFacts> {
+  const result = await tx.execute(admissionFactsSql(o));
+  return admissionFactsOf((result as { rows: Record<string, unknown>[] }).rows[0]!, o.at);
+}
+
+export interface AdmissionQuery {
+  clientId: string;
+  userId: string | null;
+  at: Date;
+  /** The dialled digits when they did not normalise (an extension?), else null. */
+  extension: string | null;
+}
+
+/** The statement of `admissionFacts` (exported for EXPLAIN in the bench). */
+export function admissionFactsSql(o: AdmissionQuery): SQL {
+  const { clientId, userId, at } = o;
+  const t = at.getTime();
+  const oldest = sql`${new Date(t - MAX_CALL_MS).toISOString()}::timestamptz`; // older admissions count as ended
+  const atTs = sql`${at.toISOString()}::timestamptz`;
+  const pd = policyDecisions;
+  const s = policyClientSettings;
+  // The reset instant is read in the same statement: the windows start at max(window, reset).
+  const reset = sql`(SELECT ${s.countersResetAt} FROM ${s} WHERE ${s.clientId} = ${clientId})`;
+  const attemptsFrom = sql`greatest(${new Date(t - ATTEMPT_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
+  const spendFrom = sql`greatest(${new Date(t - SPEND_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
+  return sql`
+    SELECT
+      (SELECT ${clients.serviceState} FROM ${clients} WHERE ${clients.id} = ${clientId}) AS service_state,
+      (SELECT json_build_object('state', ${contracts.state}, 'enabled', ${contracts.enabled}) FROM ${contracts}
+        WHERE ${contracts.clientId} = ${clientId} ORDER BY ${contracts.createdAt} DESC, ${contracts.id} DESC LIMIT 1) AS contract,
+      (SELECT json_build_object(
+          'maxConcurrentCalls', ${s.maxConcurrentCalls}, 'attemptsPerUserPerMinute', ${s.attemptsPerUserPerMinute},
+          'spendLimitCentsPerHour', ${s.spendLimitCentsPerHour}, 'internationalCalls', ${s.internationalCalls},
+          'enabled', ${s.enabled}, 'highRiskPrefixes', ${s.highRiskPrefixes},
+          'countersResetAt', ${epochMs(sql`${s.countersResetAt}`)}, 'updatedAt', ${epochMs(sql`${s.updatedAt}`)})
+        FROM ${s} WHERE ${s.clientId} = ${clientId}) AS settings,
+      (SELECT coalesce(json_agg(json_build_object('number', ${phoneNumbers.number}, 'type', ${phoneNumbers.type}, 'userId', ${phoneNumbers.userId},
+          'isMain', ${phoneNumbers.isMain}, 'assignedAt', ${epochMs(sql`${phoneNumbers.assignedAt}`)}) ORDER BY ${phoneNumbers.number}), '[]'::json)
+        FROM ${phoneNumbers} WHERE ${phoneNumbers.clientId} = ${clientId} AND ${phoneNumbers.state} = 'assigned') AS numbers,
+      (SELECT count(*)::int FROM ${provisionedUsers} WHERE ${provisionedUsers.clientId} = ${clientId} AND ${provisionedUsers.createdAt} <= ${atTs}
+        AND (${provisionedUsers.deletedAt} IS NULL OR ${provisionedUsers.deletedAt} > ${atTs})) AS users,
+      ${
+        o.extension === null
+          ? sql`false`
+          : sql`EXISTS (SELECT 1 FROM ${provisionedUsers} WHERE ${provisionedUsers.clientId} = ${clientId}
+              AND ${provisionedUsers.extension} = ${o.extension} AND ${provisionedUsers.deletedAt} IS NULL)`
+      } AS internal,
+      (SELECT ${settings.value} FROM ${settings} WHERE ${settings.key} = ${HIGH_RISK_KEY}) AS platform_high_risk,
+      (SELECT count(*)::int FROM ${pd} WHERE ${pd.clientId} = ${clientId} AND ${pd.direction} = 'outbound' AND ${pd.allowed}
+        AND ${pd.endedAt} IS NULL AND ${pd.destinationClass} IN (${OUTBOUND_CLASS_LIST}) AND ${pd.startedAt} > ${oldest}) AS live,
+      ${
+        userId === null
+          ? sql`0`
+          : sql`(SELECT count(*)::int FROM ${pd} WHERE ${pd.userId} = ${userId} AND ${pd.clientId} = ${clientId} AND ${pd.direction} = 'outbound'
+              AND ${pd.destinationClass} <> 'emergency' AND ${pd.startedAt} > ${attemptsFrom})`
+      } AS attempts,
+      (SELECT coalesce(json_agg(json_build_array(${epochMs(sql`${pd.startedAt}`)}, ${epochMs(sql`${pd.answeredAt}`)}, ${epochMs(sql`${pd.endedAt}`)}, ${pd.perMinuteMicros})), '[]'::json)
+        FROM ${pd} WHERE ${pd.clientId} = ${clientId} AND ${pd.direction} = 'outbound' AND ${pd.allowed} AND ${pd.answeredAt} IS NOT NULL
+          AND ${pd.destinationClass} IN (${SPEND_CLASS_LIST}) AND ${pd.startedAt} > ${spendFrom} - interval '${sql.raw(String(MAX_CALL_MS))} milliseconds'
+          AND (${pd.endedAt} IS NULL OR ${pd.endedAt} > ${spendFrom})) AS spend,
+      ${epochMs(spendFrom)} AS spend_from,
+      ${clientId}::uuid AS client_id
+  `;
+}
+
+function admissionFactsOf(r: Record<string, unknown>, at: Date): AdmissionFacts {
+  const clientId = String(r.client_id);
+  const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+  const contract = json(r.contract) as { state: string; enabled: string[] } | null;
+  const st = json(r.settings) as (Omit<ClientSettingsRow, 'countersResetAt' | 'updatedAt' | 'clientId'> & { countersResetAt: number | null; updatedAt: number }) | null;
+  const numbers = json(r.numbers) as (Omit<ClientNumber, 'assignedAt'> & { assignedAt: number })[];
+  const spendRows = json(r.spend) as SpendRow[];
+  const platformHighRisk = json(r.platform_high_risk);
+  return {
+    serviceState: (r.service_state as ServiceState | null) ?? null,
+    contractState: contract?.state ?? 'none',
+    contractEnabled: contract?.enabled ?? [],
+    settings:
+      st === null
+        ? null
+        : { ...st, clientId, countersResetAt: st.countersResetAt === null ? null : new Date(st.countersResetAt), updatedAt: new Date(st.updatedAt) },
+    numbers: numbers.map((n) => ({ ...n, assignedAt: new Date(n.assignedAt) })),
+    users: Number(r.users),
+    internal: r.internal === true,
+    platformHighRisk: Array.isArray(platformHighRisk) && platformHighRisk.every((x) => typeof x === 'string') ? platformHighRisk : null,
+    counters: {
+      liveOutboundCalls: Number(r.live),
+      userAttemptsLastMinute: Number(r.attempts),
+      spendMicrosLastHour: spendMicros(
+        spendRows.map((row) => spendCallOf(row, at)),
+        new Date(Number(r.spend_from)),
+        at,
+      ),
+    },
   };
 }
 
@@ -132,15 +249,13 @@ function mainOf(numbers: readonly ClientNumber[]): string | null {
 }
 
 /**
- * Slow-changing platform data kept `cacheMs` per policy instance: the tariff in force
- * (a price change takes effect ≥ 30 days after its notice, §8.2) and the high-risk list.
+ * The tariff in force (a price change takes effect ≥ 30 days after its notice, §8.2),
+ * kept `cacheMs` per policy instance and per local day: the only fact `decide` caches.
  */
 function policyCache(cacheMs: number): {
   zone(db: Db, e164: string, at: Date): Promise<{ zone: string; perMinuteMicros: number } | null>;
-  highRisk(db: Db, at: Date): Promise<string[]>;
 } {
   let tariff: { day: string; until: number; value: Promise<TariffVersion[]> } | undefined;
-  let risky: { until: number; value: Promise<string[]> } | undefined;
   return {
     async zone(db, e164, at) {
       const day = localDate(at);
@@ -151,10 +266,6 @@ function policyCache(cacheMs: number): {
         versions.flatMap((v) => v.prefixes.map((p) => [p, v] as const)),
       );
       return match ? { zone: match.value.zone, perMinuteMicros: match.value.perMinuteMicros } : null;
-    },
-    highRisk(db, _at) {
-      if (risky === undefined || risky.until <= Date.now()) risky = { until: Date.now() + cacheMs, value: platformHighRiskPrefixes(db) };
-      return risky.value;
     },
   };
 }
@@ -167,30 +278,32 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
       const at = opts.clock.now();
       const userId = call.userId !== '' && UUID.test(call.userId) ? call.userId : null;
       const { db } = opts;
-      // Facts that a concurrent decision cannot change: read before the lock, in parallel on a pool.
-      const [internal, contract, numbers, row, highRisk] = await Promise.all([
-        call.normalised === null ? findUserByExtension(db, call.clientId, call.dialled).then((u) => u !== null) : Promise.resolve(false),
-        contractStatusOf(db, call.clientId),
-        numbersOfClient(db, call.clientId),
-        clientSettingsRow(db, call.clientId),
-        cached.highRisk(db, at),
-      ]);
-      const users = row?.maxConcurrentCalls == null ? await countUsersAt(db, call.clientId, at) : null;
-      const settings = effectiveSettings(row, { users: users ?? 0, contractEnabled: contract.enabled, platformHighRisk: highRisk });
-      const destination = internal ? call.dialled : call.normalised;
-      const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
-      const rate = destination !== null && destination.startsWith('+') && cls !== 'emergency' ? ((await cached.zone(db, destination, at))?.perMinuteMicros ?? 0) : 0;
-      const own = userId === null ? null : ownNumber(numbers, userId);
+      // One transaction serialised per client (every node): the lock, then ONE read of every
+      // fact and live counter (fresh: nothing of the client is cached), the pure decision, the
+      // insert of the decision row. Only the tariff is cached (policyCache).
+      // The tariff (cached per node), awaited before the transaction (PGlite has one
+      // connection: a query outside an open transaction would wait for it).
+      const tariffRate = call.normalised?.startsWith('+') ? ((await cached.zone(db, call.normalised, at))?.perMinuteMicros ?? 0) : 0;
       return db.transaction(async (tx) => {
-        // The state and the live counters: under the client's lock, so that two nodes never both admit the last slot.
         await lockClientPolicy(tx, call.clientId);
-        const serviceState = await serviceStateOf(tx, call.clientId);
-        const state = contract.state === 'terminated' ? 'terminated' : serviceState;
+        const f = await admissionFacts(tx, { clientId: call.clientId, userId, at, extension: call.normalised === null ? call.dialled : null });
+        const { internal, numbers, settings: row } = f;
+        const users = row?.maxConcurrentCalls == null ? f.users : null;
+        const settings = effectiveSettings(row, {
+          users: users ?? 0,
+          contractEnabled: f.contractEnabled,
+          platformHighRisk: f.platformHighRisk ?? DEFAULT_HIGH_RISK_PREFIXES,
+        });
+        const destination = internal ? call.dialled : call.normalised;
+        const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
+        const rate = destination !== null && destination === call.normalised && cls !== 'emergency' ? tariffRate : 0;
+        const own = userId === null ? null : ownNumber(numbers, userId);
+        const state = f.contractState === 'terminated' ? 'terminated' : f.serviceState;
         // The live limits matter only to an active client's non-emergency call.
         const limits: LimitFacts | undefined =
           state === 'active' && cls !== 'emergency'
             ? {
-                ...(await liveCounters(tx, { clientId: call.clientId, userId, at, resetAt: row?.countersResetAt ?? null })),
+                ...f.counters,
                 maxConcurrentCalls: settings.maxConcurrentCalls,
                 maxAttemptsPerUserPerMinute: settings.attemptsPerUserPerMinute,
                 maxSpendMicrosPerHour: settings.spendLimitCentsPerHour * MICROS_PER_CENT,
@@ -296,13 +409,15 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
      */
     async ended(admission, at) {
       if (!UUID.test(admission)) return;
+      // One statement for most calls; the spend re-check (its own locked transaction) only
+      // for an answered international or premium call.
+      const [row] = await opts.db
+        .update(policyDecisions)
+        .set({ endedAt: at })
+        .where(and(eq(policyDecisions.id, admission), isNull(policyDecisions.endedAt)))
+        .returning({ id: policyDecisions.id, clientId: policyDecisions.clientId, direction: policyDecisions.direction, answeredAt: policyDecisions.answeredAt, destinationClass: policyDecisions.destinationClass });
+      if (!row || row.direction !== 'outbound' || row.answeredAt === null || !SPEND_CLASSES.has(row.destinationClass as never)) return;
       await opts.db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(policyDecisions)
-          .set({ endedAt: at })
-          .where(and(eq(policyDecisions.id, admission), isNull(policyDecisions.endedAt)))
-          .returning();
-        if (!row || row.direction !== 'outbound' || row.answeredAt === null || !SPEND_CLASSES.has(row.destinationClass as never)) return;
         await lockClientPolicy(tx, row.clientId);
         if ((await serviceStateOf(tx, row.clientId)) !== 'active') return;
         const settingsRow = await clientSettingsRow(tx, row.clientId);

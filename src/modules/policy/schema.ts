@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
@@ -42,6 +43,14 @@ export const policyDecisions = pgTable(
   (t) => [
     index('policy_decisions_client_started_idx').on(t.clientId, t.startedAt),
     index('policy_decisions_user_started_idx').on(t.userId, t.startedAt),
+    // §4.3b live outbound calls: the admitted calls not ended (a partial index stays small).
+    index('policy_decisions_live_idx')
+      .on(t.clientId, t.startedAt)
+      .where(sql`${t.allowed} AND ${t.endedAt} IS NULL AND ${t.direction} = 'outbound'`),
+    // §4.3b/§4.10 spend: answered international, high-risk and premium calls.
+    index('policy_decisions_spend_idx')
+      .on(t.clientId, t.startedAt)
+      .where(sql`${t.allowed} AND ${t.answeredAt} IS NOT NULL AND ${t.direction} = 'outbound' AND ${t.destinationClass} IN ('international', 'high_risk', 'premium')`),
   ],
 );
 

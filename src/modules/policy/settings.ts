@@ -17,7 +17,7 @@ export type ClientSettingsRow = typeof policyClientSettings.$inferSelect;
  * `policy.highRiskPrefixes`; a client setting replaces it.
  */
 export const DEFAULT_HIGH_RISK_PREFIXES: readonly string[] = ['+881', '+882', '+883'];
-const HIGH_RISK_KEY = 'policy.highRiskPrefixes';
+export const HIGH_RISK_KEY = 'policy.highRiskPrefixes';
 
 export const POLICY_OPTIONS = ['premium', 'international'] as const;
 

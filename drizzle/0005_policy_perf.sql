@@ -1,0 +1,2 @@
+CREATE INDEX "policy_decisions_live_idx" ON "policy_decisions" USING btree ("client_id","started_at") WHERE "policy_decisions"."allowed" AND "policy_decisions"."ended_at" IS NULL AND "policy_decisions"."direction" = 'outbound';--> statement-breakpoint
+CREATE INDEX "policy_decisions_spend_idx" ON "policy_decisions" USING btree ("client_id","started_at") WHERE "policy_decisions"."allowed" AND "policy_decisions"."answered_at" IS NOT NULL AND "policy_decisions"."direction" = 'outbound' AND "policy_decisions"."destination_class" IN ('international', 'high_risk', 'premium');
