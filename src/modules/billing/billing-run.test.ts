@@ -5,7 +5,7 @@ import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.t
 import { testContext } from '../../../test/support/context.ts';
 import type { Database } from '../../db/client.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
-import { recordCdr } from '../../telephony/cdrs.ts';
+import { answerCdr, closeCdr, openCdr, recordCdr } from '../../telephony/cdrs.ts';
 import { createProduct } from '../catalog/create-product.ts';
 import { createTariffZone } from '../catalog/create-tariff-zone.ts';
 import { completeInstallation } from '../customers/complete-installation.ts';
@@ -97,5 +97,45 @@ describeEachDb('billing run', (kind) => {
     // Invoiced calls keep their rating when the month is rated again.
     await rateCdr(ctx.db, a, ctx.clock.now());
     expect((await rated()).map((c) => [c.packSeconds, c.costCents])).toEqual(first.map((c) => [c.packSeconds, c.costCents]));
+  });
+
+  it('§8.1 traffic up to the run instant: a call across midnight of the run, a call at the instant, a late CDR', async () => {
+    ctx = testContext(database, '2027-01-04T09:00:00+01:00'); // a clock of its own: the test above moved it on
+    const client = await createClient(ctx, { principal: 'system', name: 'Midnight test' });
+    const draft = await createContract(ctx, { actor: 'system', clientId: client.id, lines: [{ product: 'OPT', quantity: 1 }] });
+    await signContract(ctx, { actor: 'system', clientId: client.id, contractId: draft.id });
+    await completeInstallation(ctx, { actor: 'system', clientId: client.id });
+    const base = { clientId: client.id, userId: null, callId: null, direction: 'outbound' as const, fromExtension: '201', dialled: '0470000000', destination: '+32470000000', allowed: true };
+    const runAt = new Date('2027-01-27T23:00:00Z'); // 28 Jan 00:00 Brussels
+
+    // Answered at 23:59:30 on the 27th, still in progress at the run instant: not rated, not invoiced by this run.
+    const across = await openCdr(ctx.db, { ...base, startedAt: new Date('2027-01-27T22:59:25Z') });
+    await answerCdr(ctx.db, across, new Date('2027-01-27T22:59:30Z'));
+    // Started at the run instant exactly: the next run's.
+    const atInstant = await recordCdr(ctx.db, { ...base, sipStatus: 200, startedAt: runAt, billableSeconds: 60 });
+    // Ended one second before the run instant: this run's (60 s → ceil(60 × 85000 / 600000) = 9).
+    await recordCdr(ctx.db, { ...base, sipStatus: 200, startedAt: new Date('2027-01-27T22:58:59Z'), billableSeconds: 60 });
+
+    at('2027-01-28T00:00:00+01:00');
+    await runBilling({ db: ctx.db, at: runAt });
+    const january = (await listInvoices(ctx.db, client.id)).at(-1)!;
+    expect(january.lines.filter((l) => l.type === 'traffic').map((l) => [l.zone, l.quantity, l.amountCents])).toEqual([['BE-MOBILE', 1, 9]]);
+
+    // The call across midnight ends at 00:01:30 (120 s → 17); a CDR of 25 January arrives late (30 s → 5).
+    await closeCdr(ctx.db, across, { endedAt: new Date('2027-01-27T23:01:30Z'), answeredAt: new Date('2027-01-27T22:59:30Z'), sipStatus: 200, hangupBy: 'caller', endReason: 'bye' });
+    const late = await recordCdr(ctx.db, { ...base, sipStatus: 200, startedAt: new Date('2027-01-25T09:00:00Z'), billableSeconds: 30 });
+    const rows = async () => ctx.db.select().from(cdrs).where(eq(cdrs.clientId, client.id));
+    expect((await rows()).filter((c) => c.invoiceId === january.id)).toHaveLength(1);
+
+    const febRun = new Date('2027-02-27T23:00:00Z');
+    at('2027-02-28T00:00:00+01:00');
+    await runBilling({ db: ctx.db, at: febRun });
+    const february = (await listInvoices(ctx.db, client.id)).at(-1)!;
+    expect(february.id).not.toBe(january.id);
+    // 17 + 9 (the call at the instant) + 5 (late, rated in start order) = 31, one line.
+    expect(february.lines.filter((l) => l.type === 'traffic').map((l) => [l.zone, l.quantity, l.amountCents])).toEqual([['BE-MOBILE', 3, 31]]);
+    const byId = new Map((await rows()).map((c) => [c.id, c]));
+    for (const id of [across, atInstant, late]) expect(byId.get(id)).toMatchObject({ invoiceId: february.id });
+    expect(byId.get(across)).toMatchObject({ billableSeconds: 120, costCents: 17 });
   });
 });
