@@ -1,150 +1,30 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { FakeTransport } from '../../test/support/transport-fake.ts';
 import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
-import { loadConfig } from '../config.ts';
-import type { Database } from '../db/client.ts';
-import { SimulatedClock } from '../kernel/clock.ts';
-import { newId } from '../kernel/ids.ts';
-import { createLogger } from '../logger.ts';
 import {
-  type Endpoint,
-  type SipMessage,
-  type SipRequest,
-  type SipResponse,
-  ManualTimers,
-  buildResponse,
-  digestResponse,
-  getHeader,
-  ha1,
-} from '../sip/index.ts';
-import { cdrs } from './cdr-schema.ts';
-import { MemoryDirectory } from './directory.ts';
-import { applyRegister } from './location.ts';
+  ALICE,
+  BOB,
+  BOB_DESK,
+  DOMAIN,
+  PHONE,
+  SDP,
+  type Rig,
+  answer,
+  call as placeCall,
+  cdrOf,
+  rig as sipRig,
+  registerUser,
+  requestsTo,
+  responses,
+  sentTo,
+} from '../../test/support/sip-call-rig.ts';
+import type { Database } from '../db/client.ts';
+import { type Endpoint, type SipRequest, getHeader } from '../sip/index.ts';
 import { type CallPolicy, permissiveCallPolicy } from './policy.ts';
-import { SipServer } from './sip-server.ts';
 
-const DOMAIN = 'sip.example.be';
-const PASSWORD = 'Xq7pL2mN9vB4cR8tY1wZ';
-const CLIENT = newId();
-const ALICE = newId();
-const BOB = newId();
-const CAROL = newId();
-const PHONE = { address: '203.0.113.9', port: 40123 };
-const BOB_DESK = { address: '203.0.113.20', port: 5070 };
 const BOB_MOBILE = { address: '203.0.113.21', port: 5080 };
-const SDP = 'v=0\r\no=a 1 1 IN IP4 203.0.113.9\r\ns=-\r\nc=IN IP4 203.0.113.9\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n';
-
-interface Rig {
-  server: SipServer;
-  udp: FakeTransport;
-  clock: SimulatedClock;
-  timers: ManualTimers;
-}
-
-function rig(database: Database, policy?: CallPolicy): Rig {
-  const directory = new MemoryDirectory();
-  for (const [username, extension, userId] of [
-    ['alice', '201', ALICE],
-    ['bob', '202', BOB],
-    ['carol', '203', CAROL],
-  ] as const) {
-    directory.addUser({
-      userId,
-      clientId: CLIENT,
-      extension,
-      username,
-      realm: DOMAIN,
-      ha1Md5: ha1('MD5', username, DOMAIN, PASSWORD),
-      ha1Sha256: ha1('SHA-256', username, DOMAIN, PASSWORD),
-    });
-  }
-  const clock = new SimulatedClock('2027-01-04T09:00:00Z');
-  const timers = new ManualTimers();
-  const config = loadConfig({ E2P_SIP_DOMAIN: DOMAIN, E2P_SIP_DIGEST_ALGORITHMS: 'MD5' });
-  const server = new SipServer({
-    sip: config.sip,
-    db: database.db,
-    clock,
-    log: createLogger('silent'),
-    directory,
-    nonceSecret: 'a-test-secret-of-at-least-32-characters!',
-    timers,
-    ...(policy === undefined ? {} : { policy }),
-  });
-  const udp = new FakeTransport({ protocol: 'UDP', delegate: server.delegate, local: { address: '192.0.2.1', port: 5060 } });
-  return { server, udp, clock, timers };
-}
-
-let seq = 0;
-function invite(to: string, callId: string, cseq: number, extra: string[] = []): string {
-  return [
-    `INVITE sip:${to}@${DOMAIN} SIP/2.0`,
-    `Via: SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-inv-${++seq};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:201@${DOMAIN}>;tag=alice-${callId}`,
-    `To: <sip:${to}@${DOMAIN}>`,
-    `Call-ID: ${callId}`,
-    `CSeq: ${cseq} INVITE`,
-    'Contact: <sip:alice@10.0.0.5:5062>',
-    ...extra,
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(SDP)}`,
-    '',
-    SDP,
-  ].join('\r\n');
-}
-
-const sentTo = (r: Rig, to: Endpoint, from = 0): SipMessage[] =>
-  r.udp.sent.slice(from).flatMap((s) => (s.message !== undefined && s.destination.address === to.address && s.destination.port === to.port ? [s.message] : []));
-const responses = (r: Rig, from = 0): SipResponse[] => sentTo(r, PHONE, from).filter((m): m is SipResponse => m.kind === 'response');
-const requestsTo = (r: Rig, to: Endpoint, method: string): SipRequest[] =>
-  sentTo(r, to).filter((m): m is SipRequest => m.kind === 'request' && m.method === method);
-
-/** Alice's INVITE: the 407, then the INVITE again with credentials (as Authorization, which we accept too). */
-async function call(r: Rig, to: string, callId = `call-${++seq}`): Promise<{ callId: string; invite: string }> {
-  const before = r.udp.sent.length;
-  r.udp.deliver(invite(to, callId, 1), PHONE);
-  await r.server.idle();
-  const challenge = responses(r, before).find((m) => m.status === 407)!;
-  const value = getHeader(challenge, 'Proxy-Authenticate')!;
-  const get = (name: string): string => new RegExp(`${name}="?([^",]+)"?`).exec(value)![1]!;
-  const uri = `sip:${to}@${DOMAIN}`;
-  const response = digestResponse({ algorithm: 'MD5', ha1: ha1('MD5', 'alice', DOMAIN, PASSWORD), nonce: get('nonce'), nc: '00000001', cnonce: 'c0ffee', qop: 'auth', method: 'INVITE', uri });
-  const auth = `Authorization: Digest username="alice", realm="${DOMAIN}", nonce="${get('nonce')}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee", opaque="${get('opaque')}"`;
-  const text = invite(to, callId, 2, [auth]);
-  r.udp.deliver(text, PHONE);
-  await r.server.idle();
-  return { callId, invite: text };
-}
-
-async function registerBob(database: Database, r: Rig, contacts: Endpoint[]): Promise<void> {
-  for (const [i, c] of contacts.entries()) {
-    await applyRegister(
-      database.db,
-      {
-        aor: `sip:bob@${DOMAIN}`,
-        clientId: CLIENT,
-        userId: BOB,
-        callId: `reg-${i}-${seq}`,
-        cseq: 1,
-        removeAll: false,
-        contacts: [{ uri: `sip:bob@${c.address}:${c.port}`, expires: 3600, q: 1 }],
-        source: { ...c, transport: 'UDP' },
-        userAgent: 'TestPhone',
-        maxBindings: 10,
-      },
-      r.clock.now(),
-    );
-  }
-}
-
-/** The callee answers a B-leg INVITE with `status`. */
-function answer(r: Rig, req: SipRequest, status: number, from: Endpoint, toTag: string): void {
-  r.udp.deliver(buildResponse(req, status, { toTag, headers: status === 200 ? [{ name: 'Contact', value: `<sip:bob@${from.address}:${from.port}>` }] : [] }), from);
-}
-
-const cdrOf = async (database: Database, callId: string) => database.db.select().from(cdrs).where(eq(cdrs.callId, callId));
+const rig = (database: Database, policy?: CallPolicy): Rig => sipRig(database, policy === undefined ? {} : { policy });
+const call = (r: Rig, to: string, callId?: string) => placeCall(r, to, callId === undefined ? {} : { callId });
+const registerBob = (database: Database, r: Rig, contacts: Endpoint[]) => registerUser(database, r, BOB, 'bob', contacts);
 
 describeEachDb('call router', (kind) => {
   let database: Database;
