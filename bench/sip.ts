@@ -30,11 +30,11 @@ import { summariseProfile } from './sip/profile.ts';
 const env = process.env;
 const P = {
   users: Number(env.BENCH_USERS ?? 10_000),
-  regRate: Number(env.BENCH_REG_RATE ?? 3000),
+  regRate: Number(env.BENCH_REG_RATE ?? 10_000),
   regLimit: Number(env.BENCH_REG_LIMIT ?? 200),
   calls: Number(env.BENCH_CALLS ?? 3000),
-  callRate: Number(env.BENCH_CALL_RATE ?? 1000),
-  callLimit: Number(env.BENCH_CALL_LIMIT ?? 200),
+  callRate: Number(env.BENCH_CALL_RATE ?? 2000),
+  callLimit: Number(env.BENCH_CALL_LIMIT ?? 100),
   halfSeconds: Number(env.BENCH_HALF_SECONDS ?? 20),
   maxSeconds: Number(env.BENCH_MAX_SECONDS ?? 900),
   targets: (env.BENCH_TARGETS ?? 'e2p,kamailio').split(',').map((t) => t.trim()),
@@ -115,8 +115,22 @@ interface SippResult {
   seconds: number;
   successful: number;
   failed: number;
+  /** Why calls failed: unexpected answers by status, and timeouts, from sipp's error log. */
+  why: string;
   output: string;
   dir: string;
+}
+
+/** Counts the failure causes in sipp's `-trace_err` log of a run directory. */
+function failureCauses(dir: string): string {
+  const file = readdirSync(dir).find((f) => f.endsWith('_errors.log'));
+  if (!file) return '';
+  const counts = new Map<string, number>();
+  for (const m of readFileSync(join(dir, file), 'latin1').matchAll(/(unexpected message|timeout|Aborting call)[^\n]*?(?:received '(SIP\/2\.0 \d{3}|[A-Z]+ )|$)/gm)) {
+    const key = m[2] ? `got ${m[2].replace('SIP/2.0 ', '').trim()}` : m[1]!;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
 }
 
 /** Runs sipp in its own directory (its -trace_stat / -trace_rtt files land there); bounded by -timeout. */
@@ -125,7 +139,7 @@ function sipp(name: string, args: string[]): Promise<SippResult> {
   mkdirSync(dir, { recursive: true });
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn('sipp', [...args, '-nostdin', '-timeout', `${P.maxSeconds}s`, '-trace_stat', '-stf', 'stat.csv', '-fd', '3600'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sipp', [...args, '-nostdin', '-timeout', `${P.maxSeconds}s`, '-trace_stat', '-stf', 'stat.csv', '-fd', '3600', '-trace_err'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
     child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
@@ -143,7 +157,7 @@ function sipp(name: string, args: string[]): Promise<SippResult> {
       } catch {
         /* no statistics: counted as nothing done */
       }
-      resolve({ code, seconds, successful, failed, output, dir });
+      resolve({ code, seconds, successful, failed, why: failed > 0 ? failureCauses(dir) : '', output, dir });
     });
   });
 }
@@ -327,11 +341,11 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
   const target = await start(uasPort);
   try {
     const memBefore = await target.memory();
-    const common = ['-i', HOST, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000'];
+    const common = ['-i', HOST, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
     const reg = await sipp(`${target.name}-register`, [`${HOST}:${target.port}`, '-sf', here('./sip/register.xml'), ...common, '-m', String(P.users), '-r', String(P.regRate), '-l', String(P.regLimit)]);
     loads.push(load());
     const regPerSecond = reg.successful / reg.seconds;
-    out(`  ${target.name}: (a) ${reg.successful} registrations in ${reg.seconds.toFixed(1)} s = ${regPerSecond.toFixed(0)}/s, ${reg.failed} failed`);
+    out(`  ${target.name}: (a) ${reg.successful} registrations in ${reg.seconds.toFixed(1)} s = ${regPerSecond.toFixed(0)}/s, ${reg.failed} failed${reg.why ? ` (${reg.why})` : ''}`);
     if (reg.successful === 0) out(reg.output.slice(-1500));
     const memAfter = await target.memory();
     out(`  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts`);
@@ -339,14 +353,14 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     const max = await sipp(`${target.name}-calls`, [`${HOST}:${target.port}`, ...call, '-m', String(P.calls), '-r', String(P.callRate), '-l', String(P.callLimit)]);
     loads.push(load());
     const callsPerSecond = max.successful / max.seconds;
-    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed`);
+    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}`);
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);
     const half = await sipp(`${target.name}-half`, [`${HOST}:${target.port}`, ...call, '-m', String(halfCalls), '-r', String(halfRate), '-l', String(P.callLimit), '-trace_rtt', '-rtt_freq', '1']);
     loads.push(load());
     const times = rtts(half.dir);
-    out(`  ${target.name}: (c) ${halfCalls} calls at ${halfRate}/s: ${half.successful} ok, ${half.failed} failed, setup p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms`);
+    out(`  ${target.name}: (c) ${halfCalls} calls at ${halfRate}/s: ${half.successful} ok, ${half.failed} failed${half.why ? ` (${half.why})` : ''}, setup p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms`);
     return {
       target: target.name,
       note: target.note,

@@ -3,14 +3,17 @@
  * (forked with an IPC channel), wired as `npm start` wires it: `createPlatform` with the
  * configuration from the environment (E2P_*, DATABASE_URL; PGlite in E2P_DATA_DIR
  * otherwise), the provisioning directory and `dbCallPolicy`, SIP on UDP.
+ * With DATABASE_URL, the database (its name must contain "bench") is emptied first.
  * Before listening it provisions, in bulk, one client (product, signed contract,
  * installation completed, through the module functions) and BENCH_USERS users
  * `bench0…` with one password (rows written straight into `provisioned_users`, 1 000 per
  * INSERT: createUsers would take hours for 100 000).
  * Messages: sends { ready, udpPort, rssBytes } once listening; answers { rss } with
- * { rssBytes, heapBytes }; { stop } closes the platform and exits (so --cpu-prof writes
+ * { rssBytes, heapBytes, bindingsBytes } (bindingsBytes: the size of `sip_bindings` with its indexes); { stop } closes the platform and exits (so --cpu-prof writes
  * its profile).
  */
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { createPlatform } from '../../src/app.ts';
 import { newId } from '../../src/kernel/ids.ts';
@@ -28,6 +31,16 @@ const send = (m: object): void => {
 const users = Number(process.env.BENCH_USERS ?? 0);
 const password = process.env.BENCH_PASSWORD ?? '';
 const config = loadConfig(process.env);
+if (config.databaseUrl) {
+  // Each run starts from an empty database (the users bench0… are created again): only a
+  // database whose name says it is the bench's own is emptied.
+  const name = new URL(config.databaseUrl).pathname.slice(1);
+  if (!/bench/i.test(name)) throw new Error(`BENCH_DATABASE_URL must name a bench database (e.g. e2p_bench), got "${name}"`);
+  const client = new pg.Client({ connectionString: config.databaseUrl });
+  await client.connect();
+  await client.query('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public');
+  await client.end();
+}
 const platform = await createPlatform(config);
 const { ctx } = platform;
 
@@ -71,7 +84,10 @@ process.on('SIGTERM', () => void stop());
 process.on('message', (m: { rss?: boolean; stop?: boolean }) => {
   if (m.rss) {
     const mem = process.memoryUsage();
-    send({ rssBytes: mem.rss, heapBytes: mem.heapUsed });
+    void ctx.db.execute<{ bytes: string }>(sql`select pg_total_relation_size('sip_bindings')::text as bytes`).then((r) => {
+      const rows = (Array.isArray(r) ? r : (r as { rows: { bytes: string }[] }).rows) as { bytes: string }[];
+      send({ rssBytes: mem.rss, heapBytes: mem.heapUsed, bindingsBytes: Number(rows[0]?.bytes ?? 0) });
+    });
   }
   if (m.stop) void stop();
 });
