@@ -25,7 +25,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summariseProfile } from './sip/profile.ts';
+import { profileByArea, summariseProfile } from './sip/profile.ts';
 
 const env = process.env;
 const P = {
@@ -126,10 +126,13 @@ function failureCauses(dir: string): string {
   const file = readdirSync(dir).find((f) => f.endsWith('_errors.log'));
   if (!file) return '';
   const counts = new Map<string, number>();
-  for (const m of readFileSync(join(dir, file), 'latin1').matchAll(/(unexpected message|timeout|Aborting call)[^\n]*?(?:received '(SIP\/2\.0 \d{3}|[A-Z]+ )|$)/gm)) {
-    const key = m[2] ? `got ${m[2].replace('SIP/2.0 ', '').trim()}` : m[1]!;
+  const text = readFileSync(join(dir, file), 'latin1');
+  for (const m of text.matchAll(/Aborting call on unexpected message[^\n]*?received '(?:SIP\/2\.0 (\d{3})|([A-Z]+) )/g)) {
+    const key = `got ${m[1] ?? m[2]}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
+  const timeouts = text.match(/receive timeout/g)?.length ?? 0;
+  if (timeouts > 0) counts.set('receive timeout', timeouts);
   return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
 }
 
@@ -203,8 +206,8 @@ function pssKb(root: number): number {
 interface Target {
   name: string;
   port: number;
-  /** Bytes of memory the target holds now. */
-  memory(): Promise<number>;
+  /** Bytes of memory the target holds now; `bindings`: the size of the location table in the database. */
+  memory(): Promise<{ bytes: number; bindings?: number }>;
   stop(): Promise<void>;
   note: string;
 }
@@ -250,7 +253,8 @@ async function startE2p(uasPort: number): Promise<Target> {
     async memory() {
       const reply = next();
       child.send({ rss: true });
-      return Number((await reply).rssBytes);
+      const r = await reply;
+      return { bytes: Number(r.rssBytes), bindings: Number(r.bindingsBytes) };
     },
     async stop() {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -261,7 +265,9 @@ async function startE2p(uasPort: number): Promise<Target> {
       if (P.profile) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
-          out(`  e2p CPU profile: ${join(profDir, file)} (kept); top self-time frames:`);
+          out(`  e2p CPU profile: ${join(profDir, file)} (kept); self time by area:`);
+          for (const line of profileByArea(join(profDir, file))) out(`    ${line}`);
+          out('  top self-time frames:');
           for (const line of summariseProfile(join(profDir, file), 25)) out(`    ${line}`);
         }
       }
@@ -299,7 +305,7 @@ async function startKamailio(uasPort: number): Promise<Target> {
     name: 'Kamailio',
     port,
     note: `${version}, ${P.kamailioChildren} UDP worker processes, usrloc in memory, users in an htable`,
-    memory: () => Promise.resolve(pssKb(child.pid!) * 1024),
+    memory: () => Promise.resolve({ bytes: pssKb(child.pid!) * 1024 }),
     async stop() {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -317,6 +323,7 @@ interface Figures {
   regFailed: number;
   memBefore: number;
   memAfter: number;
+  bindingsBytes: number | undefined;
   callsPerSecond: number;
   callOk: number;
   callFailed: number;
@@ -340,15 +347,18 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
   const loads: string[] = [load()];
   const target = await start(uasPort);
   try {
-    const memBefore = await target.memory();
+    const memBefore = (await target.memory()).bytes;
     const common = ['-i', HOST, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
     const reg = await sipp(`${target.name}-register`, [`${HOST}:${target.port}`, '-sf', here('./sip/register.xml'), ...common, '-m', String(P.users), '-r', String(P.regRate), '-l', String(P.regLimit)]);
     loads.push(load());
     const regPerSecond = reg.successful / reg.seconds;
     out(`  ${target.name}: (a) ${reg.successful} registrations in ${reg.seconds.toFixed(1)} s = ${regPerSecond.toFixed(0)}/s, ${reg.failed} failed${reg.why ? ` (${reg.why})` : ''}`);
     if (reg.successful === 0) out(reg.output.slice(-1500));
-    const memAfter = await target.memory();
-    out(`  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts`);
+    const after = await target.memory();
+    const memAfter = after.bytes;
+    out(
+      `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}`,
+    );
     const call = ['-sf', here('./sip/uac-call.xml'), ...common, '-s', DIAL, '-auth_uri', `${DIAL}@${HOST}:${target.port}`];
     const max = await sipp(`${target.name}-calls`, [`${HOST}:${target.port}`, ...call, '-m', String(P.calls), '-r', String(P.callRate), '-l', String(P.callLimit)]);
     loads.push(load());
@@ -369,6 +379,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
       regFailed: reg.failed,
       memBefore,
       memAfter,
+      bindingsBytes: after.bindings,
       callsPerSecond,
       callOk: max.successful,
       callFailed: max.failed,
@@ -399,10 +410,10 @@ try {
 }
 
 out('');
-out('| target | registrations/s | calls/s (max) | setup p50 / p99 at half rate | failed (max run / half run) | memory after N contacts | per contact | load average during the run |');
+out('| target | registrations/s | calls/s (max) | setup p50 / p99 at half rate | failed (max run / half run) | memory after N contacts | per contact (RSS/PSS delta) | load average during the run |');
 out('|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const per = r.regOk > 0 ? `${(((r.memAfter - r.memBefore) / r.regOk) / 1024).toFixed(2)} KiB` : '-';
+  const per = r.regOk > 0 ? `${((r.memAfter - r.memBefore) / r.regOk / 1024).toFixed(2)} KiB${r.bindingsBytes === undefined ? '' : ` (+ ${(r.bindingsBytes / r.regOk).toFixed(0)} B of sip_bindings)`}` : '-';
   out(
     `| ${r.target} (${r.note}) | ${r.regPerSecond.toFixed(0)} (${r.regOk} ok, ${r.regFailed} failed) | ${r.callsPerSecond.toFixed(0)} (${r.callOk} ok) | ${r.p50} / ${r.p99} ms at ${r.halfRate}/s | ${r.callFailed} / ${r.halfFailed} of ${r.halfOk + r.halfFailed} | ${MB(r.memAfter)} (${MB(r.memBefore)} before) | ${per} | ${r.load} |`,
   );
