@@ -7,7 +7,9 @@
  *  (a) registrations/s: BENCH_USERS users bench0… each REGISTER once (401 → 200,
  *      Expires 3600), offered at BENCH_REG_RATE/s with at most BENCH_REG_LIMIT in flight;
  *  (d) memory per registered contact: RSS of the server (Kamailio: PSS summed over its
- *      processes) after the registrations minus before, ÷ the contacts;
+ *      processes) BENCH_SETTLE_SECONDS (35) after the registrations (answered transactions
+ *      gone) and a full GC, minus before, ÷ the contacts; also the JS heap and the size
+ *      of the location table in the database;
  *  (b) calls/s: BENCH_CALLS calls INVITE → 407 → INVITE → 200 → ACK → BYE → 200 from the
  *      users in turn to a Belgian mobile number → the sipp UAS playing the carrier
  *      (E2P_SIP_TRUNK; Kamailio relays to it), offered at BENCH_CALL_RATE/s, at most
@@ -36,6 +38,7 @@ const P = {
   callRate: Number(env.BENCH_CALL_RATE ?? 2000),
   callLimit: Number(env.BENCH_CALL_LIMIT ?? 100),
   halfSeconds: Number(env.BENCH_HALF_SECONDS ?? 20),
+  settleSeconds: Number(env.BENCH_SETTLE_SECONDS ?? 35),
   maxSeconds: Number(env.BENCH_MAX_SECONDS ?? 900),
   targets: (env.BENCH_TARGETS ?? 'e2p,kamailio').split(',').map((t) => t.trim()),
   databaseUrl: env.BENCH_DATABASE_URL,
@@ -207,7 +210,7 @@ interface Target {
   name: string;
   port: number;
   /** Bytes of memory the target holds now; `bindings`: the size of the location table in the database. */
-  memory(): Promise<{ bytes: number; bindings?: number }>;
+  memory(): Promise<{ bytes: number; heap?: number; bindings?: number }>;
   stop(): Promise<void>;
   note: string;
 }
@@ -216,7 +219,7 @@ async function startE2p(uasPort: number): Promise<Target> {
   const dataDir = join(work, 'e2p-data');
   const profDir = join(work, 'cpu-prof');
   const child: ChildProcess = fork(here('./sip/server.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(P.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(P.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
     env: {
       ...env,
       E2P_SIP_HOST: HOST,
@@ -254,7 +257,7 @@ async function startE2p(uasPort: number): Promise<Target> {
       const reply = next();
       child.send({ rss: true });
       const r = await reply;
-      return { bytes: Number(r.rssBytes), bindings: Number(r.bindingsBytes) };
+      return { bytes: Number(r.rssBytes), heap: Number(r.heapBytes), bindings: Number(r.bindingsBytes) };
     },
     async stop() {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -347,17 +350,20 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
   const loads: string[] = [load()];
   const target = await start(uasPort);
   try {
-    const memBefore = (await target.memory()).bytes;
+    const before = await target.memory();
+    const memBefore = before.bytes;
     const common = ['-i', HOST, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
     const reg = await sipp(`${target.name}-register`, [`${HOST}:${target.port}`, '-sf', here('./sip/register.xml'), ...common, '-m', String(P.users), '-r', String(P.regRate), '-l', String(P.regLimit)]);
     loads.push(load());
     const regPerSecond = reg.successful / reg.seconds;
     out(`  ${target.name}: (a) ${reg.successful} registrations in ${reg.seconds.toFixed(1)} s = ${regPerSecond.toFixed(0)}/s, ${reg.failed} failed${reg.why ? ` (${reg.why})` : ''}`);
     if (reg.successful === 0) out(reg.output.slice(-1500));
+    // The answered transactions linger 32 s (Timer J): memory is read once they are gone.
+    await new Promise((r) => setTimeout(r, P.settleSeconds * 1000));
     const after = await target.memory();
     const memAfter = after.bytes;
     out(
-      `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}`,
+      `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts and ${P.settleSeconds} s${after.heap === undefined ? '' : ` (JS heap after a full GC ${MB(before.heap ?? 0)} → ${MB(after.heap)})`}${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}`,
     );
     const call = ['-sf', here('./sip/uac-call.xml'), ...common, '-s', DIAL, '-auth_uri', `${DIAL}@${HOST}:${target.port}`];
     const max = await sipp(`${target.name}-calls`, [`${HOST}:${target.port}`, ...call, '-m', String(P.calls), '-r', String(P.callRate), '-l', String(P.callLimit)]);
@@ -398,7 +404,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
 
 out(`bench:sip — ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
 out(
-  `  parameters: BENCH_USERS=${P.users} BENCH_REG_RATE=${P.regRate} BENCH_REG_LIMIT=${P.regLimit} BENCH_CALLS=${P.calls} BENCH_CALL_RATE=${P.callRate} BENCH_CALL_LIMIT=${P.callLimit} BENCH_HALF_SECONDS=${P.halfSeconds} BENCH_TARGETS=${P.targets.join(',')} BENCH_KAMAILIO_CHILDREN=${P.kamailioChildren}${P.databaseUrl ? ' BENCH_DATABASE_URL=(set)' : ''}${P.profile ? ' BENCH_PROFILE=1' : ''}`,
+  `  parameters: BENCH_USERS=${P.users} BENCH_REG_RATE=${P.regRate} BENCH_REG_LIMIT=${P.regLimit} BENCH_CALLS=${P.calls} BENCH_CALL_RATE=${P.callRate} BENCH_CALL_LIMIT=${P.callLimit} BENCH_HALF_SECONDS=${P.halfSeconds} BENCH_SETTLE_SECONDS=${P.settleSeconds} BENCH_TARGETS=${P.targets.join(',')} BENCH_KAMAILIO_CHILDREN=${P.kamailioChildren}${P.databaseUrl ? ' BENCH_DATABASE_URL=(set)' : ''}${P.profile ? ' BENCH_PROFILE=1' : ''}`,
 );
 out(`  sipp ${spawnSync('sipp', ['-v']).stdout.toString().match(/v[\d.]+/)?.[0] ?? '?'}, UDP, MD5 digest, 127.0.0.1; work dir ${work}`);
 const results: Figures[] = [];

@@ -83,6 +83,8 @@ const stop = async (): Promise<void> => {
 process.on('SIGTERM', () => void stop());
 process.on('message', (m: { rss?: boolean; stop?: boolean }) => {
   if (m.rss) {
+    // A full collection first (--expose-gc): what is retained, not garbage not yet collected.
+    (globalThis as { gc?: () => void }).gc?.();
     const mem = process.memoryUsage();
     void ctx.db.execute<{ bytes: string }>(sql`select pg_total_relation_size('sip_bindings')::text as bytes`).then((r) => {
       const rows = (Array.isArray(r) ? r : (r as { rows: { bytes: string }[] }).rows) as { bytes: string }[];
