@@ -344,6 +344,18 @@ describe('matching and routing', () => {
     expect(busy?.kind === 'response' && [busy.status, busy.via[0]?.branch]).toEqual([503, 'z9hG4bKc']);
   });
 
+  it('does not count answered transactions (absorbing retransmissions) against that limit', () => {
+    const timers = new ManualTimers();
+    const transport = new FakeTransport();
+    const user = new User();
+    transport.delegate = new TransactionLayer({ user, timers, maxServerTransactions: 2 });
+    for (const b of ['z9hG4bKa', 'z9hG4bKb']) transport.deliver(inbound('OPTIONS', { branch: b }), peer);
+    for (const { tx, request } of user.requests) tx!.respond(reply(request, 200));
+    transport.deliver(inbound('OPTIONS', { branch: 'z9hG4bKc' }), peer);
+    expect(user.requests).toHaveLength(3);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([200, 200]);
+  });
+
   it('answers an unparsable but answerable request with 400', () => {
     const { transport, user } = setup();
     transport.deliver(inbound('OPTIONS', { cseqMethod: 'INVITE' }), peer);

@@ -39,7 +39,13 @@ export interface TransactionLayerOptions {
   readonly values?: Partial<TimerValues>;
   /** Answer unparsable requests with 400/505 when they can be answered (true by default). */
   readonly answerParseErrors?: boolean;
-  /** Server transactions alive at once; past it new requests get a stateless 503 (10 000 by default). */
+  /**
+   * Server transactions waiting for the TU's final answer at once; past it new requests get a
+   * stateless 503 (10 000 by default). A transaction that has answered and only absorbs
+   * retransmissions (Timer J/H/L, 32 s over UDP) does not count: at 160 REGISTERs/s those
+   * alone would fill 10 000 and shed load the server can carry. They are bounded by ten
+   * times this limit.
+   */
   readonly maxServerTransactions?: number;
 }
 
@@ -62,6 +68,8 @@ export function serverKey(req: SipRequest, method: string = req.method): string 
 export class TransactionLayer implements TransportDelegate {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
+  /** Server transactions created and maybe not yet answered (pruned when the limit is reached). */
+  private readonly unanswered = new Set<ServerTransaction>();
   private readonly timers: Timers;
   private readonly values: TimerValues;
 
@@ -131,7 +139,7 @@ export class TransactionLayer implements TransportDelegate {
       this.o.user.onRequest(request, undefined, source);
       return;
     }
-    if (this.servers.size >= (this.o.maxServerTransactions ?? 10_000)) {
+    if (this.overloaded()) {
       const busy = buildResponse(request, 503, { headers: [{ name: 'Retry-After', value: '5' }] });
       source.transport.send(serializeMessage(busy), responseDestination(request.via[0]!, source)).catch(() => undefined);
       return;
@@ -139,6 +147,7 @@ export class TransactionLayer implements TransportDelegate {
     let tx: ServerTransaction | undefined;
     const ctx = this.context(source.transport, responseDestination(request.via[0]!, source), () => {
       this.servers.delete(key);
+      if (tx !== undefined) this.unanswered.delete(tx);
       tx?.delegate?.onTerminated?.();
     });
     if (request.method === 'INVITE') {
@@ -150,7 +159,19 @@ export class TransactionLayer implements TransportDelegate {
       tx = new ServerNonInviteTransaction(ctx, key, request);
       this.servers.set(key, tx);
     }
+    this.unanswered.add(tx);
     this.o.user.onRequest(request, tx, source);
+  }
+
+  /** Too many server transactions waiting for their final answer (or too many at all). */
+  private overloaded(): boolean {
+    const max = this.o.maxServerTransactions ?? 10_000;
+    if (this.servers.size >= 10 * max) return true;
+    if (this.unanswered.size < max) return false;
+    for (const t of this.unanswered) {
+      if (t.state !== 'trying' && t.state !== 'proceeding') this.unanswered.delete(t);
+    }
+    return this.unanswered.size >= max;
   }
 
   private context(transport: Transport, destination: Endpoint, onTerminated: () => void): TransactionContext {
