@@ -7,23 +7,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createPlatform } from '../app.ts';
-import { loadConfig } from '../config.ts';
-import type { AppContext } from '../context.ts';
 import type { Db } from '../db/client.ts';
 import { notFound, validationError } from '../kernel/errors.ts';
+import { withPlatform } from './operations.ts';
 import { addMonths, formatLocalInstant, localDate, parseInstant, startOfLocalDay } from '../kernel/time.ts';
 import { billingDayOf, checkPeppolUbl, sellerIdentity, setSellerIdentity, getInvoice, invoiceIdByNumber, invoicePdf, invoiceUbl, listInvoices, previewRun, runBilling } from '../modules/billing/index.ts';
 
-async function withPlatform(fn: (ctx: AppContext) => Promise<unknown>): Promise<void> {
-  const platform = await createPlatform(loadConfig());
-  try {
-    const result = await fn(platform.ctx);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  } finally {
-    await platform.close();
-  }
-}
 
 /** The latest run instant ≤ now: 00:00 local on the billing day of this month, else of last month (§8.1). */
 export async function currentRunInstant(db: Db, now: Date): Promise<Date> {

@@ -30,7 +30,8 @@ import {
   reserveNumber,
 } from '../modules/provisioning/index.ts';
 
-async function withPlatform(fn: (ctx: AppContext) => Promise<unknown>): Promise<void> {
+/** Opens the platform on the configured database, runs `fn`, prints its result as JSON, closes. */
+export async function withPlatform(fn: (ctx: AppContext) => Promise<unknown>): Promise<void> {
   const platform = await createPlatform(loadConfig());
   try {
     const result = await fn(platform.ctx);

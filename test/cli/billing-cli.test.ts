@@ -1,30 +1,13 @@
 /** `easy2phone billing run [--dry-run]` and `easy2phone invoice show NUMBER --pdf --ubl` as an operator runs them (§8). */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { type CliResult as Result, runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/easy2phone.mjs', import.meta.url));
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function run(args: string[], env: Record<string, string>): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, E2P_LOG_LEVEL: 'silent', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = runCli;
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- a typed view of the printed JSON
 function json<T>(r: Result): T {

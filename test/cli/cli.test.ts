@@ -1,37 +1,16 @@
 /**
  * The `easy2phone` command as a person runs it: a real process, real exit statuses.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { type CliResult as Result, runCli } from '../support/cli.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/easy2phone.mjs', import.meta.url));
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, E2P_LOG_LEVEL: 'silent', ...extra };
-  return env;
-}
 
-function run(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const run = runCli;
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'e2p-cli-'));
 
