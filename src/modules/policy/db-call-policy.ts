@@ -22,7 +22,7 @@ import { contractStatusOf } from '../customers/contract-status.ts';
 import { clients, contracts, type ServiceState } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { recordEvent } from '../events/index.ts';
-import type { ClientNumber } from '../provisioning/caller-id.ts';
+import { type ClientNumber, mainNumberIn, ownNumberIn } from '../provisioning/caller-id.ts';
 import { phoneNumbers, provisionedUsers } from '../provisioning/schema.ts';
 import {
   decideCall,
@@ -223,31 +223,6 @@ export async function clientSpendMicros(tx: Tx, clientId: string, at: Date, rese
   return spendMicros(calls, from, at);
 }
 
-/** RULES.md "Main number and caller ID": the user's own number is its earliest assigned (ties: the lowest). */
-function ownNumber(numbers: readonly ClientNumber[], userId: string): string | null {
-  let best: ClientNumber | null = null;
-  for (const n of numbers) {
-    if (n.userId !== userId) continue;
-    if (best === null || n.assignedAt < best.assignedAt || (n.assignedAt.getTime() === best.assignedAt.getTime() && n.number < best.number)) best = n;
-  }
-  return best?.number ?? null;
-}
-
-/** The client's main number: the designated one, else its earliest assigned (ties: the lowest). */
-function mainOf(numbers: readonly ClientNumber[]): string | null {
-  let best: ClientNumber | null = null;
-  for (const n of numbers) {
-    if (
-      best === null ||
-      (n.isMain && !best.isMain) ||
-      (n.isMain === best.isMain && (n.assignedAt < best.assignedAt || (n.assignedAt.getTime() === best.assignedAt.getTime() && n.number < best.number)))
-    ) {
-      best = n;
-    }
-  }
-  return best?.number ?? null;
-}
-
 /**
  * The tariff in force (a price change takes effect ≥ 30 days after its notice, §8.2),
  * kept `cacheMs` per policy instance and per local day: the only fact `decide` caches.
@@ -297,7 +272,7 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
         const destination = internal ? call.dialled : call.normalised;
         const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
         const rate = destination !== null && destination === call.normalised && cls !== 'emergency' ? tariffRate : 0;
-        const own = userId === null ? null : ownNumber(numbers, userId);
+        const own = userId === null ? null : ownNumberIn(numbers, userId);
         const state = f.contractState === 'terminated' ? 'terminated' : f.serviceState;
         // The live limits matter only to an active client's non-emergency call.
         const limits: LimitFacts | undefined =
@@ -318,7 +293,7 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
           privacy: call.privacy,
           clientNumbers: new Set(numbers.map((n) => n.number)),
           userNumber: own,
-          mainNumber: mainOf(numbers),
+          mainNumber: mainNumberIn(numbers),
           emergencyNumbers,
           highRiskPrefixes: settings.highRiskPrefixes,
           internationalCalls: settings.internationalCalls,

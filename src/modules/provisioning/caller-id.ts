@@ -3,8 +3,9 @@ import type { DbOrTx } from '../../db/client.ts';
 import { phoneNumbers, type NumberType } from './schema.ts';
 
 /**
- * Caller-ID helpers (RULES.md "Main number and caller ID", §17.1). Numbers count while
- * `assigned` — a §8.6 pending release included, since the number stays assigned.
+ * Caller-ID helpers (RULES.md "Main number and caller ID", §17.1) — as queries, and as the
+ * same rules over numbers already read (the call policy reads them in one statement).
+ * Numbers count while `assigned` — a §8.6 pending release included, since the number stays assigned.
  */
 export interface ClientNumber {
   number: string;
@@ -44,4 +45,22 @@ export async function mainNumber(db: DbOrTx, clientId: string): Promise<string |
     .orderBy(desc(phoneNumbers.isMain), asc(phoneNumbers.assignedAt), asc(phoneNumbers.number))
     .limit(1);
   return row?.number ?? null;
+}
+
+/** The caller-ID order: earliest assigned first, ties by the lowest number. */
+const earlier = (a: ClientNumber, b: ClientNumber): boolean =>
+  a.assignedAt < b.assignedAt || (a.assignedAt.getTime() === b.assignedAt.getTime() && a.number < b.number);
+
+/** `userNumber` over numbers already read (`numbersOfClient`): the user's earliest assigned. */
+export function ownNumberIn(numbers: readonly ClientNumber[], userId: string): string | null {
+  let best: ClientNumber | null = null;
+  for (const n of numbers) if (n.userId === userId && (best === null || earlier(n, best))) best = n;
+  return best?.number ?? null;
+}
+
+/** `mainNumber` over numbers already read: the designated main number, else the earliest assigned. */
+export function mainNumberIn(numbers: readonly ClientNumber[]): string | null {
+  let best: ClientNumber | null = null;
+  for (const n of numbers) if (best === null || (n.isMain && !best.isMain) || (n.isMain === best.isMain && earlier(n, best))) best = n;
+  return best?.number ?? null;
 }
