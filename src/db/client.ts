@@ -28,6 +28,12 @@ export interface Database {
   close(): Promise<void>;
   /** PGlite only: a snapshot of the whole cluster, to start other instances from. */
   dump?: () => Promise<Blob>;
+  /**
+   * LISTEN on a channel: `onNotify(payload)` for every NOTIFY committed by any process;
+   * `onReconnect()` after a lost connection was re-established (notifications sent in
+   * between are lost: a cache must then forget everything). Returns the unsubscribe.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -82,6 +88,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       async ping() {
         await pool.query('SELECT 1');
       },
+      listen: (channel, onNotify, onReconnect) => listenPg(opts.url as string, channel, onNotify, onReconnect),
       async close() {
         await pool.end();
       },
@@ -112,5 +119,57 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       await client.close();
     },
     dump: () => client.dumpDataDir('gzip'),
+    async listen(channel, onNotify) {
+      // One process, one backend: nothing can be lost, no reconnection.
+      const unsubscribe = await client.listen(channel, onNotify);
+      return () => (closed ? Promise.resolve() : unsubscribe());
+    },
+  };
+}
+
+/**
+ * A dedicated connection (not from the pool: a pooled client would be handed to
+ * queries) that LISTENs, and reconnects after 1 s, 2 s … 30 s when the server goes away.
+ */
+async function listenPg(
+  url: string,
+  channel: string,
+  onNotify: (payload: string) => void,
+  onReconnect?: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (delayMs: number, reconnecting: boolean): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (n) => {
+      if (n.channel === channel) onNotify(n.payload ?? '');
+    });
+    c.on('error', () => undefined);
+    c.on('end', () => {
+      if (stopped || client !== c) return;
+      client = null;
+      schedule(Math.min(delayMs * 2, 30_000));
+    });
+    await c.connect();
+    await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = c;
+    if (reconnecting) onReconnect?.();
+  };
+  const schedule = (delayMs: number): void => {
+    retry = setTimeout(() => {
+      connect(delayMs, true).catch(() => {
+        if (!stopped) schedule(Math.min(delayMs * 2, 30_000));
+      });
+    }, delayMs);
+    retry.unref();
+  };
+  await connect(1_000, false);
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const c = client;
+    client = null;
+    await c?.end().catch(() => undefined);
   };
 }
