@@ -10,7 +10,7 @@ import {
   fail,
   formatParams,
   isToken,
-  isTokenChar,
+  DIGIT_CHARS,
   ok,
   parseHostPort,
   parseParams,
@@ -42,8 +42,15 @@ const COMPACT: Record<string, string> = {
   x: 'Session-Expires', y: 'Identity',
 };
 
+/** The usual spellings (canonical, lower case, compact forms in either case): one Map lookup on the hot path. */
+const EXACT = new Map<string, string>();
+for (const n of CANONICAL) EXACT.set(n, n).set(n.toLowerCase(), n);
+for (const [c, n] of Object.entries(COMPACT)) EXACT.set(c, n).set(c.toUpperCase(), n);
+
 /** The long, canonical spelling of a header name; unknown names are returned as written. */
 export function canonicalName(name: string): string {
+  const known = EXACT.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   return (lower.length === 1 ? COMPACT[lower] : undefined) ?? BY_LOWER.get(lower) ?? name;
 }
@@ -91,9 +98,9 @@ export function parseVia(value: string): Result<Via> {
   const beforeHost = sc.pos;
   sc.skipWs();
   if (sc.pos === beforeHost) return fail('missing whitespace before Via sent-by');
-  const hostText = sc.peek() === '[' ? sc.while((c) => c !== ']') + (sc.eat(']') ? ']' : '') : sc.while((c) => isTokenChar(c));
+  const hostText = sc.peek() === '[' ? sc.until(']') + (sc.eat(']') ? ']' : '') : (sc.token() ?? '');
   let portText: string | undefined;
-  if (sc.eat(':')) portText = sc.while((c) => c >= '0' && c <= '9');
+  if (sc.eat(':')) portText = sc.takeIn(DIGIT_CHARS);
   const hp = parseHostPort(hostText);
   if (!hp.ok) return hp;
   const port = portText === undefined ? undefined : parsePort(portText);
@@ -173,7 +180,8 @@ export function parseNameAddr(value: string): Result<NameAddr> {
     sc.pos = gt + 1;
   } else {
     if (sc.peek() === '"') return fail('unterminated quoted display name');
-    uriText = sc.while((c) => c !== ';' && c !== ' ' && c !== '\t');
+    uriText = sc.text.slice(sc.pos, addrSpecEnd(value, sc.pos));
+    sc.pos += uriText.length;
     if (uriText.includes('?') || uriText.includes(',')) return fail('URI with "?" or "," must be enclosed in <>');
   }
   if (uriText === '' || /\s/u.test(uriText)) return fail('invalid URI in name-addr');
@@ -182,6 +190,13 @@ export function parseNameAddr(value: string): Result<NameAddr> {
   const params = parseParams(sc);
   if (!params.ok) return params;
   return ok({ displayName, uri: uri.value, params: params.value });
+}
+
+/** End of an addr-spec starting at `from`: the first `;`, SP or HTAB, or the end of the value. */
+function addrSpecEnd(value: string, from: number): number {
+  let i = from;
+  for (let c = value.charCodeAt(i); i < value.length && c !== 0x3b && c !== 0x20 && c !== 0x09; c = value.charCodeAt(++i));
+  return i;
 }
 
 /** Index of the `<` opening the URI of a name-addr, outside quotes; undefined for an addr-spec. */

@@ -17,8 +17,8 @@ import {
   parseVia,
 } from './headers.ts';
 import { isAscii } from 'node:buffer';
-import type { Header, SipMessage } from './message.ts';
-import { type Result, fail, isToken, ok, parseUInt, splitList, trimWs } from './syntax.ts';
+import type { Header, SipMessage, SipRequest, SipResponse } from './message.ts';
+import { type Result, fail, isToken, isTokenCode, ok, parseUInt, splitList, trimWs } from './syntax.ts';
 import { isSipUri, parseUri } from './uri.ts';
 
 export interface ParseError {
@@ -84,15 +84,34 @@ function parseHeaderLine(headers: Header[], line: string): string | undefined {
   return undefined;
 }
 
-/** Splits the header lines (§7.3.1: CRLF-separated, folded lines unfolded); `pos` is just after the start line's CRLF. */
+const isWsCode = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/**
+ * Splits the header lines (§7.3.1: `name HCOLON value CRLF`, folded lines unfolded);
+ * `pos` is just after the start line's CRLF. The usual line — a token, optional
+ * whitespace, a colon — is cut straight out of `head`; any other goes through
+ * `parseHeaderLine`.
+ */
 function parseHeaderLines(head: string, pos: number): Result<Header[]> {
   const headers: Header[] = [];
   const end = head.length;
   while (pos < end) {
     let eol = head.indexOf('\r\n', pos);
     if (eol < 0) eol = end;
-    const error = parseHeaderLine(headers, head.slice(pos, eol));
-    if (error !== undefined) return fail(error);
+    let i = pos;
+    while (i < eol && isTokenCode(head.charCodeAt(i))) i++;
+    let colon = i;
+    while (isWsCode(head.charCodeAt(colon))) colon++;
+    if (i > pos && colon < eol && head.charCodeAt(colon) === 0x3a) {
+      let vStart = colon + 1;
+      let vEnd = eol;
+      while (vStart < vEnd && isWsCode(head.charCodeAt(vStart))) vStart++;
+      while (vEnd > vStart && isWsCode(head.charCodeAt(vEnd - 1))) vEnd--;
+      headers.push({ name: canonicalName(head.slice(pos, i)), value: head.slice(vStart, vEnd) });
+    } else {
+      const error = parseHeaderLine(headers, head.slice(pos, eol));
+      if (error !== undefined) return fail(error);
+    }
     pos = eol + 2;
   }
   return ok(headers);
@@ -259,16 +278,28 @@ export function parseMessage(data: Uint8Array, options: ParseOptions = {}): Pars
   if (t.contentLength === undefined && options.requireContentLength === true) return refuse('missing Content-Length', 400, context);
   const length = t.contentLength ?? available;
   if (length > available) return refuse('body shorter than Content-Length', 400, context);
-  const body = new Uint8Array(buf.subarray(bodyStart, bodyStart + length));
+  const body = new Uint8Array(length);
+  if (length > 0) body.set(new Uint8Array(buf.buffer, buf.byteOffset + bodyStart, length));
 
   if (sl.kind === 'response') {
-    return { ok: true, message: { kind: 'response', status: sl.status, reason: sl.reason, headers, body, ...t } };
+    const message: SipResponse = {
+      kind: 'response', status: sl.status, reason: sl.reason, headers, body,
+      via: t.via, from: t.from, to: t.to, callId: t.callId, cseq: t.cseq, maxForwards: t.maxForwards,
+      contentLength: t.contentLength, contact: t.contact, route: t.route, recordRoute: t.recordRoute,
+    };
+    return { ok: true, message };
   }
   const uri = parseUri(sl.uriText);
   if (!uri.ok) return refuse(`invalid Request-URI: ${uri.error}`, 400, context);
   if (isSipUri(uri.value) && uri.value.headers.length > 0) return refuse('Request-URI must not contain headers', 400, context);
   if (t.cseq.method !== sl.method) return refuse('CSeq method does not match the request method', 400, context);
-  return { ok: true, message: { kind: 'request', method: sl.method, uri: uri.value, headers, body, ...t } };
+  // Fields written out rather than spread from `t`: a literal of fixed shape is much cheaper to build.
+  const message: SipRequest = {
+    kind: 'request', method: sl.method, uri: uri.value, headers, body,
+    via: t.via, from: t.from, to: t.to, callId: t.callId, cseq: t.cseq, maxForwards: t.maxForwards,
+    contentLength: t.contentLength, contact: t.contact, route: t.route, recordRoute: t.recordRoute,
+  };
+  return { ok: true, message };
 }
 
 /** The header section as text; undefined when it is not valid UTF-8. ASCII (the usual case) is decoded without validation. */
