@@ -184,7 +184,7 @@ export function parseNameAddr(value: string): Result<NameAddr> {
     sc.pos += uriText.length;
     if (uriText.includes('?') || uriText.includes(',')) return fail('URI with "?" or "," must be enclosed in <>');
   }
-  if (uriText === '' || /\s/u.test(uriText)) return fail('invalid URI in name-addr');
+  if (uriText === '' || hasSpace(uriText)) return fail('invalid URI in name-addr');
   const uri = parseUri(uriText);
   if (!uri.ok) return uri;
   const params = parseParams(sc);
@@ -203,15 +203,25 @@ function addrSpecEnd(value: string, from: number): number {
 function findAngle(value: string): number | undefined {
   let inQuote = false;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i];
+    const c = value.charCodeAt(i);
     if (inQuote) {
-      if (c === '\\') i++;
-      else if (c === '"') inQuote = false;
-    } else if (c === '"') inQuote = true;
-    else if (c === '<') return i;
-    else if (c === ';') return undefined;
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inQuote = false;
+    } else if (c === 0x22) inQuote = true;
+    else if (c === 0x3c) return i;
+    else if (c === 0x3b) return undefined;
   }
   return undefined;
+}
+
+/** `/\s/u.test(s)` without the regex for ASCII text. */
+function hasSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+    if (c >= 128) return /\s/u.test(s);
+  }
+  return false;
 }
 
 export function formatNameAddr(n: NameAddr): string {

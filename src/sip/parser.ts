@@ -44,6 +44,8 @@ export const MAX_CONTENT_LENGTH = 2 ** 31 - 1;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Allocating a typed array costs about as much as parsing a header: the many bodiless messages share this one. */
+const EMPTY_BODY = new Uint8Array(0);
 
 type StartLine =
   | { kind: 'request'; method: string; uriText: string }
@@ -58,10 +60,15 @@ function parseStartLine(line: string): Result<StartLine> | { versionError: strin
     if (status < 100 || status > 699) return fail('status code out of range');
     return ok({ kind: 'response', status, reason: m[3] ?? '' });
   }
-  const parts = line.split(' ');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return fail('malformed request line');
-  const [method, uriText, version] = parts as [string, string, string];
+  // §7.1: Method SP Request-URI SP SIP-Version, exactly two single spaces.
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 <= sp1 + 1 || sp2 === line.length - 1 || line.indexOf(' ', sp2 + 1) >= 0) return fail('malformed request line');
+  const method = line.slice(0, sp1);
+  const uriText = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
   if (!isToken(method)) return fail('invalid method');
+  if (version === 'SIP/2.0') return ok({ kind: 'request', method, uriText });
   const v = /^SIP\/(\d+\.\d+)$/iu.exec(version);
   if (!v) return fail('malformed SIP version');
   if (v[1] !== '2.0') return { versionError: `SIP version ${v[1] ?? ''} not supported`, method };
@@ -249,7 +256,7 @@ function typedFrom(g: Gathered): Result<Typed> {
 
 /** Parses one message from a datagram or a frame cut by `StreamFramer`. */
 export function parseMessage(data: Uint8Array, options: ParseOptions = {}): ParseResult {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let start = 0;
   while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
   const headEnd = buf.indexOf(CRLFCRLF, start);
@@ -278,7 +285,8 @@ export function parseMessage(data: Uint8Array, options: ParseOptions = {}): Pars
   if (t.contentLength === undefined && options.requireContentLength === true) return refuse('missing Content-Length', 400, context);
   const length = t.contentLength ?? available;
   if (length > available) return refuse('body shorter than Content-Length', 400, context);
-  const body = new Uint8Array(length);
+  // A copy: the message must not alias the receive buffer. Empty bodies share one zero-length array (nothing to alias or mutate).
+  const body = length === 0 ? EMPTY_BODY : new Uint8Array(length);
   if (length > 0) body.set(new Uint8Array(buf.buffer, buf.byteOffset + bodyStart, length));
 
   if (sl.kind === 'response') {

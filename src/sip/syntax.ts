@@ -145,6 +145,10 @@ export const quote = (s: string): string => `"${s.replace(/["\\]/gu, (c) => `\\$
  * Returns undefined when a quote or angle bracket is left open.
  */
 export function splitList(value: string): string[] | undefined {
+  // The usual single element without quotes: no scan in JavaScript.
+  if (value.indexOf(',') < 0 && value.indexOf('"') < 0) {
+    return value.lastIndexOf('<') > value.lastIndexOf('>') ? undefined : [trimWs(value)];
+  }
   const parts: string[] = [];
   let start = 0;
   let inQuote = false;
