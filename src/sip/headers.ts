@@ -47,6 +47,26 @@ const EXACT = new Map<string, string>();
 for (const n of CANONICAL) EXACT.set(n, n).set(n.toLowerCase(), n);
 for (const [c, n] of Object.entries(COMPACT)) EXACT.set(c, n).set(c.toUpperCase(), n);
 
+/** Canonical names (and compact forms) by the code of their first character, as spelt on the wire. */
+const BY_FIRST_CODE: string[][] = Array.from({ length: 128 }, () => []);
+for (const n of CANONICAL) BY_FIRST_CODE[n.charCodeAt(0)]!.push(n);
+
+/**
+ * `canonicalName(text.slice(start, end))` without cutting the string when the name
+ * is written in its canonical spelling or as a compact form (the usual cases).
+ */
+export function canonicalNameAt(text: string, start: number, end: number): string {
+  const length = end - start;
+  const first = text.charCodeAt(start);
+  if (length === 1) {
+    const long = COMPACT[String.fromCharCode(first | 0x20)];
+    if (long !== undefined) return long;
+  } else if (first < 128) {
+    for (const n of BY_FIRST_CODE[first]!) if (n.length === length && text.startsWith(n, start)) return n;
+  }
+  return canonicalName(text.slice(start, end));
+}
+
 /** The long, canonical spelling of a header name; unknown names are returned as written. */
 export function canonicalName(name: string): string {
   const known = EXACT.get(name);

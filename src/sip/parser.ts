@@ -10,6 +10,7 @@ import {
   type Via,
   SINGLE_HEADERS,
   canonicalName,
+  canonicalNameAt,
   parseCSeq,
   parseContacts,
   parseNameAddr,
@@ -46,6 +47,27 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 /** Allocating a typed array costs about as much as parsing a header: the many bodiless messages share this one. */
 const EMPTY_BODY = new Uint8Array(0);
+
+/**
+ * Bodies up to BODY_POOL_MAX bytes are cut from a shared slab, as Node's Buffer
+ * pool does: a view costs a tenth of a fresh typed array. A body keeps its slab
+ * alive as long as the message lives; larger bodies get their own memory.
+ */
+const BODY_SLAB_SIZE = 64 * 1024;
+const BODY_POOL_MAX = 4096;
+let bodySlab = new ArrayBuffer(BODY_SLAB_SIZE);
+let bodySlabUsed = 0;
+
+function allocateBody(length: number): Uint8Array {
+  if (length > BODY_POOL_MAX) return new Uint8Array(length);
+  if (bodySlabUsed + length > BODY_SLAB_SIZE) {
+    bodySlab = new ArrayBuffer(BODY_SLAB_SIZE);
+    bodySlabUsed = 0;
+  }
+  const body = new Uint8Array(bodySlab, bodySlabUsed, length);
+  bodySlabUsed += (length + 7) & ~7;
+  return body;
+}
 
 type StartLine =
   | { kind: 'request'; method: string; uriText: string }
@@ -114,7 +136,7 @@ function parseHeaderLines(head: string, pos: number): Result<Header[]> {
       let vEnd = eol;
       while (vStart < vEnd && isWsCode(head.charCodeAt(vStart))) vStart++;
       while (vEnd > vStart && isWsCode(head.charCodeAt(vEnd - 1))) vEnd--;
-      headers.push({ name: canonicalName(head.slice(pos, i)), value: head.slice(vStart, vEnd) });
+      headers.push({ name: canonicalNameAt(head, pos, i), value: head.slice(vStart, vEnd) });
     } else {
       const error = parseHeaderLine(headers, head.slice(pos, eol));
       if (error !== undefined) return fail(error);
@@ -286,7 +308,7 @@ export function parseMessage(data: Uint8Array, options: ParseOptions = {}): Pars
   const length = t.contentLength ?? available;
   if (length > available) return refuse('body shorter than Content-Length', 400, context);
   // A copy: the message must not alias the receive buffer. Empty bodies share one zero-length array (nothing to alias or mutate).
-  const body = length === 0 ? EMPTY_BODY : new Uint8Array(length);
+  const body = length === 0 ? EMPTY_BODY : allocateBody(length);
   if (length > 0) body.set(new Uint8Array(buf.buffer, buf.byteOffset + bodyStart, length));
 
   if (sl.kind === 'response') {
