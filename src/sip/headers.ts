@@ -47,24 +47,39 @@ const EXACT = new Map<string, string>();
 for (const n of CANONICAL) EXACT.set(n, n).set(n.toLowerCase(), n);
 for (const [c, n] of Object.entries(COMPACT)) EXACT.set(c, n).set(c.toUpperCase(), n);
 
-/** Canonical names (and compact forms) by the code of their first character, as spelt on the wire. */
-const BY_FIRST_CODE: string[][] = Array.from({ length: 128 }, () => []);
-for (const n of CANONICAL) BY_FIRST_CODE[n.charCodeAt(0)]!.push(n);
+const nameHash = (text: string, start: number, end: number): number => {
+  let h = 0;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+};
+/** Canonical names by the hash of their canonical and lower-case spellings (a hit is confirmed character by character). */
+const BY_HASH = new Map<number, string>();
+for (const n of CANONICAL) for (const spelling of [n, n.toLowerCase()]) BY_HASH.set(nameHash(spelling, 0, spelling.length), n);
 
 /**
  * `canonicalName(text.slice(start, end))` without cutting the string when the name
- * is written in its canonical spelling or as a compact form (the usual cases).
+ * is a compact form or written in its canonical or lower-case spelling (the usual cases).
  */
 export function canonicalNameAt(text: string, start: number, end: number): string {
   const length = end - start;
-  const first = text.charCodeAt(start);
   if (length === 1) {
-    const long = COMPACT[String.fromCharCode(first | 0x20)];
+    const long = COMPACT[String.fromCharCode(text.charCodeAt(start) | 0x20)];
     if (long !== undefined) return long;
-  } else if (first < 128) {
-    for (const n of BY_FIRST_CODE[first]!) if (n.length === length && text.startsWith(n, start)) return n;
+  } else {
+    const known = BY_HASH.get(nameHash(text, start, end));
+    if (known !== undefined && known.length === length && sameLetters(text, start, known)) return known;
   }
   return canonicalName(text.slice(start, end));
+}
+
+/** `text` at `start` spells `name` exactly or in lower case. */
+function sameLetters(text: string, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = text.charCodeAt(start + i);
+    const n = name.charCodeAt(i);
+    if (c !== n && !(n >= 0x41 && n <= 0x5a && c === (n | 0x20))) return false;
+  }
+  return true;
 }
 
 /** The long, canonical spelling of a header name; unknown names are returned as written. */
@@ -204,7 +219,7 @@ export function parseNameAddr(value: string): Result<NameAddr> {
     sc.pos += uriText.length;
     if (uriText.includes('?') || uriText.includes(',')) return fail('URI with "?" or "," must be enclosed in <>');
   }
-  if (uriText === '' || hasSpace(uriText)) return fail('invalid URI in name-addr');
+  if (uriText === '' || /\s/u.test(uriText)) return fail('invalid URI in name-addr');
   const uri = parseUri(uriText);
   if (!uri.ok) return uri;
   const params = parseParams(sc);
@@ -234,16 +249,6 @@ function findAngle(value: string): number | undefined {
   return undefined;
 }
 
-/** `/\s/u.test(s)` without the regex for ASCII text. */
-function hasSpace(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
-    if (c >= 128) return /\s/u.test(s);
-  }
-  return false;
-}
-
 export function formatNameAddr(n: NameAddr): string {
   const name = n.displayName === undefined ? '' : `${n.displayName} `;
   return `${name}<${formatUri(n.uri)}>${formatParams(n.params)}`;
@@ -254,7 +259,7 @@ export type Contact = { readonly star: true } | (NameAddr & { readonly star: fal
 
 export function parseContacts(value: string): Result<Contact[]> {
   if (trimWs(value) === '*') return ok([{ star: true }]);
-  return parseNameAddrList(value, (n) => ({ ...n, star: false as const }));
+  return parseNameAddrList(value, (n) => ({ displayName: n.displayName, uri: n.uri, params: n.params, star: false as const }));
 }
 
 /** A comma-separated list of name-addrs (Contact, Route, Record-Route...). */
