@@ -128,12 +128,24 @@ function parseTel(rest: string): Result<TelUri> {
   return ok({ scheme: 'tel', number, params: params.value });
 }
 
+/** `text.slice(0, colon)` is `sip` or `sips` in any case (ASCII only; other text takes the general path). */
+function isSipScheme(text: string, colon: number): boolean {
+  if (colon !== 3 && colon !== 4) return false;
+  return (
+    (text.charCodeAt(0) | 0x20) === 0x73 &&
+    (text.charCodeAt(1) | 0x20) === 0x69 &&
+    (text.charCodeAt(2) | 0x20) === 0x70 &&
+    (colon === 3 || (text.charCodeAt(3) | 0x20) === 0x73)
+  );
+}
+
 /** Parses a URI; the text must contain no whitespace. */
 export function parseUri(text: string): Result<Uri> {
   const colon = text.indexOf(':');
   if (colon <= 0) return fail('missing URI scheme');
-  const scheme = text.slice(0, colon).toLowerCase();
   const rest = text.slice(colon + 1);
+  if (isSipScheme(text, colon)) return parseSip(colon === 3 ? 'sip' : 'sips', rest);
+  const scheme = text.slice(0, colon).toLowerCase();
   if (!/^[a-z][a-z0-9+\-.]*$/u.test(scheme)) return fail('invalid URI scheme');
   if (scheme === 'sip' || scheme === 'sips') return parseSip(scheme, rest);
   if (scheme === 'tel') return parseTel(rest);
