@@ -60,7 +60,10 @@ export function unescape(s: string): string {
 function parseUriParams(text: string, table: Uint8Array): Result<Map<string, string | null>> {
   const params = new Map<string, string | null>();
   if (text === '') return ok(params);
-  for (const part of text.split(';')) {
+  for (let start = 0, end = 0; end < text.length; start = end + 1) {
+    end = text.indexOf(';', start);
+    if (end < 0) end = text.length;
+    const part = text.slice(start, end);
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? null : part.slice(eq + 1);
