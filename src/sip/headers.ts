@@ -47,9 +47,11 @@ const EXACT = new Map<string, string>();
 for (const n of CANONICAL) EXACT.set(n, n).set(n.toLowerCase(), n);
 for (const [c, n] of Object.entries(COMPACT)) EXACT.set(c, n).set(c.toUpperCase(), n);
 
+/** One step of the hash of a header name, character by character (a caller scanning the name can compute it on the way). */
+export const nameHashStep = (h: number, code: number): number => (Math.imul(h, 31) + code) | 0;
 const nameHash = (text: string, start: number, end: number): number => {
   let h = 0;
-  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  for (let i = start; i < end; i++) h = nameHashStep(h, text.charCodeAt(i));
   return h;
 };
 /** Canonical names by the hash of their canonical and lower-case spellings (a hit is confirmed character by character). */
@@ -60,13 +62,13 @@ for (const n of CANONICAL) for (const spelling of [n, n.toLowerCase()]) BY_HASH.
  * `canonicalName(text.slice(start, end))` without cutting the string when the name
  * is a compact form or written in its canonical or lower-case spelling (the usual cases).
  */
-export function canonicalNameAt(text: string, start: number, end: number): string {
+export function canonicalNameAt(text: string, start: number, end: number, hash = nameHash(text, start, end)): string {
   const length = end - start;
   if (length === 1) {
     const long = COMPACT[String.fromCharCode(text.charCodeAt(start) | 0x20)];
     if (long !== undefined) return long;
   } else {
-    const known = BY_HASH.get(nameHash(text, start, end));
+    const known = BY_HASH.get(hash);
     if (known !== undefined && known.length === length && sameLetters(text, start, known)) return known;
   }
   return canonicalName(text.slice(start, end));

@@ -11,6 +11,7 @@ import {
   SINGLE_HEADERS,
   canonicalName,
   canonicalNameAt,
+  nameHashStep,
   parseCSeq,
   parseContacts,
   parseNameAddr,
@@ -128,7 +129,8 @@ function parseHeaderLines(head: string, pos: number): Result<Header[]> {
     let eol = head.indexOf('\r\n', pos);
     if (eol < 0) eol = end;
     let i = pos;
-    while (i < eol && isTokenCode(head.charCodeAt(i))) i++;
+    let hash = 0;
+    for (let c = head.charCodeAt(i); i < eol && isTokenCode(c); c = head.charCodeAt(++i)) hash = nameHashStep(hash, c);
     let colon = i;
     while (isWsCode(head.charCodeAt(colon))) colon++;
     if (i > pos && colon < eol && head.charCodeAt(colon) === 0x3a) {
@@ -136,7 +138,7 @@ function parseHeaderLines(head: string, pos: number): Result<Header[]> {
       let vEnd = eol;
       while (vStart < vEnd && isWsCode(head.charCodeAt(vStart))) vStart++;
       while (vEnd > vStart && isWsCode(head.charCodeAt(vEnd - 1))) vEnd--;
-      headers.push({ name: canonicalNameAt(head, pos, i), value: head.slice(vStart, vEnd) });
+      headers.push({ name: canonicalNameAt(head, pos, i, hash), value: head.slice(vStart, vEnd) });
     } else {
       const error = parseHeaderLine(headers, head.slice(pos, eol));
       if (error !== undefined) return fail(error);
