@@ -80,28 +80,35 @@ function parseSip(scheme: 'sip' | 'sips', rest: string): Result<SipUri> {
   const at = rest.indexOf('@');
   let user: string | undefined;
   let password: string | undefined;
-  let hostPart = rest;
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
-    hostPart = rest.slice(at + 1);
     const colon = userinfo.indexOf(':');
     user = colon < 0 ? userinfo : userinfo.slice(0, colon);
     password = colon < 0 ? undefined : userinfo.slice(colon + 1);
     if (user === '' || !charsOk(user, USER_CHARS)) return fail('invalid user part');
     if (password !== undefined && !charsOk(password, PASSWORD_CHARS)) return fail('invalid password');
   }
-  const q = hostPart.indexOf('?');
-  const headersText = q < 0 ? undefined : hostPart.slice(q + 1);
-  const beforeHeaders = q < 0 ? hostPart : hostPart.slice(0, q);
-  const semi = beforeHeaders.indexOf(';');
-  const hostport = semi < 0 ? beforeHeaders : beforeHeaders.slice(0, semi);
-  const paramsText = semi < 0 ? '' : beforeHeaders.slice(semi + 1);
-  let host = hostport;
+  // hostport [ ";" params ] [ "?" headers ], located by index in `rest` (no intermediate strings).
+  const hostStart = at + 1;
+  const q = rest.indexOf('?', hostStart);
+  const headersText = q < 0 ? undefined : rest.slice(q + 1);
+  const paramsEnd = q < 0 ? rest.length : q;
+  let semi = rest.indexOf(';', hostStart);
+  if (semi >= paramsEnd) semi = -1;
+  const hostEnd = semi < 0 ? paramsEnd : semi;
+  const paramsText = semi < 0 ? '' : rest.slice(semi + 1, paramsEnd);
+  let portSep: number;
+  if (rest.charCodeAt(hostStart) === 0x5b) {
+    const close = rest.indexOf(']:', hostStart);
+    portSep = close >= 0 && close + 2 <= hostEnd ? close + 1 : -1;
+  } else {
+    const colon = rest.indexOf(':', hostStart);
+    portSep = colon > hostStart && colon < hostEnd ? colon : -1;
+  }
+  const host = rest.slice(hostStart, portSep < 0 ? hostEnd : portSep);
   let port: number | undefined;
-  const portSep = hostport.startsWith('[') ? hostport.indexOf(']:') + 1 : hostport.indexOf(':');
-  if (portSep > 0) {
-    host = hostport.slice(0, portSep);
-    port = parsePort(hostport.slice(portSep + 1));
+  if (portSep >= 0) {
+    port = parsePort(rest.slice(portSep + 1, hostEnd));
     if (port === undefined) return fail('invalid port');
   }
   if (!isHost(host)) return fail(`invalid host "${host}"`);
