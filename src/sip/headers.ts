@@ -10,7 +10,7 @@ import {
   fail,
   formatParams,
   isToken,
-  isTokenChar,
+  DIGIT_CHARS,
   ok,
   parseHostPort,
   parseParams,
@@ -42,8 +42,52 @@ const COMPACT: Record<string, string> = {
   x: 'Session-Expires', y: 'Identity',
 };
 
+/** The usual spellings (canonical, lower case, compact forms in either case): one Map lookup on the hot path. */
+const EXACT = new Map<string, string>();
+for (const n of CANONICAL) EXACT.set(n, n).set(n.toLowerCase(), n);
+for (const [c, n] of Object.entries(COMPACT)) EXACT.set(c, n).set(c.toUpperCase(), n);
+
+/** One step of the hash of a header name, character by character (a caller scanning the name can compute it on the way). */
+export const nameHashStep = (h: number, code: number): number => (Math.imul(h, 31) + code) | 0;
+const nameHash = (text: string, start: number, end: number): number => {
+  let h = 0;
+  for (let i = start; i < end; i++) h = nameHashStep(h, text.charCodeAt(i));
+  return h;
+};
+/** Canonical names by the hash of their canonical and lower-case spellings (a hit is confirmed character by character). */
+const BY_HASH = new Map<number, string>();
+for (const n of CANONICAL) for (const spelling of [n, n.toLowerCase()]) BY_HASH.set(nameHash(spelling, 0, spelling.length), n);
+
+/**
+ * `canonicalName(text.slice(start, end))` without cutting the string when the name
+ * is a compact form or written in its canonical or lower-case spelling (the usual cases).
+ */
+export function canonicalNameAt(text: string, start: number, end: number, hash = nameHash(text, start, end)): string {
+  const length = end - start;
+  if (length === 1) {
+    const long = COMPACT[String.fromCharCode(text.charCodeAt(start) | 0x20)];
+    if (long !== undefined) return long;
+  } else {
+    const known = BY_HASH.get(hash);
+    if (known !== undefined && known.length === length && sameLetters(text, start, known)) return known;
+  }
+  return canonicalName(text.slice(start, end));
+}
+
+/** `text` at `start` spells `name` exactly or in lower case. */
+function sameLetters(text: string, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = text.charCodeAt(start + i);
+    const n = name.charCodeAt(i);
+    if (c !== n && !(n >= 0x41 && n <= 0x5a && c === (n | 0x20))) return false;
+  }
+  return true;
+}
+
 /** The long, canonical spelling of a header name; unknown names are returned as written. */
 export function canonicalName(name: string): string {
+  const known = EXACT.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
   return (lower.length === 1 ? COMPACT[lower] : undefined) ?? BY_LOWER.get(lower) ?? name;
 }
@@ -91,9 +135,9 @@ export function parseVia(value: string): Result<Via> {
   const beforeHost = sc.pos;
   sc.skipWs();
   if (sc.pos === beforeHost) return fail('missing whitespace before Via sent-by');
-  const hostText = sc.peek() === '[' ? sc.while((c) => c !== ']') + (sc.eat(']') ? ']' : '') : sc.while((c) => isTokenChar(c));
+  const hostText = sc.peek() === '[' ? sc.until(']') + (sc.eat(']') ? ']' : '') : (sc.token() ?? '');
   let portText: string | undefined;
-  if (sc.eat(':')) portText = sc.while((c) => c >= '0' && c <= '9');
+  if (sc.eat(':')) portText = sc.takeIn(DIGIT_CHARS);
   const hp = parseHostPort(hostText);
   if (!hp.ok) return hp;
   const port = portText === undefined ? undefined : parsePort(portText);
@@ -173,7 +217,8 @@ export function parseNameAddr(value: string): Result<NameAddr> {
     sc.pos = gt + 1;
   } else {
     if (sc.peek() === '"') return fail('unterminated quoted display name');
-    uriText = sc.while((c) => c !== ';' && c !== ' ' && c !== '\t');
+    uriText = sc.text.slice(sc.pos, addrSpecEnd(value, sc.pos));
+    sc.pos += uriText.length;
     if (uriText.includes('?') || uriText.includes(',')) return fail('URI with "?" or "," must be enclosed in <>');
   }
   if (uriText === '' || /\s/u.test(uriText)) return fail('invalid URI in name-addr');
@@ -184,17 +229,24 @@ export function parseNameAddr(value: string): Result<NameAddr> {
   return ok({ displayName, uri: uri.value, params: params.value });
 }
 
+/** End of an addr-spec starting at `from`: the first `;`, SP or HTAB, or the end of the value. */
+function addrSpecEnd(value: string, from: number): number {
+  let i = from;
+  for (let c = value.charCodeAt(i); i < value.length && c !== 0x3b && c !== 0x20 && c !== 0x09; c = value.charCodeAt(++i));
+  return i;
+}
+
 /** Index of the `<` opening the URI of a name-addr, outside quotes; undefined for an addr-spec. */
 function findAngle(value: string): number | undefined {
   let inQuote = false;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i];
+    const c = value.charCodeAt(i);
     if (inQuote) {
-      if (c === '\\') i++;
-      else if (c === '"') inQuote = false;
-    } else if (c === '"') inQuote = true;
-    else if (c === '<') return i;
-    else if (c === ';') return undefined;
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inQuote = false;
+    } else if (c === 0x22) inQuote = true;
+    else if (c === 0x3c) return i;
+    else if (c === 0x3b) return undefined;
   }
   return undefined;
 }
@@ -209,7 +261,7 @@ export type Contact = { readonly star: true } | (NameAddr & { readonly star: fal
 
 export function parseContacts(value: string): Result<Contact[]> {
   if (trimWs(value) === '*') return ok([{ star: true }]);
-  return parseNameAddrList(value, (n) => ({ ...n, star: false as const }));
+  return parseNameAddrList(value, (n) => ({ displayName: n.displayName, uri: n.uri, params: n.params, star: false as const }));
 }
 
 /** A comma-separated list of name-addrs (Contact, Route, Record-Route...). */

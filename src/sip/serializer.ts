@@ -10,11 +10,18 @@ export function startLine(msg: SipMessage): string {
   return msg.kind === 'request' ? `${msg.method} ${formatUri(msg.uri)} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`;
 }
 
+/**
+ * A Buffer (a Uint8Array) from Node's allocation pool: every byte is written,
+ * head then body, so nothing uninitialised leaks.
+ */
 export function serializeMessage(msg: SipMessage): Uint8Array {
-  const head = [startLine(msg), ...msg.headers.map((h) => `${h.name}: ${h.value}`)].join('\r\n') + '\r\n\r\n';
-  const headBytes = Buffer.from(head, 'utf8');
-  const out = new Uint8Array(headBytes.length + msg.body.length);
-  out.set(headBytes, 0);
-  out.set(msg.body, headBytes.length);
+  let head = startLine(msg);
+  for (const h of msg.headers) head += `\r\n${h.name}: ${h.value}`;
+  head += '\r\n\r\n';
+  if (msg.body.length === 0) return Buffer.from(head, 'utf8');
+  const headLength = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headLength + msg.body.length);
+  out.write(head, 0, 'utf8');
+  out.set(msg.body, headLength);
   return out;
 }

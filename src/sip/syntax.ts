@@ -13,18 +13,33 @@ export const fail = <T = never>(error: string): Result<T> => ({ ok: false, error
 /** Ordered parameters, keyed by lower-cased name; a valueless parameter maps to `null`. */
 export type Params = ReadonlyMap<string, string | null>;
 
-const TOKEN_EXTRA = new Set('-.!%*_+`\'~');
-const isAlnum = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-export const isTokenChar = (c: string): boolean => isAlnum(c) || TOKEN_EXTRA.has(c);
-const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/u;
-export const isToken = (s: string): boolean => TOKEN.test(s);
+/** A 128-entry table of the ASCII characters in `chars` (lookups by char code: no regex, no string per character). */
+export function asciiTable(chars: string): Uint8Array {
+  const table = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) table[chars.charCodeAt(i)] = 1;
+  return table;
+}
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** §25.1 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~". */
+const TOKEN_CHARS = asciiTable(`${ALNUM}-.!%*_+\`'~`);
+/** A generic-param value outside quotes: token / host (IPv6 references included). */
+const GEN_VALUE_CHARS = asciiTable(`${ALNUM}-.!%*_+\`'~:[]`);
+export const DIGIT_CHARS = asciiTable('0123456789');
+export const isTokenCode = (code: number): boolean => code < 128 && TOKEN_CHARS[code] === 1;
+export const isTokenChar = (c: string): boolean => c.length === 1 && isTokenCode(c.charCodeAt(0));
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!isTokenCode(s.charCodeAt(i))) return false;
+  return true;
+}
+const isWsCode = (code: number): boolean => code === 0x20 || code === 0x09;
 /** Trims SP and HTAB only (String#trim would also eat U+FEFF and other Unicode spaces). */
 export function trimWs(s: string): string {
   let start = 0;
   let end = s.length;
-  while (start < end && isWs(s[start])) start++;
-  while (end > start && isWs(s[end - 1])) end--;
-  return s.slice(start, end);
+  while (start < end && isWsCode(s.charCodeAt(start))) start++;
+  while (end > start && isWsCode(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 export const isWs = (c: string | undefined): boolean => c === ' ' || c === '\t';
 
@@ -42,14 +57,14 @@ export class Scanner {
   }
 
   skipWs(): void {
-    while (isWs(this.text[this.pos])) this.pos++;
+    while (isWsCode(this.text.charCodeAt(this.pos))) this.pos++;
   }
 
   /** Consumes `c` (after optional whitespace on both sides) if it is next. */
   eat(c: string): boolean {
     const start = this.pos;
     this.skipWs();
-    if (this.text[this.pos] === c) {
+    if (this.text.charCodeAt(this.pos) === c.charCodeAt(0)) {
       this.pos++;
       this.skipWs();
       return true;
@@ -60,8 +75,30 @@ export class Scanner {
 
   token(): string | undefined {
     const start = this.pos;
-    while (this.pos < this.text.length && isTokenChar(this.text[this.pos]!)) this.pos++;
+    this.skipIn(TOKEN_CHARS);
     return this.pos > start ? this.text.slice(start, this.pos) : undefined;
+  }
+
+  /** Consumes the characters found in an `asciiTable`; returns them (possibly empty). */
+  takeIn(table: Uint8Array): string {
+    const start = this.pos;
+    this.skipIn(table);
+    return this.text.slice(start, this.pos);
+  }
+
+  private skipIn(table: Uint8Array): void {
+    const text = this.text;
+    let pos = this.pos;
+    for (let code = text.charCodeAt(pos); code < 128 && table[code] === 1; code = text.charCodeAt(++pos));
+    this.pos = pos;
+  }
+
+  /** Consumes characters up to (not including) `c`, or to the end; returns them (possibly empty). */
+  until(c: string): string {
+    const start = this.pos;
+    const at = this.text.indexOf(c, start);
+    this.pos = at < 0 ? this.text.length : at;
+    return this.text.slice(start, this.pos);
   }
 
   /** Consumes characters while `pred` holds; returns them (possibly empty). */
@@ -73,17 +110,18 @@ export class Scanner {
 
   /** A quoted-string, returned raw (with its quotes and escapes); undefined if unterminated. */
   quoted(): string | undefined {
-    if (this.text[this.pos] !== '"') return undefined;
+    if (this.text.charCodeAt(this.pos) !== 0x22) return undefined;
+    const text = this.text;
     let i = this.pos + 1;
-    while (i < this.text.length) {
-      const c = this.text[i]!;
-      if (c === '\\') {
-        if (i + 1 >= this.text.length) return undefined;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5c) {
+        if (i + 1 >= text.length) return undefined;
         i += 2;
         continue;
       }
-      if (c === '"') {
-        const raw = this.text.slice(this.pos, i + 1);
+      if (c === 0x22) {
+        const raw = text.slice(this.pos, i + 1);
         this.pos = i + 1;
         return raw;
       }
@@ -107,25 +145,29 @@ export const quote = (s: string): string => `"${s.replace(/["\\]/gu, (c) => `\\$
  * Returns undefined when a quote or angle bracket is left open.
  */
 export function splitList(value: string): string[] | undefined {
+  // The usual single element without quotes: no scan in JavaScript.
+  if (value.indexOf(',') < 0 && value.indexOf('"') < 0) {
+    return value.lastIndexOf('<') > value.lastIndexOf('>') ? undefined : [trimWs(value)];
+  }
   const parts: string[] = [];
   let start = 0;
   let inQuote = false;
   let inAngle = false;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i];
+    const c = value.charCodeAt(i);
     if (inQuote) {
-      if (c === '\\') i++;
-      else if (c === '"') inQuote = false;
-    } else if (c === '"') inQuote = true;
-    else if (c === '<') inAngle = true;
-    else if (c === '>') inAngle = false;
-    else if (c === ',' && !inAngle) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inQuote = false;
+    } else if (c === 0x22) inQuote = true;
+    else if (c === 0x3c) inAngle = true;
+    else if (c === 0x3e) inAngle = false;
+    else if (c === 0x2c && !inAngle) {
       parts.push(trimWs(value.slice(start, i)));
       start = i + 1;
     }
   }
   if (inQuote || inAngle) return undefined;
-  parts.push(trimWs(value.slice(start)));
+  parts.push(start === 0 ? trimWs(value) : trimWs(value.slice(start)));
   return parts;
 }
 
@@ -143,7 +185,7 @@ export function parseParams(sc: Scanner): Result<Map<string, string | null>> {
     if (name === undefined) return fail('empty or malformed parameter');
     let value: string | null = null;
     if (sc.eat('=')) {
-      const v = sc.peek() === '"' ? sc.quoted() : sc.while((c) => isTokenChar(c) || c === ':' || c === '[' || c === ']');
+      const v = sc.peek() === '"' ? sc.quoted() : sc.takeIn(GEN_VALUE_CHARS);
       if (v === undefined || v === '') return fail(`parameter ${name} has no value`);
       value = v;
     }
@@ -153,24 +195,66 @@ export function parseParams(sc: Scanner): Result<Map<string, string | null>> {
   }
 }
 
-export const formatParams = (params: Params): string =>
-  [...params].map(([k, v]) => (v === null ? `;${k}` : `;${k}=${v}`)).join('');
+export function formatParams(params: Params): string {
+  let out = '';
+  for (const [k, v] of params) out += v === null ? `;${k}` : `;${k}=${v}`;
+  return out;
+}
 
 const HOSTNAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z](?:[a-z0-9-]*[a-z0-9])?\.?$/iu;
-const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/u;
 
-export const isIPv4 = (s: string): boolean => IPV4.test(s);
+const isDigitCode = (c: number): boolean => c >= 0x30 && c <= 0x39;
+const isAlphaCode = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+
+/** `IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet` (no leading zeros, each ≤ 255). */
+export function isIPv4(s: string): boolean {
+  let i = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (s.charCodeAt(i) !== 0x2e) return false;
+      i++;
+    }
+    const start = i;
+    let n = 0;
+    while (i < s.length && i - start < 4 && isDigitCode(s.charCodeAt(i))) n = n * 10 + s.charCodeAt(i++) - 0x30;
+    const len = i - start;
+    if (len === 0 || len > 3 || n > 255 || (len > 1 && s.charCodeAt(start) === 0x30)) return false;
+  }
+  return i === s.length;
+}
+
+/** `hostname = *( domainlabel "." ) toplabel [ "." ]` (§25.1); non-ASCII text goes to the regex (its case folding). */
+function isHostname(s: string): boolean {
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 0x2e) end--;
+  let labelStart = 0;
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? s.charCodeAt(i) : 0x2e;
+    if (c >= 128) return HOSTNAME.test(s);
+    if (c === 0x2e) {
+      if (i === labelStart || s.charCodeAt(i - 1) === 0x2d) return false;
+      if (i === end) return isAlphaCode(s.charCodeAt(labelStart));
+      labelStart = i + 1;
+    } else if (!(isAlphaCode(c) || isDigitCode(c) || (c === 0x2d && i > labelStart))) return false;
+  }
+  return false;
+}
 
 /** `host = hostname / IPv4address / IPv6reference` (IPv6 in brackets). */
 export function isHost(s: string): boolean {
   if (s.startsWith('[')) return s.endsWith(']') && isIPv6(s.slice(1, -1));
-  return isIPv4(s) || (s.length <= 255 && HOSTNAME.test(s));
+  return isIPv4(s) || (s.length <= 255 && isHostname(s));
 }
 
 /** A port: 1 to 5 digits, at most 65535. */
 export function parsePort(s: string): number | undefined {
-  if (!/^\d{1,5}$/u.test(s)) return undefined;
-  const n = Number(s);
+  if (s.length === 0 || s.length > 5) return undefined;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!isDigitCode(c)) return undefined;
+    n = n * 10 + c - 0x30;
+  }
   return n <= 65535 ? n : undefined;
 }
 
@@ -202,9 +286,16 @@ export function parseHostPort(s: string): Result<{ host: string; port: number | 
 
 /** An unsigned decimal integer up to `max`, leading zeros allowed. */
 export function parseUInt(s: string, max: number): number | undefined {
-  if (!/^\d+$/u.test(s)) return undefined;
-  const digits = s.replace(/^0+(?=\d)/u, '');
-  if (digits.length > 16) return undefined;
-  const n = Number(digits);
+  const len = s.length;
+  if (len === 0) return undefined;
+  for (let i = 0; i < len; i++) if (!isDigitCode(s.charCodeAt(i))) return undefined;
+  let i = 0;
+  while (i < len - 1 && s.charCodeAt(i) === 0x30) i++;
+  if (len - i > 16) return undefined;
+  let n: number;
+  if (len - i <= 15) {
+    n = 0;
+    for (; i < len; i++) n = n * 10 + s.charCodeAt(i) - 0x30;
+  } else n = Number(s.slice(i));
   return n <= max ? n : undefined;
 }

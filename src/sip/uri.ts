@@ -3,7 +3,7 @@
  * kept opaque. Escapes are kept as written (`user` is the raw, escaped text);
  * `unescape` decodes them when a caller needs the octets.
  */
-import { type Params, type Result, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
+import { type Params, type Result, asciiTable, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
 
 export interface SipUri {
   readonly scheme: 'sip' | 'sips';
@@ -34,36 +34,41 @@ export type Uri = SipUri | TelUri | OtherUri;
 export const isSipUri = (u: Uri): u is SipUri => u.scheme === 'sip' || u.scheme === 'sips';
 export const isTelUri = (u: Uri): u is TelUri => u.scheme === 'tel';
 
-const UNRESERVED = /[A-Za-z0-9\-_.!~*'()]/u;
-const charsOk = (s: string, extra: string): boolean => {
+const UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()";
+const isHexCode = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+/** Every character unreserved, in the table (unreserved plus the component's extra characters) or a `%XX` escape. */
+const charsOk = (s: string, table: Uint8Array): boolean => {
   for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '%') {
-      if (!/^[0-9A-Fa-f]{2}$/u.test(s.slice(i + 1, i + 3))) return false;
+    const c = s.charCodeAt(i);
+    if (c === 0x25) {
+      if (!(isHexCode(s.charCodeAt(i + 1)) && isHexCode(s.charCodeAt(i + 2)))) return false;
       i += 2;
-    } else if (!UNRESERVED.test(c) && !extra.includes(c)) return false;
+    } else if (c >= 128 || table[c] !== 1) return false;
   }
   return true;
 };
-const USER_EXTRA = '&=+$,;?/';
-const PASSWORD_EXTRA = '&=+$,';
-const PARAM_EXTRA = '[]/:&+$';
-const HEADER_EXTRA = '[]/?:+$';
+const USER_CHARS = asciiTable(`${UNRESERVED}&=+$,;?/`);
+const PASSWORD_CHARS = asciiTable(`${UNRESERVED}&=+$,`);
+const PARAM_CHARS = asciiTable(`${UNRESERVED}[]/:&+$`);
+const HEADER_CHARS = asciiTable(`${UNRESERVED}[]/?:+$`);
 
 /** Decodes `%XX` escapes (as UTF-8; invalid sequences become U+FFFD). */
 export function unescape(s: string): string {
   return Buffer.from(s.replace(/%([0-9A-Fa-f]{2})/gu, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
 }
 
-function parseUriParams(text: string, extra: string): Result<Map<string, string | null>> {
+function parseUriParams(text: string, table: Uint8Array): Result<Map<string, string | null>> {
   const params = new Map<string, string | null>();
   if (text === '') return ok(params);
-  for (const part of text.split(';')) {
+  for (let start = 0, end = 0; end < text.length; start = end + 1) {
+    end = text.indexOf(';', start);
+    if (end < 0) end = text.length;
+    const part = text.slice(start, end);
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     const value = eq < 0 ? null : part.slice(eq + 1);
-    if (name === '' || !charsOk(name, extra)) return fail(`invalid URI parameter "${part}"`);
-    if (value !== null && (value === '' || !charsOk(value, extra))) return fail(`invalid URI parameter value "${part}"`);
+    if (name === '' || !charsOk(name, table)) return fail(`invalid URI parameter "${part}"`);
+    if (value !== null && (value === '' || !charsOk(value, table))) return fail(`invalid URI parameter value "${part}"`);
     const key = name.toLowerCase();
     if (params.has(key)) return fail(`URI parameter ${key} appears twice`);
     params.set(key, value);
@@ -75,32 +80,39 @@ function parseSip(scheme: 'sip' | 'sips', rest: string): Result<SipUri> {
   const at = rest.indexOf('@');
   let user: string | undefined;
   let password: string | undefined;
-  let hostPart = rest;
   if (at >= 0) {
     const userinfo = rest.slice(0, at);
-    hostPart = rest.slice(at + 1);
     const colon = userinfo.indexOf(':');
     user = colon < 0 ? userinfo : userinfo.slice(0, colon);
     password = colon < 0 ? undefined : userinfo.slice(colon + 1);
-    if (user === '' || !charsOk(user, USER_EXTRA)) return fail('invalid user part');
-    if (password !== undefined && !charsOk(password, PASSWORD_EXTRA)) return fail('invalid password');
+    if (user === '' || !charsOk(user, USER_CHARS)) return fail('invalid user part');
+    if (password !== undefined && !charsOk(password, PASSWORD_CHARS)) return fail('invalid password');
   }
-  const q = hostPart.indexOf('?');
-  const headersText = q < 0 ? undefined : hostPart.slice(q + 1);
-  const beforeHeaders = q < 0 ? hostPart : hostPart.slice(0, q);
-  const semi = beforeHeaders.indexOf(';');
-  const hostport = semi < 0 ? beforeHeaders : beforeHeaders.slice(0, semi);
-  const paramsText = semi < 0 ? '' : beforeHeaders.slice(semi + 1);
-  let host = hostport;
+  // hostport [ ";" params ] [ "?" headers ], located by index in `rest` (no intermediate strings).
+  const hostStart = at + 1;
+  const q = rest.indexOf('?', hostStart);
+  const headersText = q < 0 ? undefined : rest.slice(q + 1);
+  const paramsEnd = q < 0 ? rest.length : q;
+  let semi = rest.indexOf(';', hostStart);
+  if (semi >= paramsEnd) semi = -1;
+  const hostEnd = semi < 0 ? paramsEnd : semi;
+  const paramsText = semi < 0 ? '' : rest.slice(semi + 1, paramsEnd);
+  let portSep: number;
+  if (rest.charCodeAt(hostStart) === 0x5b) {
+    const close = rest.indexOf(']:', hostStart);
+    portSep = close >= 0 && close + 2 <= hostEnd ? close + 1 : -1;
+  } else {
+    const colon = rest.indexOf(':', hostStart);
+    portSep = colon > hostStart && colon < hostEnd ? colon : -1;
+  }
+  const host = rest.slice(hostStart, portSep < 0 ? hostEnd : portSep);
   let port: number | undefined;
-  const portSep = hostport.startsWith('[') ? hostport.indexOf(']:') + 1 : hostport.indexOf(':');
-  if (portSep > 0) {
-    host = hostport.slice(0, portSep);
-    port = parsePort(hostport.slice(portSep + 1));
+  if (portSep >= 0) {
+    port = parsePort(rest.slice(portSep + 1, hostEnd));
     if (port === undefined) return fail('invalid port');
   }
   if (!isHost(host)) return fail(`invalid host "${host}"`);
-  const params = parseUriParams(paramsText, PARAM_EXTRA);
+  const params = parseUriParams(paramsText, PARAM_CHARS);
   if (!params.ok) return params;
   const headers: (readonly [string, string])[] = [];
   if (headersText !== undefined) {
@@ -108,7 +120,7 @@ function parseSip(scheme: 'sip' | 'sips', rest: string): Result<SipUri> {
       const eq = h.indexOf('=');
       if (eq <= 0) return fail(`invalid URI header "${h}"`);
       const [name, value] = [h.slice(0, eq), h.slice(eq + 1)];
-      if (!charsOk(name, HEADER_EXTRA) || !charsOk(value, HEADER_EXTRA)) return fail(`invalid URI header "${h}"`);
+      if (!charsOk(name, HEADER_CHARS) || !charsOk(value, HEADER_CHARS)) return fail(`invalid URI header "${h}"`);
       headers.push([name, value]);
     }
   }
@@ -118,7 +130,7 @@ function parseSip(scheme: 'sip' | 'sips', rest: string): Result<SipUri> {
 function parseTel(rest: string): Result<TelUri> {
   const semi = rest.indexOf(';');
   const number = semi < 0 ? rest : rest.slice(0, semi);
-  const params = parseUriParams(semi < 0 ? '' : rest.slice(semi + 1), PARAM_EXTRA + '%');
+  const params = parseUriParams(semi < 0 ? '' : rest.slice(semi + 1), PARAM_CHARS);
   if (!params.ok) return params;
   const global = /^\+[0-9\-.()]+$/u.test(number) && /[0-9]/u.test(number);
   const local = /^[0-9A-Fa-f*#\-.()]+$/u.test(number) && /[0-9A-Fa-f*#]/u.test(number);
@@ -126,12 +138,24 @@ function parseTel(rest: string): Result<TelUri> {
   return ok({ scheme: 'tel', number, params: params.value });
 }
 
+/** `text.slice(0, colon)` is `sip` or `sips` in any case (ASCII only; other text takes the general path). */
+function isSipScheme(text: string, colon: number): boolean {
+  if (colon !== 3 && colon !== 4) return false;
+  return (
+    (text.charCodeAt(0) | 0x20) === 0x73 &&
+    (text.charCodeAt(1) | 0x20) === 0x69 &&
+    (text.charCodeAt(2) | 0x20) === 0x70 &&
+    (colon === 3 || (text.charCodeAt(3) | 0x20) === 0x73)
+  );
+}
+
 /** Parses a URI; the text must contain no whitespace. */
 export function parseUri(text: string): Result<Uri> {
   const colon = text.indexOf(':');
   if (colon <= 0) return fail('missing URI scheme');
-  const scheme = text.slice(0, colon).toLowerCase();
   const rest = text.slice(colon + 1);
+  if (isSipScheme(text, colon)) return parseSip(colon === 3 ? 'sip' : 'sips', rest);
+  const scheme = text.slice(0, colon).toLowerCase();
   if (!/^[a-z][a-z0-9+\-.]*$/u.test(scheme)) return fail('invalid URI scheme');
   if (scheme === 'sip' || scheme === 'sips') return parseSip(scheme, rest);
   if (scheme === 'tel') return parseTel(rest);
