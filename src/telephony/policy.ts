@@ -31,6 +31,12 @@ export type CallDecision =
       /** §17.1: a presented caller ID was refused and replaced (recorded on the CDR); computed by the router when absent. */
       readonly callerIdReplaced?: boolean;
       /**
+       * §17.1 / RFC 3325: the caller's true identity for P-Asserted-Identity on the trunk
+       * (its own number, else the client's main number; null when it has none), read by
+       * the policy with the caller's other facts. When absent the router looks it up itself.
+       */
+      readonly assertedIdentity?: string | null;
+      /**
        * The policy's handle on this admitted call (§4.3b/§4.10 live limits): the router
        * passes it back to `answered`/`ended`. Absent when the policy keeps no live state.
        */

@@ -164,6 +164,31 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(await cdrOf(database, callId)).toMatchObject([{ callerId: null, sipStatus: 480 }]);
   });
 
+  it("uses the policy's assertedIdentity for P-Asserted-Identity without a second directory lookup (§17.1, RFC 3325)", async () => {
+    const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: '+3243219999' }));
+    r = rig(database, { env: TRUNK_ENV, policy });
+    r.directory.setCallerIdentity(ALICE, '+3243210001');
+    const looked: string[] = [];
+    const find = r.directory.findCallerIdentity.bind(r.directory);
+    r.directory.findCallerIdentity = (clientId, userId) => {
+      looked.push(userId);
+      return find(clientId, userId);
+    };
+    await call(r, '0475123456', { extra: ['Privacy: id'] });
+    const [out] = requestsTo(r, TRUNK, 'INVITE');
+    expect(getHeader(out!, 'From')).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/u);
+    expect(getHeader(out!, 'P-Asserted-Identity')).toBe('<sip:+3243219999@sip.example.be;user=phone>');
+    expect(looked).toEqual([]);
+    // A policy that says the caller has no number at all: no PAI, still no lookup.
+    await r.server.close();
+    r = rig(database, { env: TRUNK_ENV, policy: recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: null })) });
+    r.directory.setCallerIdentity(ALICE, '+3243210001');
+    await call(r, '0475123456', { extra: ['Privacy: id'] });
+    const [second] = requestsTo(r, TRUNK, 'INVITE');
+    expect(getHeader(second!, 'P-Asserted-Identity')).toBeUndefined();
+    expect(getHeader(second!, 'Privacy')).toBe('id');
+  });
+
   it('sends emergency calls to the emergency route with the callback number, privacy or not (§8.7)', async () => {
     const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: true, admission: 'adm-112' }));
     r = rig(database, { env: { ...TRUNK_ENV, E2P_SIP_EMERGENCY_ROUTE: `sip:${EMERGENCY.address}` }, policy });
