@@ -58,6 +58,11 @@ import { ANONYMOUS_FROM, trunkIdentity } from './trunk-identity.ts';
 
 /** Timer C-like guard: an unanswered call is given up after this (RFC 3261 §16.6 step 11 says > 3 min). */
 export const RING_TIMEOUT_MS = 180_000;
+/**
+ * Provisioning gives extensions 2 to 6 digits (src/modules/provisioning/extension.ts):
+ * anything else dialled (a national or international number) is not looked up.
+ */
+const MAY_BE_EXTENSION = /^\d{2,6}$/u;
 const T1 = 500;
 const T2 = 4000;
 
@@ -125,7 +130,7 @@ export class CallRouter {
     const dialled = uriUser(req.uri);
     const startedAt = this.o.clock.now();
     const n = normaliseDialled(dialled);
-    const callee = n.kind === 'short' ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
+    const callee = n.kind === 'short' || !MAY_BE_EXTENSION.test(dialled) ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
     const normalised = callee !== null || n.kind === 'invalid' ? null : n.number;
     if (callee === null && normalised === null) {
       tx.respond(buildResponse(req, 404));

@@ -164,7 +164,7 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(await cdrOf(database, callId)).toMatchObject([{ callerId: null, sipStatus: 480 }]);
   });
 
-  it("uses the policy's assertedIdentity for P-Asserted-Identity without a second directory lookup (§17.1, RFC 3325)", async () => {
+  it("uses the policy's assertedIdentity for P-Asserted-Identity without a second directory lookup (§17.1, RFC 3325), nor an extension lookup", async () => {
     const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: '+3243219999' }));
     r = rig(database, { env: TRUNK_ENV, policy });
     r.directory.setCallerIdentity(ALICE, '+3243210001');
@@ -173,6 +173,12 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     r.directory.findCallerIdentity = (clientId, userId) => {
       looked.push(userId);
       return find(clientId, userId);
+    };
+    // A ten-digit number cannot be an extension (2 to 6 digits): not looked up either.
+    const byExtension = r.directory.findUserByExtension.bind(r.directory);
+    r.directory.findUserByExtension = (clientId, extension) => {
+      looked.push(extension);
+      return byExtension(clientId, extension);
     };
     await call(r, '0475123456', { extra: ['Privacy: id'] });
     const [out] = requestsTo(r, TRUNK, 'INVITE');
