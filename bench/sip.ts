@@ -15,7 +15,8 @@
  *      (E2P_SIP_TRUNK; Kamailio relays to it), offered at BENCH_CALL_RATE/s, at most
  *      BENCH_CALL_LIMIT in flight: the completed calls/s is the maximum rate;
  *  (c) setup latency (first INVITE → 200, sipp -trace_rtt) p50/p99 at half that rate
- *      for BENCH_HALF_SECONDS seconds, and the failed calls there;
+ *      for BENCH_HALF_SECONDS seconds, and the failed calls there (Easy2Phone: with the
+ *      policy's decision time at that rate too);
  *  (e) Easy2Phone only (issue #7): calls offered at a fixed BENCH_POLICY_RATE (200)/s for
  *      BENCH_POLICY_SECONDS (15): the call policy's decision time p50/p90/p99 measured in
  *      the server process (`e2p_sip_policy_decision_seconds`, emptied before the run),
@@ -403,10 +404,14 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);
+    await target.policy?.reset();
     const half = await sipp(`${target.name}-half`, [`${HOST}:${target.port}`, ...call, '-m', String(halfCalls), '-r', String(halfRate), '-l', String(P.callLimit), '-trace_rtt', '-rtt_freq', '1']);
     loads.push(load());
     const times = rtts(half.dir);
-    out(`  ${target.name}: (c) ${halfCalls} calls at ${halfRate}/s: ${half.successful} ok, ${half.failed} failed${half.why ? ` (${half.why})` : ''}, setup p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms`);
+    const halfDecide = await target.policy?.read();
+    out(
+      `  ${target.name}: (c) ${halfCalls} calls at ${halfRate}/s: ${half.successful} ok, ${half.failed} failed${half.why ? ` (${half.why})` : ''}, setup p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms${halfDecide === undefined ? '' : `; policy decision p50 ${halfDecide.p50.toFixed(3)} ms, p99 ${halfDecide.p99.toFixed(3)} ms over ${halfDecide.count}`}`,
+    );
     let fixed: Figures['fixed'];
     if (target.policy !== undefined && P.policyRate > 0 && P.policySeconds > 0) {
       const offered = P.policyRate * P.policySeconds;
