@@ -226,6 +226,26 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(out!.uri).toMatchObject({ user: '112', host: TRUNK.address });
   });
 
+  it('answers 503 + Retry-After at once past the limit of calls in setup, never to an emergency call (§8.7)', async () => {
+    const policy = recordingPolicy((c) => ({ allowed: true, callerId: '+3243210001', emergency: c.normalised === '112' }));
+    r = rig(database, { env: TRUNK_ENV, policy });
+    r.server.router.maxSetups = 0;
+    await call(r, '0475123456');
+    const busy = responses(r).at(-1)!;
+    expect(busy.status).toBe(503);
+    expect(getHeader(busy, 'Retry-After')).toBe('1');
+    expect(policy.asked).toEqual([]);
+    expect(requestsTo(r, TRUNK, 'INVITE')).toEqual([]);
+    await call(r, '112');
+    expect(policy.asked.map((c) => c.dialled)).toEqual(['112']);
+    expect(requestsTo(r, TRUNK, 'INVITE')).toHaveLength(1);
+    // A finished setup frees its place: with room for one, calls one after the other all go through.
+    r.server.router.maxSetups = 1;
+    await call(r, '0475123456');
+    await call(r, '0475123457');
+    expect(requestsTo(r, TRUNK, 'INVITE')).toHaveLength(3);
+  });
+
   it('refuses with the policy status and a Warning naming the clause, without reaching the trunk', async () => {
     const policy = recordingPolicy(() => ({ allowed: false, sipStatus: 403, clause: '4.3b', reason: 'Premium-rate numbers are barred' }));
     r = rig(database, { env: TRUNK_ENV, policy });
