@@ -59,8 +59,8 @@ import { ANONYMOUS_FROM, trunkIdentity } from './trunk-identity.ts';
 /** Timer C-like guard: an unanswered call is given up after this (RFC 3261 §16.6 step 11 says > 3 min). */
 export const RING_TIMEOUT_MS = 180_000;
 /**
- * Calls in setup at once (authenticated or from a carrier, waiting for the policy and the
- * CDR) past which a new one gets 503 + Retry-After at once (RFC 3261 §21.5.4) instead of
+ * Calls in setup at once (a phone's INVITE being authenticated, or any call waiting for
+ * the policy and the CDR) past which a new one gets 503 + Retry-After at once (RFC 3261 §21.5.4) instead of
  * queueing behind the database until the caller gives up: under overload the node keeps
  * completing calls at its maximum rate. Emergency calls (§8.7) are never refused for it.
  */
@@ -108,7 +108,7 @@ export class CallRouter {
   private readonly records: CallRecords;
 
   private readonly req: LegRequests;
-  /** Calls between their (authenticated) INVITE and their first fork or final answer. */
+  /** Calls between their INVITE and their first fork or final answer. */
   private setups = 0;
   /** The overload limit on calls in setup (tests may lower it). */
   maxSetups: number;
@@ -152,14 +152,14 @@ export class CallRouter {
       this.relay(req, tx);
       return;
     }
-    const auth = await this.o.authenticator.authenticate(req, source);
-    if (auth.kind === 'reply') {
-      tx.respond(auth.response);
-      return;
-    }
     const dialled = uriUser(req.uri);
     const n = normaliseDialled(dialled);
-    await this.limited(req, tx, n.kind === 'short', () => this.setUp(req, tx, source, auth.credentials, dialled, n));
+    // The credentials lookup counts too: it waits on the same database as the policy.
+    await this.limited(req, tx, n.kind === 'short', async () => {
+      const auth = await this.o.authenticator.authenticate(req, source);
+      if (auth.kind === 'reply') tx.respond(auth.response);
+      else await this.setUp(req, tx, source, auth.credentials, dialled, n);
+    });
   }
 
   private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {

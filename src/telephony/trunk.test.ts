@@ -16,6 +16,7 @@ import {
   answer,
   call,
   cdrOf,
+  invite,
   fromCaller,
   requestsTo,
   responses,
@@ -230,7 +231,8 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     const policy = recordingPolicy((c) => ({ allowed: true, callerId: '+3243210001', emergency: c.normalised === '112' }));
     r = rig(database, { env: TRUNK_ENV, policy });
     r.server.router.maxSetups = 0;
-    await call(r, '0475123456');
+    r.udp.deliver(invite('0475123456', 'overloaded', 1), PHONE);
+    await r.server.idle();
     const busy = responses(r).at(-1)!;
     expect(busy.status).toBe(503);
     expect(getHeader(busy, 'Retry-After')).toBe('1');
