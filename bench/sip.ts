@@ -141,7 +141,12 @@ function failureCauses(dir: string): string {
     const key = `got ${m[1] ?? m[2]}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const timeouts = text.match(/receive timeout/g)?.length ?? 0;
+  // sipp does not abort on an unexpected final answer (a 503 of the overload limit): it waits on and the call ends
+  // in a receive timeout. Counted by call, once.
+  const answered = new Map<string, string>();
+  for (const m of text.matchAll(/Continuing call on unexpected message for Call-Id '([^']+)'[^\n]*?received 'SIP\/2\.0 (\d{3})/g)) answered.set(m[1]!, m[2]!);
+  for (const status of answered.values()) counts.set(`got ${status} then receive timeout`, (counts.get(`got ${status} then receive timeout`) ?? 0) + 1);
+  const timeouts = (text.match(/receive timeout/g)?.length ?? 0) - answered.size;
   if (timeouts > 0) counts.set('receive timeout', timeouts);
   return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
 }
