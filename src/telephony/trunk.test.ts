@@ -22,9 +22,14 @@ import {
   responses,
   rig,
 } from '../../test/support/sip-call-rig.ts';
+import { Registry } from 'prom-client';
+import { FakeTransport } from '../../test/support/transport-fake.ts';
+import { loadConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { createLogger } from '../logger.ts';
 import { getHeader } from '../sip/index.ts';
 import { type CallAttempt, type CallDecision, type CallPolicy, permissiveCallPolicy } from './policy.ts';
+import { POLICY_DECISION_METRIC, startSipServer } from './sip-server.ts';
 
 const TRUNK_ENV = { E2P_SIP_TRUNK: `sip:${TRUNK.address}:${TRUNK.port}` };
 
@@ -246,6 +251,24 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     await call(r, '0475123456');
     await call(r, '0475123457');
     expect(requestsTo(r, TRUNK, 'INVITE')).toHaveLength(3);
+  });
+
+  it("times the policy's decisions into the platform's metrics when started by startSipServer (issue #7)", async () => {
+    const metrics = new Registry();
+    // A real UDP listener: the trunk leg goes out on it, to a local port nobody answers.
+    const config = loadConfig({ E2P_SIP_TRUNK: 'sip:127.0.0.1:9', E2P_SIP_DOMAIN: DOMAIN, E2P_SIP_DIGEST_ALGORITHMS: 'MD5', E2P_SIP_HOST: '127.0.0.1', E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0' });
+    r = rig(database, { env: TRUNK_ENV });
+    const policy = recordingPolicy(() => ({ allowed: true, callerId: '+3243210001', emergency: false }));
+    const started = await startSipServer({ config, db: database.db, clock: r.clock, log: createLogger('silent'), metrics }, { directory: r.directory, policy });
+    try {
+      const udp = new FakeTransport({ protocol: 'UDP', delegate: started.server.delegate, local: { address: '192.0.2.1', port: 5060 } });
+      await call({ ...r, server: started.server, udp }, '0475123456');
+      expect(policy.asked).toHaveLength(1);
+      const values = (await metrics.getSingleMetric(POLICY_DECISION_METRIC)!.get()).values as { value: number; labels: Record<string, unknown>; metricName?: string }[];
+      expect(values.find((v) => v.metricName === `${POLICY_DECISION_METRIC}_count` && v.labels.kind === 'outbound')?.value).toBe(1);
+    } finally {
+      await started.server.close();
+    }
   });
 
   it('refuses with the policy status and a Warning naming the clause, without reaching the trunk', async () => {
