@@ -15,7 +15,12 @@
  *      (E2P_SIP_TRUNK; Kamailio relays to it), offered at BENCH_CALL_RATE/s, at most
  *      BENCH_CALL_LIMIT in flight: the completed calls/s is the maximum rate;
  *  (c) setup latency (first INVITE → 200, sipp -trace_rtt) p50/p99 at half that rate
- *      for BENCH_HALF_SECONDS seconds, and the failed calls there.
+ *      for BENCH_HALF_SECONDS seconds, and the failed calls there (Easy2Phone: with the
+ *      policy's decision time at that rate too);
+ *  (e) Easy2Phone only (issue #7): calls offered at a fixed BENCH_POLICY_RATE (200)/s for
+ *      BENCH_POLICY_SECONDS (15): the call policy's decision time p50/p90/p99 measured in
+ *      the server process (`e2p_sip_policy_decision_seconds`, emptied before the run),
+ *      beside the setup latency and the failed calls of that run (0 = skipped).
  * Bounded: every sipp run has -timeout BENCH_MAX_SECONDS; servers and the UAS are killed
  * by their pid at the end. BENCH_TARGETS=e2p,kamailio (default both); BENCH_PROFILE=1
  * runs the Easy2Phone server under `node --cpu-prof` and prints its top frames.
@@ -38,6 +43,8 @@ const P = {
   callRate: Number(env.BENCH_CALL_RATE ?? 2000),
   callLimit: Number(env.BENCH_CALL_LIMIT ?? 100),
   halfSeconds: Number(env.BENCH_HALF_SECONDS ?? 20),
+  policyRate: Number(env.BENCH_POLICY_RATE ?? 200),
+  policySeconds: Number(env.BENCH_POLICY_SECONDS ?? 15),
   settleSeconds: Number(env.BENCH_SETTLE_SECONDS ?? 35),
   maxSeconds: Number(env.BENCH_MAX_SECONDS ?? 900),
   targets: (env.BENCH_TARGETS ?? 'e2p,kamailio').split(',').map((t) => t.trim()),
@@ -134,7 +141,12 @@ function failureCauses(dir: string): string {
     const key = `got ${m[1] ?? m[2]}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const timeouts = text.match(/receive timeout/g)?.length ?? 0;
+  // sipp does not abort on an unexpected final answer (a 503 of the overload limit): it waits on and the call ends
+  // in a receive timeout. Counted by call, once.
+  const answered = new Map<string, string>();
+  for (const m of text.matchAll(/Continuing call on unexpected message for Call-Id '([^']+)'[^\n]*?received 'SIP\/2\.0 (\d{3})/g)) answered.set(m[1]!, m[2]!);
+  for (const status of answered.values()) counts.set(`got ${status} then receive timeout`, (counts.get(`got ${status} then receive timeout`) ?? 0) + 1);
+  const timeouts = (text.match(/receive timeout/g)?.length ?? 0) - answered.size;
   if (timeouts > 0) counts.set('receive timeout', timeouts);
   return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
 }
@@ -213,6 +225,15 @@ interface Target {
   memory(): Promise<{ bytes: number; heap?: number; bindings?: number }>;
   stop(): Promise<void>;
   note: string;
+  /** The call policy's decision time in the server (Easy2Phone): emptied, then read (ms). */
+  policy?: { reset(): Promise<void>; read(): Promise<Decisions> };
+}
+
+interface Decisions {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
 }
 
 async function startE2p(uasPort: number): Promise<Target> {
@@ -253,6 +274,19 @@ async function startE2p(uasPort: number): Promise<Target> {
     name: 'Easy2Phone',
     port,
     note: `node ${process.version}, one process, ${P.databaseUrl ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'PGlite on disk'}, dbCallPolicy, CDRs`,
+    policy: {
+      async reset() {
+        const reply = next();
+        child.send({ policyReset: true });
+        await reply;
+      },
+      async read() {
+        const reply = next();
+        child.send({ policy: true });
+        const r = await reply;
+        return { count: Number(r.count), p50: Number(r.p50), p90: Number(r.p90), p99: Number(r.p99) };
+      },
+    },
     async memory() {
       const reply = next();
       child.send({ rss: true });
@@ -335,6 +369,8 @@ interface Figures {
   halfFailed: number;
   p50: number;
   p99: number;
+  /** (e) the fixed-rate run with the policy's decision time, when there was one. */
+  fixed?: { rate: number; offered: number; ok: number; failed: number; why: string; perSecond: number; p50: number; p99: number; decide: Decisions; load: string };
   load: string;
 }
 
@@ -373,11 +409,30 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);
+    await target.policy?.reset();
     const half = await sipp(`${target.name}-half`, [`${HOST}:${target.port}`, ...call, '-m', String(halfCalls), '-r', String(halfRate), '-l', String(P.callLimit), '-trace_rtt', '-rtt_freq', '1']);
     loads.push(load());
     const times = rtts(half.dir);
-    out(`  ${target.name}: (c) ${halfCalls} calls at ${halfRate}/s: ${half.successful} ok, ${half.failed} failed${half.why ? ` (${half.why})` : ''}, setup p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms`);
+    const halfDecide = await target.policy?.read();
+    out(
+      `  ${target.name}: (c) ${halfCalls} calls at ${halfRate}/s: ${half.successful} ok, ${half.failed} failed${half.why ? ` (${half.why})` : ''}, setup p50 ${pct(times, 50)} ms, p99 ${pct(times, 99)} ms${halfDecide === undefined ? '' : `; policy decision p50 ${halfDecide.p50.toFixed(3)} ms, p99 ${halfDecide.p99.toFixed(3)} ms over ${halfDecide.count}`}`,
+    );
+    let fixed: Figures['fixed'];
+    if (target.policy !== undefined && P.policyRate > 0 && P.policySeconds > 0) {
+      const offered = P.policyRate * P.policySeconds;
+      await target.policy.reset();
+      const before = load();
+      const run = await sipp(`${target.name}-policy`, [`${HOST}:${target.port}`, ...call, '-m', String(offered), '-r', String(P.policyRate), '-l', String(Math.max(P.callLimit, P.policyRate * 5)), '-trace_rtt', '-rtt_freq', '1']);
+      const decide = await target.policy.read();
+      const setup = rtts(run.dir);
+      fixed = { rate: P.policyRate, offered, ok: run.successful, failed: run.failed, why: run.why, perSecond: run.successful / run.seconds, p50: pct(setup, 50), p99: pct(setup, 99), decide, load: `${before} → ${load()}` };
+      loads.push(load());
+      out(
+        `  ${target.name}: (e) ${offered} calls offered at ${P.policyRate}/s: ${run.successful} ok in ${run.seconds.toFixed(1)} s (${fixed.perSecond.toFixed(0)}/s), ${run.failed} failed${run.why ? ` (${run.why})` : ''}; setup p50 ${fixed.p50} ms, p99 ${fixed.p99} ms; policy decision p50 ${decide.p50.toFixed(3)} ms, p90 ${decide.p90.toFixed(3)} ms, p99 ${decide.p99.toFixed(3)} ms over ${decide.count} decisions (issue #7 goal: p99 < 1 ms); load ${fixed.load}`,
+      );
+    }
     return {
+      ...(fixed === undefined ? {} : { fixed }),
       target: target.name,
       note: target.note,
       regPerSecond,
@@ -404,7 +459,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
 
 out(`bench:sip — ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
 out(
-  `  parameters: BENCH_USERS=${P.users} BENCH_REG_RATE=${P.regRate} BENCH_REG_LIMIT=${P.regLimit} BENCH_CALLS=${P.calls} BENCH_CALL_RATE=${P.callRate} BENCH_CALL_LIMIT=${P.callLimit} BENCH_HALF_SECONDS=${P.halfSeconds} BENCH_SETTLE_SECONDS=${P.settleSeconds} BENCH_TARGETS=${P.targets.join(',')} BENCH_KAMAILIO_CHILDREN=${P.kamailioChildren}${P.databaseUrl ? ' BENCH_DATABASE_URL=(set)' : ''}${P.profile ? ' BENCH_PROFILE=1' : ''}`,
+  `  parameters: BENCH_USERS=${P.users} BENCH_REG_RATE=${P.regRate} BENCH_REG_LIMIT=${P.regLimit} BENCH_CALLS=${P.calls} BENCH_CALL_RATE=${P.callRate} BENCH_CALL_LIMIT=${P.callLimit} BENCH_HALF_SECONDS=${P.halfSeconds} BENCH_POLICY_RATE=${P.policyRate} BENCH_POLICY_SECONDS=${P.policySeconds} BENCH_SETTLE_SECONDS=${P.settleSeconds} BENCH_TARGETS=${P.targets.join(',')} BENCH_KAMAILIO_CHILDREN=${P.kamailioChildren}${P.databaseUrl ? ' BENCH_DATABASE_URL=(set)' : ''}${P.profile ? ' BENCH_PROFILE=1' : ''}`,
 );
 out(`  sipp ${spawnSync('sipp', ['-v']).stdout.toString().match(/v[\d.]+/)?.[0] ?? '?'}, UDP, MD5 digest, 127.0.0.1; work dir ${work}`);
 const results: Figures[] = [];
@@ -429,6 +484,12 @@ const ref = results.find((r) => r.target === 'Kamailio');
 if (ours && ref) {
   out('');
   out(`ratio Easy2Phone / Kamailio: registrations ${((100 * ours.regPerSecond) / ref.regPerSecond).toFixed(1)} % (goal ≥ 50 %), calls ${((100 * ours.callsPerSecond) / ref.callsPerSecond).toFixed(1)} % (goal ≥ 50 %)`);
+}
+if (ours?.fixed !== undefined) {
+  const f = ours.fixed;
+  out(
+    `Easy2Phone at a fixed ${f.rate} calls/s (${f.perSecond.toFixed(0)}/s completed, ${f.failed} failed of ${f.offered}): policy decision p50 ${f.decide.p50.toFixed(3)} ms / p99 ${f.decide.p99.toFixed(3)} ms (goal p99 < 1 ms), setup p50 ${f.p50} ms / p99 ${f.p99} ms`,
+  );
 }
 if (ours) {
   const per = ours.regOk > 0 ? (ours.memAfter - ours.memBefore) / ours.regOk : NaN;

@@ -8,7 +8,9 @@
  * installation completed, through the module functions) and BENCH_USERS users
  * `bench0…` with one password (rows written straight into `provisioned_users`, 1 000 per
  * INSERT: createUsers would take hours for 100 000).
- * Messages: sends { ready, udpPort, rssBytes } once listening; answers { rss } with
+ * Messages: sends { ready, udpPort, rssBytes } once listening; answers { policyReset } (the
+ * call policy's decision-time summary emptied) and { policy } with { count, p50, p90, p99 }
+ * (ms, outbound decisions since the reset); answers { rss } with
  * { rssBytes, heapBytes, bindingsBytes } (bindingsBytes: the size of `sip_bindings` with its indexes); { stop } closes the platform and exits (so --cpu-prof writes
  * its profile).
  */
@@ -24,6 +26,7 @@ import { createContract } from '../../src/modules/customers/create-contract.ts';
 import { signContract } from '../../src/modules/customers/sign-contract.ts';
 import { provisionedUsers } from '../../src/modules/provisioning/schema.ts';
 import { ha1 } from '../../src/sip/index.ts';
+import { POLICY_DECISION_METRIC } from '../../src/telephony/sip-server.ts';
 
 const send = (m: object): void => {
   process.send?.(m);
@@ -81,7 +84,20 @@ const stop = async (): Promise<void> => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
-process.on('message', (m: { rss?: boolean; stop?: boolean }) => {
+/** The policy's decision time (issue #7) since the last reset, in ms: p50/p90/p99 and the count. */
+const decisions = async (): Promise<{ count: number; p50: number; p90: number; p99: number }> => {
+  const metric = ctx.metrics.getSingleMetric(POLICY_DECISION_METRIC);
+  const values = metric === undefined ? [] : ((await metric.get()).values as { value: number; labels: Record<string, unknown>; metricName?: string }[]).filter((v) => v.labels.kind === 'outbound');
+  const at = (q: number): number => 1000 * (values.find((v) => v.labels.quantile === q)?.value ?? NaN);
+  const count = values.find((v) => v.metricName === `${POLICY_DECISION_METRIC}_count`)?.value ?? 0;
+  return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+};
+process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean; policy?: boolean }) => {
+  if (m.policyReset) {
+    ctx.metrics.getSingleMetric(POLICY_DECISION_METRIC)?.reset();
+    send({ policyReset: true });
+  }
+  if (m.policy) void decisions().then((d) => send({ policy: true, ...d }));
   if (m.rss) {
     // A full collection first (--expose-gc): what is retained, not garbage not yet collected.
     (globalThis as { gc?: () => void }).gc?.();

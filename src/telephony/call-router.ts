@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { SipTrunk } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
-import { normaliseDialled } from '../kernel/e164.ts';
+import { type DialResult, normaliseDialled } from '../kernel/e164.ts';
 import {
   type Endpoint,
   type ServerTransaction,
@@ -48,7 +48,7 @@ import {
 } from './call-legs.ts';
 import { CallRecords, type CdrStart } from './call-records.ts';
 import type { CdrEndReason } from './cdrs.ts';
-import type { Directory } from './directory.ts';
+import type { Directory, SipCredentials } from './directory.ts';
 import { userBindings } from './location.ts';
 import type { CallDecision, CallPolicy } from './policy.ts';
 import { relayInDialog } from './in-dialog.ts';
@@ -58,6 +58,18 @@ import { ANONYMOUS_FROM, trunkIdentity } from './trunk-identity.ts';
 
 /** Timer C-like guard: an unanswered call is given up after this (RFC 3261 §16.6 step 11 says > 3 min). */
 export const RING_TIMEOUT_MS = 180_000;
+/**
+ * Calls in setup at once (a phone's INVITE being authenticated, or any call waiting for
+ * the policy and the CDR) past which a new one gets 503 + Retry-After at once (RFC 3261 §21.5.4) instead of
+ * queueing behind the database until the caller gives up: under overload the node keeps
+ * completing calls at its maximum rate. Emergency calls (§8.7) are never refused for it.
+ */
+export const MAX_CALL_SETUPS = 100;
+/**
+ * Provisioning gives extensions 2 to 6 digits (src/modules/provisioning/extension.ts):
+ * anything else dialled (a national or international number) is not looked up.
+ */
+const MAY_BE_EXTENSION = /^\d{2,6}$/u;
 const T1 = 500;
 const T2 = 4000;
 
@@ -84,6 +96,8 @@ export interface CallRouterOptions {
   /** Keeps background work visible to `SipServer.idle()`. */
   readonly track: (p: Promise<void>) => void;
   readonly ringTimeoutMs?: number;
+  /** `MAX_CALL_SETUPS` by default. */
+  readonly maxCallSetups?: number;
 }
 
 export class CallRouter {
@@ -94,10 +108,32 @@ export class CallRouter {
   private readonly records: CallRecords;
 
   private readonly req: LegRequests;
+  /** Calls between their INVITE and their first fork or final answer. */
+  private setups = 0;
+  /** The overload limit on calls in setup (tests may lower it). */
+  maxSetups: number;
 
   constructor(private readonly o: CallRouterOptions) {
     this.req = new LegRequests(o.domain);
     this.records = new CallRecords(o);
+    this.maxSetups = o.maxCallSetups ?? MAX_CALL_SETUPS;
+  }
+
+  /**
+   * Runs a call's setup counted against `maxSetups`; past it, 503 at once (§8.7: not for
+   * an emergency number).
+   */
+  private async limited(req: SipRequest, tx: ServerTransaction, emergency: boolean, setUp: () => Promise<void>): Promise<void> {
+    if (!emergency && this.setups >= this.maxSetups) {
+      tx.respond(buildResponse(req, 503, { reason: 'Service Unavailable (overloaded)', headers: [{ name: 'Retry-After', value: '1' }] }));
+      return;
+    }
+    this.setups += 1;
+    try {
+      await setUp();
+    } finally {
+      this.setups -= 1;
+    }
   }
 
   /** Calls in progress (tests). */
@@ -116,16 +152,19 @@ export class CallRouter {
       this.relay(req, tx);
       return;
     }
-    const auth = await this.o.authenticator.authenticate(req, source);
-    if (auth.kind === 'reply') {
-      tx.respond(auth.response);
-      return;
-    }
-    const caller = auth.credentials;
     const dialled = uriUser(req.uri);
-    const startedAt = this.o.clock.now();
     const n = normaliseDialled(dialled);
-    const callee = n.kind === 'short' ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
+    // The credentials lookup counts too: it waits on the same database as the policy.
+    await this.limited(req, tx, n.kind === 'short', async () => {
+      const auth = await this.o.authenticator.authenticate(req, source);
+      if (auth.kind === 'reply') tx.respond(auth.response);
+      else await this.setUp(req, tx, source, auth.credentials, dialled, n);
+    });
+  }
+
+  private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {
+    const startedAt = this.o.clock.now();
+    const callee = n.kind === 'short' || !MAY_BE_EXTENSION.test(dialled) ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
     const normalised = callee !== null || n.kind === 'invalid' ? null : n.number;
     if (callee === null && normalised === null) {
       tx.respond(buildResponse(req, 404));
@@ -179,7 +218,8 @@ export class CallRouter {
       // §17.1 caller ID in From and P-Asserted-Identity (RFC 3325), privacy kept (RFC 3323).
       const identity = trunkIdentity({
         callerId: decision.callerId,
-        trueIdentity: await this.o.directory.findCallerIdentity(caller.clientId, caller.userId),
+        // The policy read it with the caller's other facts; only an older policy leaves it to a second lookup.
+        trueIdentity: decision.assertedIdentity !== undefined ? decision.assertedIdentity : await this.o.directory.findCallerIdentity(caller.clientId, caller.userId),
         privacy,
         emergency: decision.emergency,
         domain: this.o.domain,
@@ -200,6 +240,10 @@ export class CallRouter {
       this.relay(req, tx);
       return;
     }
+    await this.limited(req, tx, false, () => this.setUpInbound(req, tx, source));
+  }
+
+  private async setUpInbound(req: SipRequest, tx: ServerTransaction, source: Source): Promise<void> {
     const dialled = uriUser(req.uri);
     const did = asE164(dialled);
     const target = did === null ? null : await this.o.directory.findDidTarget(did);

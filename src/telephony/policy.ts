@@ -31,6 +31,12 @@ export type CallDecision =
       /** §17.1: a presented caller ID was refused and replaced (recorded on the CDR); computed by the router when absent. */
       readonly callerIdReplaced?: boolean;
       /**
+       * §17.1 / RFC 3325: the caller's true identity for P-Asserted-Identity on the trunk
+       * (its own number, else the client's main number; null when it has none), read by
+       * the policy with the caller's other facts. When absent the router looks it up itself.
+       */
+      readonly assertedIdentity?: string | null;
+      /**
        * The policy's handle on this admitted call (§4.3b/§4.10 live limits): the router
        * passes it back to `answered`/`ended`. Absent when the policy keeps no live state.
        */
@@ -83,5 +89,32 @@ export function permissiveCallPolicy(emergencyNumbers: readonly string[] = EMERG
     },
     answered: () => Promise.resolve(),
     ended: () => Promise.resolve(),
+  };
+}
+
+/** What `timedCallPolicy` measures: a decision for a phone's call, or for a carrier's. */
+export type DecisionKind = 'outbound' | 'inbound';
+
+/**
+ * The same policy, the duration of every decision (issue #7: "the policy adds < 1 ms
+ * p99 to call setup") reported to `observe` in seconds, refusals and failures included.
+ * `answered`/`ended` run off the setup path and are passed through.
+ */
+export function timedCallPolicy(policy: CallPolicy, observe: (kind: DecisionKind, seconds: number) => void): CallPolicy {
+  const timed =
+    <A>(kind: DecisionKind, decide: (a: A) => Promise<CallDecision>) =>
+    async (a: A): Promise<CallDecision> => {
+      const started = performance.now();
+      try {
+        return await decide(a);
+      } finally {
+        observe(kind, (performance.now() - started) / 1000);
+      }
+    };
+  return {
+    decide: timed('outbound', (c: CallAttempt) => policy.decide(c)),
+    decideInbound: timed('inbound', (c: InboundAttempt) => policy.decideInbound(c)),
+    answered: (admission, at) => policy.answered(admission, at),
+    ended: (admission, at) => policy.ended(admission, at),
   };
 }

@@ -11,6 +11,7 @@
  * guarded and a failure becomes a 500.
  */
 import type { Logger } from 'pino';
+import { type Registry, Summary } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -41,7 +42,7 @@ import type { Directory } from './directory.ts';
 import { CallRouter, RING_TIMEOUT_MS } from './call-router.ts';
 import { closeOpenCdrs } from './cdrs.ts';
 import { purgeExpiredBindings } from './location.ts';
-import { type CallPolicy, permissiveCallPolicy } from './policy.ts';
+import { type CallPolicy, type DecisionKind, permissiveCallPolicy, timedCallPolicy } from './policy.ts';
 import { sipNonceSecret } from './nonce-secret.ts';
 import { type ExpiresBounds, Registrar } from './registrar.ts';
 
@@ -356,15 +357,33 @@ export interface StartSipOptions {
   readonly onAuthFailure?: (failure: AuthFailure) => void | Promise<void>;
 }
 
+/** The name of the call policy's decision time (issue #7), a summary with p50/p90/p99 by `kind`. */
+export const POLICY_DECISION_METRIC = 'e2p_sip_policy_decision_seconds';
+
+/** The summary of the policy's decision time in `registry` (created once per registry). */
+function decisionMetric(registry: Registry): (kind: DecisionKind, seconds: number) => void {
+  const summary =
+    (registry.getSingleMetric(POLICY_DECISION_METRIC) as Summary<'kind'> | undefined) ??
+    new Summary({
+      name: POLICY_DECISION_METRIC,
+      help: 'Time the call policy takes to decide a call (issue #7: < 1 ms p99 added to call setup)',
+      labelNames: ['kind'] as const,
+      percentiles: [0.5, 0.9, 0.99],
+      registers: [registry],
+    });
+  return (kind, seconds) => summary.observe({ kind }, seconds);
+}
+
 /**
  * Builds the SIP service from the application context (nonce secret from
  * `E2P_SECRET` or the `settings` table) and starts listening.
  */
 export async function startSipServer(
-  ctx: { readonly config: Config; readonly db: Db; readonly clock: Clock; readonly log: Logger },
+  ctx: { readonly config: Config; readonly db: Db; readonly clock: Clock; readonly log: Logger; readonly metrics?: Registry },
   o: StartSipOptions,
 ): Promise<{ server: SipServer; udp: Endpoint; tcp: Endpoint }> {
   const nonceSecret = await sipNonceSecret(ctx.db, ctx.config.secret, ctx.clock.now());
+  const policy = o.policy === undefined || ctx.metrics === undefined ? o.policy : timedCallPolicy(o.policy, decisionMetric(ctx.metrics));
   const server = new SipServer({
     sip: ctx.config.sip,
     db: ctx.db,
@@ -373,7 +392,7 @@ export async function startSipServer(
     directory: o.directory,
     nonceSecret,
     ...(o.onAuthFailure === undefined ? {} : { onAuthFailure: o.onAuthFailure }),
-    ...(o.policy === undefined ? {} : { policy: o.policy }),
+    ...(policy === undefined ? {} : { policy }),
   });
   const bound = await server.listen();
   return { server, ...bound };

@@ -16,14 +16,20 @@ import {
   answer,
   call,
   cdrOf,
+  invite,
   fromCaller,
   requestsTo,
   responses,
   rig,
 } from '../../test/support/sip-call-rig.ts';
+import { Registry } from 'prom-client';
+import { FakeTransport } from '../../test/support/transport-fake.ts';
+import { loadConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { createLogger } from '../logger.ts';
 import { getHeader } from '../sip/index.ts';
 import { type CallAttempt, type CallDecision, type CallPolicy, permissiveCallPolicy } from './policy.ts';
+import { POLICY_DECISION_METRIC, startSipServer } from './sip-server.ts';
 
 const TRUNK_ENV = { E2P_SIP_TRUNK: `sip:${TRUNK.address}:${TRUNK.port}` };
 
@@ -164,6 +170,37 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(await cdrOf(database, callId)).toMatchObject([{ callerId: null, sipStatus: 480 }]);
   });
 
+  it("uses the policy's assertedIdentity for P-Asserted-Identity without a second directory lookup (§17.1, RFC 3325), nor an extension lookup", async () => {
+    const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: '+3243219999' }));
+    r = rig(database, { env: TRUNK_ENV, policy });
+    r.directory.setCallerIdentity(ALICE, '+3243210001');
+    const looked: string[] = [];
+    const find = r.directory.findCallerIdentity.bind(r.directory);
+    r.directory.findCallerIdentity = (clientId, userId) => {
+      looked.push(userId);
+      return find(clientId, userId);
+    };
+    // A ten-digit number cannot be an extension (2 to 6 digits): not looked up either.
+    const byExtension = r.directory.findUserByExtension.bind(r.directory);
+    r.directory.findUserByExtension = (clientId, extension) => {
+      looked.push(extension);
+      return byExtension(clientId, extension);
+    };
+    await call(r, '0475123456', { extra: ['Privacy: id'] });
+    const [out] = requestsTo(r, TRUNK, 'INVITE');
+    expect(getHeader(out!, 'From')).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/u);
+    expect(getHeader(out!, 'P-Asserted-Identity')).toBe('<sip:+3243219999@sip.example.be;user=phone>');
+    expect(looked).toEqual([]);
+    // A policy that says the caller has no number at all: no PAI, still no lookup.
+    await r.server.close();
+    r = rig(database, { env: TRUNK_ENV, policy: recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: null })) });
+    r.directory.setCallerIdentity(ALICE, '+3243210001');
+    await call(r, '0475123456', { extra: ['Privacy: id'] });
+    const [second] = requestsTo(r, TRUNK, 'INVITE');
+    expect(getHeader(second!, 'P-Asserted-Identity')).toBeUndefined();
+    expect(getHeader(second!, 'Privacy')).toBe('id');
+  });
+
   it('sends emergency calls to the emergency route with the callback number, privacy or not (§8.7)', async () => {
     const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: true, admission: 'adm-112' }));
     r = rig(database, { env: { ...TRUNK_ENV, E2P_SIP_EMERGENCY_ROUTE: `sip:${EMERGENCY.address}` }, policy });
@@ -193,6 +230,45 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     await call(r, '112');
     const [out] = requestsTo(r, TRUNK, 'INVITE');
     expect(out!.uri).toMatchObject({ user: '112', host: TRUNK.address });
+  });
+
+  it('answers 503 + Retry-After at once past the limit of calls in setup, never to an emergency call (§8.7)', async () => {
+    const policy = recordingPolicy((c) => ({ allowed: true, callerId: '+3243210001', emergency: c.normalised === '112' }));
+    r = rig(database, { env: TRUNK_ENV, policy });
+    r.server.router.maxSetups = 0;
+    r.udp.deliver(invite('0475123456', 'overloaded', 1), PHONE);
+    await r.server.idle();
+    const busy = responses(r).at(-1)!;
+    expect(busy.status).toBe(503);
+    expect(getHeader(busy, 'Retry-After')).toBe('1');
+    expect(policy.asked).toEqual([]);
+    expect(requestsTo(r, TRUNK, 'INVITE')).toEqual([]);
+    await call(r, '112');
+    expect(policy.asked.map((c) => c.dialled)).toEqual(['112']);
+    expect(requestsTo(r, TRUNK, 'INVITE')).toHaveLength(1);
+    // A finished setup frees its place: with room for one, calls one after the other all go through.
+    r.server.router.maxSetups = 1;
+    await call(r, '0475123456');
+    await call(r, '0475123457');
+    expect(requestsTo(r, TRUNK, 'INVITE')).toHaveLength(3);
+  });
+
+  it("times the policy's decisions into the platform's metrics when started by startSipServer (issue #7)", async () => {
+    const metrics = new Registry();
+    // A real UDP listener: the trunk leg goes out on it, to a local port nobody answers.
+    const config = loadConfig({ E2P_SIP_TRUNK: 'sip:127.0.0.1:9', E2P_SIP_DOMAIN: DOMAIN, E2P_SIP_DIGEST_ALGORITHMS: 'MD5', E2P_SIP_HOST: '127.0.0.1', E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0' });
+    r = rig(database, { env: TRUNK_ENV });
+    const policy = recordingPolicy(() => ({ allowed: true, callerId: '+3243210001', emergency: false }));
+    const started = await startSipServer({ config, db: database.db, clock: r.clock, log: createLogger('silent'), metrics }, { directory: r.directory, policy });
+    try {
+      const udp = new FakeTransport({ protocol: 'UDP', delegate: started.server.delegate, local: { address: '192.0.2.1', port: 5060 } });
+      await call({ ...r, server: started.server, udp }, '0475123456');
+      expect(policy.asked).toHaveLength(1);
+      const values = (await metrics.getSingleMetric(POLICY_DECISION_METRIC)!.get()).values as { value: number; labels: Record<string, unknown>; metricName?: string }[];
+      expect(values.find((v) => v.metricName === `${POLICY_DECISION_METRIC}_count` && v.labels.kind === 'outbound')?.value).toBe(1);
+    } finally {
+      await started.server.close();
+    }
   });
 
   it('refuses with the policy status and a Warning naming the clause, without reaching the trunk', async () => {

@@ -1,0 +1,92 @@
+/**
+ * The CDRs' group commit (issue #4): writes issued together share one statement per
+ * kind, every caller resolves only once its row is committed, a bad row fails alone,
+ * an end supersedes an answer still queued and a closed record stays closed.
+ */
+import { eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
+import type { Database, Db } from '../db/client.ts';
+import { newId } from '../kernel/ids.ts';
+import { cdrs } from './cdr-schema.ts';
+import { CdrWriter } from './cdr-writer.ts';
+
+const CLIENT = newId();
+const startedAt = new Date('2027-02-01T09:00:00Z');
+const base = { clientId: CLIENT, userId: null, direction: 'outbound' as const, fromExtension: '201', dialled: '0475123456', destination: '+32475123456', startedAt, callerId: null, allowed: true, clause: null, sipNode: 'writer-test' };
+
+/** The database with its `execute` calls counted (the writer's statements). */
+function counting(db: Db): { db: Db; statements: () => number } {
+  let n = 0;
+  const proxy = new Proxy(db, {
+    get(target, p, receiver) {
+      if (p === 'execute') {
+        return (...args: Parameters<Db['execute']>) => {
+          n += 1;
+          return target.execute(...args);
+        };
+      }
+      return Reflect.get(target, p, receiver) as unknown;
+    },
+  });
+  return { db: proxy, statements: () => n };
+}
+
+describeEachDb('CDR group commit', (kind) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, drop } = await migratedTestDatabase(kind));
+  });
+  afterAll(async () => drop());
+
+  const rows = (ids: string[]) => database.db.select().from(cdrs).where(inArray(cdrs.id, ids)).orderBy(cdrs.callId);
+
+  it('opens 50 calls in one INSERT, then answers 50 and ends 25 of them in one UPDATE', async () => {
+    const c = counting(database.db);
+    const writer = new CdrWriter(c.db);
+    const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => writer.open({ ...base, callId: `batch-${String(i).padStart(2, '0')}`, admission: `adm-${i}` })));
+    expect(c.statements()).toBe(1);
+    expect(new Set(ids).size).toBe(50);
+    expect(await rows(ids)).toHaveLength(50);
+    const answeredAt = new Date(startedAt.getTime() + 5_000);
+    const endedAt = new Date(startedAt.getTime() + 65_500);
+    await Promise.all(
+      ids.flatMap((id, i) => [
+        writer.answer(id, answeredAt),
+        ...(i % 2 === 0 ? [writer.close(id, { endedAt, answeredAt, sipStatus: 200, hangupBy: 'caller', endReason: 'bye' })] : []),
+      ]),
+    );
+    expect(c.statements()).toBe(2);
+    const after = await rows(ids);
+    expect(after[0]).toMatchObject({ callId: 'batch-00', answeredAt, endedAt, sipStatus: 200, billableSeconds: 61, hangupBy: 'caller', endReason: 'bye', admission: 'adm-0', sipNode: 'writer-test' });
+    expect(after[1]).toMatchObject({ callId: 'batch-01', answeredAt, endedAt: null, sipStatus: 200, billableSeconds: 0, hangupBy: null, endReason: null });
+    expect(after.filter((r) => r.endedAt !== null)).toHaveLength(25);
+  });
+
+  it('fails only the bad row of a batch; the others are committed', async () => {
+    const writer = new CdrWriter(database.db);
+    const results = await Promise.allSettled([
+      writer.open({ ...base, callId: 'good-1' }),
+      writer.open({ ...base, callId: 'bad', clientId: 'not-a-uuid' }),
+      writer.record({ ...base, callId: 'good-2', sipStatus: 403, allowed: false, clause: '4.3b', endedAt: startedAt, hangupBy: 'system', endReason: 'refused' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const good = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(await rows(good)).toMatchObject([
+      { callId: 'good-1', endedAt: null, sipStatus: 100 },
+      { callId: 'good-2', endedAt: startedAt, sipStatus: 403, clause: '4.3b', endReason: 'refused' },
+    ]);
+    expect(await database.db.select().from(cdrs).where(eq(cdrs.callId, 'bad'))).toEqual([]);
+  });
+
+  it('leaves a closed record as it is', async () => {
+    const writer = new CdrWriter(database.db);
+    const id = await writer.open({ ...base, callId: 'closed-once' });
+    const endedAt = new Date(startedAt.getTime() + 1_000);
+    await writer.close(id, { endedAt, answeredAt: null, sipStatus: 487, hangupBy: 'caller', endReason: 'cancel' });
+    await writer.answer(id, new Date(startedAt.getTime() + 2_000));
+    await writer.close(id, { endedAt: new Date(startedAt.getTime() + 9_000), answeredAt: null, sipStatus: 408, hangupBy: 'system', endReason: 'no_answer' });
+    expect(await rows([id])).toMatchObject([{ endedAt, answeredAt: null, sipStatus: 487, endReason: 'cancel' }]);
+  });
+});
