@@ -170,8 +170,8 @@ export class CachedSipDirectory {
       (found) => {
         if (this.pending.get(username) === read) this.pending.delete(username);
         if (epoch === this.epoch) {
-          if (found) this.users.set(username, found);
-          else this.unknown.set(username, true);
+          if (found) this.users.set(found.username, found);
+          else this.unknown.set(own(username), true);
         }
         return found;
       },
@@ -185,7 +185,7 @@ export class CachedSipDirectory {
   }
 
   async findUserByExtension(clientId: string, extension: string): Promise<DirectoryUser | null> {
-    const key = `${clientId}|${extension}`;
+    const key = own(`${clientId}|${extension}`);
     const hit = this.extensions.get(key);
     if (hit) return hit;
     if (this.noExtension.has(key)) return null;
@@ -200,6 +200,12 @@ export class CachedSipDirectory {
     return found;
   }
 }
+
+/**
+ * A string of its own: a name parsed out of a SIP message is a slice of the whole
+ * message text, which a long-lived map key would keep in memory.
+ */
+const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 /** The credential read of a cache miss, without the query builder (the first REGISTER of every phone). */
 async function selectSipCredentials(db: DbOrTx, username: string): Promise<SipCredentialsRecord | null> {
