@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
 import type { Database } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
-import { type RegisterUpdate, activeBindings, applyRegister, purgeExpiredBindings, userBindings } from './location.ts';
+import { LocationWriter, type RegisterUpdate, activeBindings, applyRegister, applyRegisters, purgeExpiredBindings, userBindings } from './location.ts';
 
 const AOR = 'sip:alice@pbx.test';
 const CLIENT = newId();
@@ -98,6 +98,43 @@ describeEachDb('location (one statement per REGISTER)', (kind) => {
     expect(live.filter((b) => b.contactUri === 'sip:alice@10.0.0.5').map((b) => b.cseq)).toEqual([20]);
     const winner = outcomes[19]!;
     expect(winner.kind).toBe('ok');
+  });
+});
+
+describeEachDb('location, group commit', (kind) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ database, drop } = await migratedTestDatabase(kind));
+  });
+  afterAll(async () => drop());
+
+  it('one statement for REGISTERs of several AORs, each with its own outcome', async () => {
+    const bob = 'sip:bob@pbx.test';
+    const carol = 'sip:carol@pbx.test';
+    await applyRegister(database.db, update({ aor: carol, cseq: 9 }), T0);
+    const outcomes = await applyRegisters(database.db, [
+      { update: update(), now: T0 },
+      { update: update({ aor: bob, contacts: [{ uri: 'sip:bob@10.0.0.8', expires: 60, q: 1 }, { uri: 'sip:bob@10.0.0.9', expires: 60, q: 0.5 }] }), now: T0 },
+      { update: update({ aor: carol, cseq: 3 }), now: T0 },
+      { update: update({ aor: 'sip:dave@pbx.test', maxBindings: 0 }), now: T0 },
+    ]);
+    expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => `${b.aor} ${b.contactUri}`) : o.kind))).toEqual([
+      [`${AOR} sip:alice@10.0.0.5`],
+      [`${bob} sip:bob@10.0.0.8`, `${bob} sip:bob@10.0.0.9`],
+      'out-of-order',
+      'too-many',
+    ]);
+    await expect(applyRegisters(database.db, [{ update: update(), now: T0 }, { update: update(), now: T0 }])).rejects.toThrow(/one REGISTER per AOR/u);
+  });
+
+  it('LocationWriter: REGISTERs arriving together share statements; two of one AOR apply in order', async () => {
+    const writer = new LocationWriter(database.db, { maxInFlight: 1, maxBatch: 3 });
+    const sent = Array.from({ length: 7 }, (_, i) => writer.apply(update({ aor: `sip:u${i % 5}@pbx.test`, callId: 'w', cseq: 10 + i }), T0));
+    const outcomes = await Promise.all(sent);
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(7).fill('ok'));
+    const u0 = await activeBindings(database.db, 'sip:u0@pbx.test', T0);
+    expect(u0.map((b) => b.cseq)).toEqual([15]); // the later REGISTER of u0 (cseq 15) went after cseq 10
   });
 });
 

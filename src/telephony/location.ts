@@ -138,52 +138,89 @@ function distinctContacts(contacts: readonly ContactUpdate[]): ContactUpdate[] {
  * contacts of REGISTERs racing each other (each saw the other's rows absent).
  */
 export async function applyRegister(db: DbOrTx, u: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
-  const contacts = distinctContacts(u.contacts);
-  const input = JSON.stringify(
-    contacts.map((c) => ({ id: newId(now), uri: c.uri, expires: c.expires, q: c.q })),
+  const [outcome] = await applyRegisters(db, [{ update: u, now }]);
+  return outcome!;
+}
+
+export interface RegisterItem {
+  readonly update: RegisterUpdate;
+  readonly now: Date;
+}
+
+/**
+ * Several REGISTERs of DIFFERENT addresses-of-record in one statement and one commit
+ * (group commit, see `LocationWriter`): each gets the outcome `applyRegister` would give.
+ */
+export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[]): Promise<RegisterOutcome[]> {
+  if (new Set(items.map((i) => i.update.aor)).size !== items.length) throw new Error('applyRegisters: one REGISTER per AOR in a batch');
+  const contactsOf = items.map((i) => distinctContacts(i.update.contacts));
+  const reqs = JSON.stringify(
+    items.map(({ update: u, now }, r) => ({
+      r,
+      aor: u.aor,
+      client_id: u.clientId,
+      user_id: u.userId,
+      call_id: u.callId,
+      cseq: u.cseq,
+      remove_all: u.removeAll,
+      max: u.maxBindings,
+      addr: u.source.address,
+      port: u.source.port,
+      transport: u.source.transport,
+      ua: u.userAgent,
+      at: now.toISOString(),
+    })),
   );
-  const at = now.toISOString();
+  const input = JSON.stringify(
+    contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
+  );
   const result = await db.execute(sql`
-    WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS c(id uuid, uri text, expires integer, q double precision)
+    WITH reqs AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${reqs}::jsonb) AS q(r integer, aor text, client_id uuid, user_id uuid, call_id text,
+        cseq integer, remove_all boolean, max integer, addr text, port integer, transport text, ua text, at timestamptz)
     ),
-    live AS (
-      SELECT ${COLUMNS} FROM sip_bindings WHERE aor = ${u.aor} AND expires_at > ${at}::timestamptz
+    input AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS c(r integer, id uuid, uri text, expires integer, q double precision)
+    ),
+    live AS MATERIALIZED (
+      SELECT q.r, b.id, b.client_id, b.user_id, b.aor, b.contact_uri, b.source_address, b.source_port, b.source_transport,
+        b.call_id, b.cseq, b.expires_at, b.q, b.user_agent, b.created_at, b.updated_at
+      FROM reqs q JOIN sip_bindings b ON b.aor = q.aor AND b.expires_at > q.at
     ),
     stale AS (
-      SELECT contact_uri FROM live
-      WHERE call_id = ${u.callId} AND cseq >= ${u.cseq}
-        AND (${u.removeAll}::boolean OR contact_uri IN (SELECT uri FROM input))
-      LIMIT 1
+      SELECT DISTINCT ON (l.r) l.r, l.contact_uri FROM live l JOIN reqs q ON q.r = l.r
+      WHERE l.call_id = q.call_id AND l.cseq >= q.cseq
+        AND (q.remove_all OR EXISTS (SELECT 1 FROM input i WHERE i.r = l.r AND i.uri = l.contact_uri))
+      ORDER BY l.r, l.contact_uri
     ),
-    kept AS (
-      SELECT ${COLUMNS} FROM live
-      WHERE NOT ${u.removeAll}::boolean AND contact_uri NOT IN (SELECT uri FROM input)
+    kept AS MATERIALIZED (
+      SELECT l.* FROM live l JOIN reqs q ON q.r = l.r
+      WHERE NOT q.remove_all AND NOT EXISTS (SELECT 1 FROM input i WHERE i.r = l.r AND i.uri = l.contact_uri)
     ),
-    verdict AS (
-      SELECT CASE
-        WHEN EXISTS (SELECT 1 FROM stale) THEN 'out-of-order'
-        WHEN (SELECT count(*) FROM kept) + (SELECT count(*) FROM input WHERE expires > 0) > ${u.maxBindings} THEN 'too-many'
-        ELSE 'ok' END AS verdict,
-        (SELECT contact_uri FROM stale) AS stale_contact
+    verdict AS MATERIALIZED (
+      SELECT q.r, s.contact_uri AS stale_contact, CASE
+        WHEN s.r IS NOT NULL THEN 'out-of-order'
+        WHEN (SELECT count(*) FROM kept k WHERE k.r = q.r) + (SELECT count(*) FROM input i WHERE i.r = q.r AND i.expires > 0) > q.max THEN 'too-many'
+        ELSE 'ok' END AS verdict
+      FROM reqs q LEFT JOIN stale s ON s.r = q.r
     ),
     removed AS (
       DELETE FROM sip_bindings b
-      WHERE b.aor = ${u.aor}
-        AND b.contact_uri NOT IN (SELECT uri FROM input WHERE expires > 0)
-        AND (b.expires_at <= ${at}::timestamptz
-          OR ((SELECT verdict FROM verdict) = 'ok'
-            AND (${u.removeAll}::boolean OR b.contact_uri IN (SELECT uri FROM input WHERE expires = 0))
-            AND (b.call_id <> ${u.callId} OR b.cseq < ${u.cseq})))
+      USING reqs q JOIN verdict v ON v.r = q.r
+      WHERE b.aor = q.aor
+        AND NOT EXISTS (SELECT 1 FROM input i WHERE i.r = q.r AND i.expires > 0 AND i.uri = b.contact_uri)
+        AND (b.expires_at <= q.at
+          OR (v.verdict = 'ok'
+            AND (q.remove_all OR EXISTS (SELECT 1 FROM input i WHERE i.r = q.r AND i.expires = 0 AND i.uri = b.contact_uri))
+            AND (b.call_id <> q.call_id OR b.cseq < q.cseq)))
       RETURNING b.id
     ),
     written AS (
       INSERT INTO sip_bindings AS b (${COLUMNS})
-      SELECT i.id, ${u.clientId}::uuid, ${u.userId}::uuid, ${u.aor}, i.uri, ${u.source.address}, ${u.source.port}::integer,
-        ${u.source.transport}, ${u.callId}, ${u.cseq}::integer, ${at}::timestamptz + make_interval(secs => i.expires), i.q,
-        ${u.userAgent}::text, ${at}::timestamptz, ${at}::timestamptz
-      FROM input i
-      WHERE i.expires > 0 AND (SELECT verdict FROM verdict) = 'ok'
+      SELECT i.id, q.client_id, q.user_id, q.aor, i.uri, q.addr, q.port, q.transport, q.call_id, q.cseq,
+        q.at + make_interval(secs => i.expires), i.q, q.ua, q.at, q.at
+      FROM input i JOIN reqs q ON q.r = i.r JOIN verdict v ON v.r = i.r
+      WHERE i.expires > 0 AND v.verdict = 'ok'
       ON CONFLICT (aor, contact_uri) DO UPDATE SET
         client_id = excluded.client_id, user_id = excluded.user_id,
         source_address = excluded.source_address, source_port = excluded.source_port, source_transport = excluded.source_transport,
@@ -194,26 +231,29 @@ export async function applyRegister(db: DbOrTx, u: RegisterUpdate, now: Date): P
       RETURNING ${COLUMNS}
     ),
     bindings AS (
-      SELECT ${COLUMNS} FROM kept WHERE (SELECT verdict FROM verdict) = 'ok' AND id NOT IN (SELECT id FROM removed)
+      SELECT k.r, ${COLUMNS} FROM kept k JOIN verdict v ON v.r = k.r
+      WHERE v.verdict = 'ok' AND k.id NOT IN (SELECT id FROM removed)
       UNION ALL
-      SELECT ${COLUMNS} FROM written
+      SELECT q.r, w.* FROM written w JOIN reqs q ON q.aor = w.aor
     )
-    SELECT v.verdict, v.stale_contact, (SELECT count(*) FROM written)::integer AS written,
-      (SELECT count(*) FROM removed)::integer AS removed_count, b.*
-    FROM verdict v LEFT JOIN bindings b ON true`);
+    SELECT v.r AS req, v.verdict, v.stale_contact, b.*
+    FROM verdict v LEFT JOIN bindings b ON b.r = v.r`);
   const rows = rowsOf(result);
-  const head = rows[0];
-  if (!head) throw new Error('applyRegister: the statement returned no row');
-  if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
-  if (head.verdict === 'too-many') return { kind: 'too-many' };
-  const bindings = rows.filter((r) => r.id !== null && r.id !== undefined).map(toBinding);
-  const expected = contacts.filter((c) => c.expires > 0);
-  if (Number(head.written) < expected.length) {
-    // A newer REGISTER of the same Call-ID updated one of these contacts in between (§10.3 step 7).
-    const skipped = expected.find((c) => !bindings.some((b) => b.contactUri === c.uri));
-    return { kind: 'out-of-order', contact: skipped?.uri ?? expected[0]!.uri };
-  }
-  return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
+  const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
+    const mine = rows.filter((row) => Number(row.req) === r);
+    const head = mine[0];
+    if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
+    if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
+    if (head.verdict === 'too-many') return { kind: 'too-many' };
+    const bindings = mine.filter((row) => row.id !== null && row.id !== undefined).map(toBinding);
+    const contacts = contactsOf[r]!;
+    const expected = contacts.filter((c) => c.expires > 0);
+    // A contact of the request missing from the result: a newer REGISTER of the same Call-ID updated it in between (§10.3 step 7).
+    const skipped = expected.find((c) => !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
+    if (skipped) return { kind: 'out-of-order', contact: skipped.uri };
+    return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
+  });
+  return Promise.all(outcomes);
 }
 
 /**
@@ -229,4 +269,74 @@ async function withoutEquivalents(db: DbOrTx, bindings: Binding[], contacts: rea
     await db.execute(sql`DELETE FROM sip_bindings WHERE id IN (${ids})`);
   }
   return bindings.filter((b) => !older.includes(b)).sort(byPreference);
+}
+
+export interface LocationWriterOptions {
+  /** Most REGISTERs in one statement (200 by default). */
+  readonly maxBatch?: number;
+  /** Statements in flight at once (2 by default); the REGISTERs arriving meanwhile wait and go together in the next one. */
+  readonly maxInFlight?: number;
+}
+
+interface Waiting {
+  readonly item: RegisterItem;
+  readonly resolve: (o: RegisterOutcome) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit of the location (issue #4): REGISTERs are written by `applyRegisters`, many
+ * per statement; each caller is answered once ITS statement has committed, so the 200 still
+ * follows the write (a restart or another node finds the binding). No timer: an idle writer
+ * sends a REGISTER at once; while statements are in flight the next ones gather. Two
+ * REGISTERs of one AOR never share a statement (the later one waits for the next).
+ */
+export class LocationWriter {
+  private queue: Waiting[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly db: DbOrTx,
+    o: LocationWriterOptions = {},
+  ) {
+    this.maxBatch = o.maxBatch ?? 200;
+    this.maxInFlight = o.maxInFlight ?? 2;
+  }
+
+  apply(update: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item: { update, now }, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch: Waiting[] = [];
+      const rest: Waiting[] = [];
+      const aors = new Set<string>();
+      for (const w of this.queue) {
+        if (batch.length < this.maxBatch && !aors.has(w.item.update.aor)) {
+          aors.add(w.item.update.aor);
+          batch.push(w);
+        } else rest.push(w);
+      }
+      this.queue = rest;
+      this.inFlight++;
+      applyRegisters(
+        this.db,
+        batch.map((w) => w.item),
+      )
+        .then(
+          (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i]!)),
+          (e: unknown) => batch.forEach((w) => w.reject(e)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
 }
