@@ -84,6 +84,16 @@ describeEachDb('CachedSipDirectory', (kind) => {
     cache.close();
   });
 
+  it('reads misses arriving together in one batch, each answered with its own row', async () => {
+    const cache = new CachedSipDirectory(database.db, manualFeed());
+    const names = await Promise.all(['501', '502', '503'].map((e, i) => addUser(database, e, `k${i}`)));
+    const asked = [...names, '599.tst', names[0]!, ...Array.from({ length: 600 }, (_, i) => `x${i}.tst`)];
+    const found = await Promise.all(asked.map((n) => cache.findSipCredentials(n)));
+    expect(found.slice(0, 5).map((f) => f?.ha1Md5 ?? null)).toEqual(['k0', 'k1', 'k2', null, 'k0']);
+    expect(found.slice(5).every((f) => f === null)).toBe(true);
+    cache.close();
+  });
+
   it('forgets a user when provisioned_users changes, whoever writes (trigger → change feed)', async () => {
     const feed = await openChangeFeed(database);
     const cache = new CachedSipDirectory(database.db, feed);

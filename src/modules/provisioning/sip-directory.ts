@@ -28,7 +28,7 @@ export interface DirectoryUser {
 
 /** A user's SIP credentials by username (`<extension>.<client code>`); null when unknown or deleted. */
 export async function findSipCredentials(db: DbOrTx, username: string): Promise<SipCredentialsRecord | null> {
-  return selectSipCredentials(db, username);
+  return (await selectSipCredentialsOf(db, [username])).get(username) ?? null;
 }
 
 /** A current user of the client by extension; null when none. */
@@ -114,6 +114,8 @@ export class CachedSipDirectory {
   /** username → its key in `extensions`. */
   private readonly extensionKeys: BoundedMap<string, string>;
   private readonly pending = new Map<string, Promise<SipCredentialsRecord | null>>();
+  private misses: { username: string; resolve: (r: SipCredentialsRecord | null) => void; reject: (e: unknown) => void }[] = [];
+  private loading = 0;
   /** Bumped by every notice: a read that started before must not fill the cache. */
   private epoch = 0;
   private readonly off: () => void;
@@ -165,23 +167,44 @@ export class CachedSipDirectory {
     if (this.unknown.has(username)) return Promise.resolve(null);
     const inFlight = this.pending.get(username);
     if (inFlight) return inFlight;
-    const epoch = this.epoch;
-    const read = selectSipCredentials(this.db, username).then(
-      (found) => {
-        if (this.pending.get(username) === read) this.pending.delete(username);
-        if (epoch === this.epoch) {
-          if (found) this.users.set(found.username, found);
-          else this.unknown.set(own(username), true);
-        }
-        return found;
-      },
-      (e: unknown) => {
-        if (this.pending.get(username) === read) this.pending.delete(username);
-        throw e;
-      },
-    );
+    const read = new Promise<SipCredentialsRecord | null>((resolve, reject) => this.misses.push({ username, resolve, reject }));
     this.pending.set(username, read);
+    this.load();
     return read;
+  }
+
+  /**
+   * Cache misses are read together (a phone's first REGISTER after a restart, 100 000 of
+   * them at once): one query per batch, the next batch gathering while one is in flight.
+   */
+  private load(): void {
+    while (this.loading < 2 && this.misses.length > 0) {
+      const batch = this.misses.splice(0, 500);
+      const epoch = this.epoch;
+      this.loading++;
+      selectSipCredentialsOf(
+        this.db,
+        batch.map((m) => m.username),
+      )
+        .then(
+          (found) => {
+            for (const m of batch) {
+              const f = found.get(m.username) ?? null;
+              if (epoch === this.epoch) {
+                if (f) this.users.set(f.username, f);
+                else this.unknown.set(own(m.username), true);
+              }
+              m.resolve(f);
+            }
+          },
+          (e: unknown) => batch.forEach((m) => m.reject(e)),
+        )
+        .finally(() => {
+          for (const m of batch) this.pending.delete(m.username);
+          this.loading--;
+          this.load();
+        });
+    }
   }
 
   async findUserByExtension(clientId: string, extension: string): Promise<DirectoryUser | null> {
@@ -207,22 +230,25 @@ export class CachedSipDirectory {
  */
 const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
-/** The credential read of a cache miss, without the query builder (the first REGISTER of every phone). */
-async function selectSipCredentials(db: DbOrTx, username: string): Promise<SipCredentialsRecord | null> {
+/** The credential reads of cache misses, without the query builder: one statement for many usernames. */
+async function selectSipCredentialsOf(db: DbOrTx, usernames: readonly string[]): Promise<Map<string, SipCredentialsRecord>> {
   const result = await db.execute(
     sql`SELECT id, client_id, extension, sip_username, sip_realm, ha1_md5, ha1_sha256
-        FROM provisioned_users WHERE sip_username = ${username} AND deleted_at IS NULL`,
+        FROM provisioned_users
+        WHERE sip_username IN (SELECT jsonb_array_elements_text(${JSON.stringify(usernames)}::jsonb)) AND deleted_at IS NULL`,
   );
   type Row = Record<'id' | 'client_id' | 'extension' | 'sip_username' | 'sip_realm' | 'ha1_md5' | 'ha1_sha256', string>;
-  const u = (result as { rows: Row[] }).rows[0];
-  if (!u) return null;
-  return {
-    userId: u.id,
-    clientId: u.client_id,
-    extension: u.extension,
-    username: u.sip_username,
-    realm: u.sip_realm,
-    ha1Md5: u.ha1_md5,
-    ha1Sha256: u.ha1_sha256,
-  };
+  const out = new Map<string, SipCredentialsRecord>();
+  for (const u of (result as { rows: Row[] }).rows) {
+    out.set(u.sip_username, {
+      userId: u.id,
+      clientId: u.client_id,
+      extension: u.extension,
+      username: u.sip_username,
+      realm: u.sip_realm,
+      ha1Md5: u.ha1_md5,
+      ha1Sha256: u.ha1_sha256,
+    });
+  }
+  return out;
 }
