@@ -3,7 +3,7 @@
  * contacts atomically, lists the live bindings of an address-of-record, purges
  * the dead ones. Times come from the caller (the injected clock).
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
 import { parseUri, uriEquals } from '../sip/index.ts';
@@ -174,7 +174,28 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
   const input = JSON.stringify(
     contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
   );
-  const result = await db.execute(sql`
+  const result = await db.execute(registerStatement(reqs, input));
+  const rows = rowsOf(result);
+  const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
+    const mine = rows.filter((row) => Number(row.req) === r);
+    const head = mine[0];
+    if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
+    if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
+    if (head.verdict === 'too-many') return { kind: 'too-many' };
+    const bindings = mine.filter((row) => row.id !== null && row.id !== undefined).map(toBinding);
+    const contacts = contactsOf[r]!;
+    const expected = contacts.filter((c) => c.expires > 0);
+    // A contact of the request missing from the result: a newer REGISTER of the same Call-ID updated it in between (§10.3 step 7).
+    const skipped = expected.find((c) => !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
+    if (skipped) return { kind: 'out-of-order', contact: skipped.uri };
+    return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
+  });
+  return Promise.all(outcomes);
+}
+
+/** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks). */
+export function registerStatement(reqs: string, input: string): SQL {
+  return sql`
     WITH reqs AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset(${reqs}::jsonb) AS q(r integer, aor text, client_id uuid, user_id uuid, call_id text,
         cseq integer, remove_all boolean, max integer, addr text, port integer, transport text, ua text, at timestamptz)
@@ -183,9 +204,13 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
       SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS c(r integer, id uuid, uri text, expires integer, q double precision)
     ),
     live AS MATERIALIZED (
-      SELECT q.r, b.id, b.client_id, b.user_id, b.aor, b.contact_uri, b.source_address, b.source_port, b.source_transport,
-        b.call_id, b.cseq, b.expires_at, b.q, b.user_agent, b.created_at, b.updated_at
-      FROM reqs q JOIN sip_bindings b ON b.aor = q.aor AND b.expires_at > q.at
+      SELECT q.r, b.* FROM reqs q CROSS JOIN LATERAL (
+        -- OFFSET 0: one probe of the (aor, contact_uri) index per REGISTER, whatever the
+        -- statistics say (a freshly filled table had the planner scan all of it, or AND it
+        -- with the expires_at index)
+        SELECT ${COLUMNS} FROM sip_bindings WHERE aor = q.aor OFFSET 0
+      ) b
+      WHERE b.expires_at > q.at
     ),
     stale AS (
       SELECT DISTINCT ON (l.r) l.r, l.contact_uri FROM live l JOIN reqs q ON q.r = l.r
@@ -206,8 +231,8 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
     ),
     removed AS (
       DELETE FROM sip_bindings b
-      USING reqs q JOIN verdict v ON v.r = q.r
-      WHERE b.aor = q.aor
+      USING reqs q JOIN verdict v ON v.r = q.r CROSS JOIN LATERAL (SELECT id FROM sip_bindings WHERE aor = q.aor OFFSET 0) t
+      WHERE b.id = t.id AND b.aor = q.aor
         AND NOT EXISTS (SELECT 1 FROM input i WHERE i.r = q.r AND i.expires > 0 AND i.uri = b.contact_uri)
         AND (b.expires_at <= q.at
           OR (v.verdict = 'ok'
@@ -237,23 +262,7 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
       SELECT q.r, w.* FROM written w JOIN reqs q ON q.aor = w.aor
     )
     SELECT v.r AS req, v.verdict, v.stale_contact, b.*
-    FROM verdict v LEFT JOIN bindings b ON b.r = v.r`);
-  const rows = rowsOf(result);
-  const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
-    const mine = rows.filter((row) => Number(row.req) === r);
-    const head = mine[0];
-    if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
-    if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
-    if (head.verdict === 'too-many') return { kind: 'too-many' };
-    const bindings = mine.filter((row) => row.id !== null && row.id !== undefined).map(toBinding);
-    const contacts = contactsOf[r]!;
-    const expected = contacts.filter((c) => c.expires > 0);
-    // A contact of the request missing from the result: a newer REGISTER of the same Call-ID updated it in between (§10.3 step 7).
-    const skipped = expected.find((c) => !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
-    if (skipped) return { kind: 'out-of-order', contact: skipped.uri };
-    return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
-  });
-  return Promise.all(outcomes);
+    FROM verdict v LEFT JOIN bindings b ON b.r = v.r`;
 }
 
 /**
