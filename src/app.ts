@@ -13,7 +13,8 @@ import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
 import { dbCallPolicy, sweepLiveSpend } from './modules/policy/index.ts';
-import { findCallerIdentity, findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
+import { openChangeFeed, type ChangeFeed } from './db/changes.ts';
+import { CachedSipDirectory, findCallerIdentity, findDidTarget } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
 import { startSipServer, type SipServer } from './telephony/sip-server.ts';
 
@@ -43,11 +44,15 @@ export interface PlatformOptions {
   directory?: Directory;
 }
 
-/** The telephony core reads users and numbers from provisioning, through its own interface. */
-function provisioningDirectory(db: Database['db']): Directory {
+/**
+ * The telephony core reads users and numbers from provisioning, through its own interface;
+ * credentials and extensions from this node's memory, kept current by the change feed.
+ */
+function provisioningDirectory(db: Database['db'], changes: ChangeFeed): Directory {
+  const users = new CachedSipDirectory(db, changes);
   return {
-    findSipCredentials: (username) => findSipCredentials(db, username),
-    findUserByExtension: (clientId, extension) => findUserByExtension(db, clientId, extension),
+    findSipCredentials: (username) => users.findSipCredentials(username),
+    findUserByExtension: (clientId, extension) => users.findUserByExtension(clientId, extension),
     findDidTarget: (e164) => findDidTarget(db, e164),
     findCallerIdentity: (clientId, userId) => findCallerIdentity(db, clientId, userId),
   };
@@ -86,6 +91,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     since: await schedulerSince(database.db, clock.now()),
   });
   let sip: SipServer | undefined;
+  let changes: ChangeFeed | undefined;
   let spendSweep: NodeJS.Timeout | undefined;
   return {
     ctx,
@@ -93,8 +99,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     scheduler,
     async listenSip() {
       if (sip) throw new Error('the SIP service is already listening');
+      changes = await openChangeFeed(database);
       const started = await startSipServer(ctx, {
-        directory: opts.directory ?? provisioningDirectory(database.db),
+        directory: opts.directory ?? provisioningDirectory(database.db, changes),
         policy: dbCallPolicy({ db: database.db, clock }),
       });
       sip = started.server;
@@ -120,6 +127,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     async close() {
       if (spendSweep !== undefined) clearInterval(spendSweep);
       await sip?.close();
+      await changes?.close();
       await scheduler.stop();
       await http.close();
       if (!opts.database) await database.close();

@@ -113,6 +113,32 @@ describe('verify', () => {
     expect(store.advance('c', 1)).toBe(false);
   });
 
+  it('remembers a nonce-count as long as its nonce can be fresh, then forgets it (memory bounded by the lifetime)', async () => {
+    const o = base(); // lifetime 60 s
+    const store = new MemoryNonceCountStore({ lifetimeMs: 60_000, now: () => clock });
+    const opts = { ...o, nonceCounts: store };
+    const c = makeChallenges(realm, o).values[0]!;
+    expect((await verify(answer(c, { nc: 1 }), 'REGISTER', lookup, opts)).kind).toBe('ok');
+    for (const other of [1, 2, 3]) store.advance(makeChallenges(realm, o).values[0]!.match(/nonce="([^"]+)"/u)![1]!, other);
+    clock += 59_000; // fresh until 60 s: the store crossed a rotation or not, the replay is refused
+    expect(await verify(answer(c, { nc: 1 }), 'REGISTER', lookup, opts)).toMatchObject({ reason: 'nonce-count replayed' });
+    clock += 2_000;
+    expect((await verify(answer(c, { nc: 1 }), 'REGISTER', lookup, opts)).kind).toBe('stale');
+    expect(store.size).toBe(4);
+    clock += 2 * 90_000; // two periods of lifetime + 30 s skew: all stale, all forgotten
+    store.advance('x', 1);
+    expect(store.size).toBe(1);
+  });
+
+  it('keys a nonce by a number, not by its text (a slice of the whole message would stay in memory)', () => {
+    const store = new MemoryNonceCountStore();
+    const nonce = makeChallenges(realm, base()).values[0]!.match(/nonce="([^"]+)"/u)![1]!;
+    store.advance(` ${nonce} `.slice(1, -1), 5);
+    expect(store.advance(nonce, 5)).toBe(false);
+    expect(store.advance(nonce, 6)).toBe(true);
+    expect([...(store as unknown as { current: Map<unknown, number> }).current.keys()].every((k) => typeof k === 'number')).toBe(true);
+  });
+
   it.each([
     ['Basic abc'],
     ['Digest username="1001"'],

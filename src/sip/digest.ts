@@ -159,27 +159,84 @@ export function parseAuthorization(value: string): DigestCredentials | string {
 
 // ---------------------------------------------------------------- verification
 
-/** Remembers the highest nonce-count seen per nonce; an in-memory LRU now, Redis later. */
+/** Remembers the highest nonce-count seen per nonce; in memory per node (a shared store can implement it later). */
 export interface NonceCountStore {
   /** Records `nc` for `nonce`; false when it does not exceed the last one recorded. */
   advance(nonce: string, nc: number): boolean | Promise<boolean>;
 }
 
+export interface MemoryNonceCountOptions {
+  /** Most nonces remembered (100 000 by default): past it the oldest are forgotten first. */
+  readonly maxEntries?: number;
+  /** The nonce lifetime (5 minutes by default): a nonce is forgotten once it cannot be fresh any more. */
+  readonly lifetimeMs?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** How far in the future a nonce's timestamp may be and still be accepted (another node's clock): see checkNonce. */
+const CLOCK_SKEW_MS = 30_000;
+
+/**
+ * The nonce-counts of this node, in two generations of `lifetime + skew` each: an entry is
+ * dropped at the second rotation after its last use, when its nonce is already stale
+ * (`verify` answers stale=true before asking the store), so replay protection holds while
+ * the memory stays bounded by the nonces used within two lifetimes. The key is a number
+ * taken from the nonce's random salt — never the nonce string itself: that one is a slice
+ * of the whole received message, which the map would keep alive (~0.6 KiB per REGISTER,
+ * issue #4). Two nonces with the same 53 salt bits would only make a phone authenticate again.
+ */
 export class MemoryNonceCountStore implements NonceCountStore {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly maxEntries = 100_000) {}
+  private current = new Map<number, number>();
+  private previous = new Map<number, number>();
+  private rotatedAt: number;
+  private readonly maxEntries: number;
+  private readonly periodMs: number;
+  private readonly now: () => number;
+
+  constructor(o: MemoryNonceCountOptions | number = {}) {
+    const opts = typeof o === 'number' ? { maxEntries: o } : o;
+    this.maxEntries = opts.maxEntries ?? 100_000;
+    this.periodMs = (opts.lifetimeMs ?? 300_000) + CLOCK_SKEW_MS;
+    this.now = opts.now ?? Date.now;
+    this.rotatedAt = this.now();
+  }
+
+  /** How many nonces are remembered. */
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
 
   advance(nonce: string, nc: number): boolean {
-    const last = this.seen.get(nonce);
+    const now = this.now();
+    if (now - this.rotatedAt >= this.periodMs) {
+      this.previous = now - this.rotatedAt >= 2 * this.periodMs ? new Map<number, number>() : this.current;
+      this.current = new Map();
+      this.rotatedAt = now;
+    }
+    const key = nonceKey(nonce);
+    const last = this.current.get(key) ?? this.previous.get(key);
     if (last !== undefined && nc <= last) return false;
-    this.seen.delete(nonce);
-    this.seen.set(nonce, nc);
-    if (this.seen.size > this.maxEntries) {
-      const oldest = this.seen.keys().next();
-      if (oldest.done !== true) this.seen.delete(oldest.value);
+    this.previous.delete(key);
+    this.current.delete(key);
+    this.current.set(key, nc);
+    if (this.size > this.maxEntries) {
+      const from = this.previous.size > 0 ? this.previous : this.current;
+      const oldest = from.keys().next();
+      if (oldest.done !== true) from.delete(oldest.value);
     }
     return true;
   }
+}
+
+/** 53 bits of a nonce: its salt when it is one of ours (base64url characters 11–19), else a hash of the text. */
+function nonceKey(nonce: string): number {
+  if (nonce.length === 43) {
+    const raw = Buffer.from(nonce.slice(0, 22), 'base64url'); // timestamp ‖ salt
+    if (raw.length === HEAD_BYTES) return (raw.readUInt32BE(8) & 0x1f_ffff) * 2 ** 32 + raw.readUInt32BE(12);
+  }
+  const h = createHash('sha256').update(nonce, 'utf8').digest();
+  return (h.readUInt32BE(0) & 0x1f_ffff) * 2 ** 32 + h.readUInt32BE(4);
 }
 
 export type VerifyResult =

@@ -61,7 +61,8 @@ export class Authenticator {
   private readonly nonceCounts: NonceCountStore;
 
   constructor(private readonly o: AuthenticatorOptions) {
-    this.nonceCounts = o.nonceCounts ?? new MemoryNonceCountStore();
+    this.nonceCounts =
+      o.nonceCounts ?? new MemoryNonceCountStore({ lifetimeMs: o.nonceLifetimeMs ?? 300_000, now: () => o.clock.now().getTime() });
   }
 
   /** Authenticates `req`: REGISTER with 401/WWW-Authenticate, other requests with 407/Proxy-Authenticate. */

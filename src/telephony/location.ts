@@ -3,8 +3,8 @@
  * contacts atomically, lists the live bindings of an address-of-record, purges
  * the dead ones. Times come from the caller (the injected clock).
  */
-import { and, asc, eq, gt, lte, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../db/client.ts';
+import { type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
 import { parseUri, uriEquals } from '../sip/index.ts';
 import { sipBindings } from './schema.ts';
@@ -14,28 +14,61 @@ export type Binding = typeof sipBindings.$inferSelect;
 /** The address-of-record of a SIP user in our domain. */
 export const aorFor = (username: string, domain: string): string => `sip:${username}@${domain}`;
 
+// The hot paths (every REGISTER, every call) use raw SQL: drizzle's query builder cost
+// more CPU than the statement itself in the profile (issue #4).
+const COLUMNS = sql.raw(
+  'id, client_id, user_id, aor, contact_uri, source_address, source_port, source_transport, call_id, cseq, expires_at, q, user_agent, created_at, updated_at',
+);
+
+const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+
+function toBinding(r: Record<string, unknown>): Binding {
+  return {
+    id: String(r.id),
+    clientId: String(r.client_id),
+    userId: String(r.user_id),
+    aor: String(r.aor),
+    contactUri: String(r.contact_uri),
+    sourceAddress: String(r.source_address),
+    sourcePort: Number(r.source_port),
+    sourceTransport: String(r.source_transport),
+    callId: String(r.call_id),
+    cseq: Number(r.cseq),
+    expiresAt: asDate(r.expires_at),
+    q: Number(r.q),
+    userAgent: typeof r.user_agent === 'string' ? r.user_agent : null,
+    createdAt: asDate(r.created_at),
+    updatedAt: asDate(r.updated_at),
+  };
+}
+
+/** Highest q first, then the most recent, then the id (a stable order for forking and the 200). */
+const byPreference = (a: Binding, b: Binding): number =>
+  b.q - a.q || b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+const rowsOf = (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows;
+
 /** The live bindings of an address-of-record, highest q first then most recent. */
 export async function activeBindings(db: DbOrTx, aor: string, now: Date): Promise<Binding[]> {
-  return db
-    .select()
-    .from(sipBindings)
-    .where(and(eq(sipBindings.aor, aor), gt(sipBindings.expiresAt, now)))
-    .orderBy(sql`${sipBindings.q} desc`, sql`${sipBindings.updatedAt} desc`, asc(sipBindings.id));
+  const result = await db.execute(
+    sql`SELECT ${COLUMNS} FROM sip_bindings WHERE aor = ${aor} AND expires_at > ${now.toISOString()}::timestamptz`,
+  );
+  return rowsOf(result).map(toBinding).sort(byPreference);
 }
 
 /** The live bindings of a user (every AOR), as the call router forks to them. */
 export async function userBindings(db: DbOrTx, clientId: string, userId: string, now: Date): Promise<Binding[]> {
-  return db
-    .select()
-    .from(sipBindings)
-    .where(and(eq(sipBindings.clientId, clientId), eq(sipBindings.userId, userId), gt(sipBindings.expiresAt, now)))
-    .orderBy(sql`${sipBindings.q} desc`, sql`${sipBindings.updatedAt} desc`, asc(sipBindings.id));
+  const result = await db.execute(
+    sql`SELECT ${COLUMNS} FROM sip_bindings
+        WHERE client_id = ${clientId}::uuid AND user_id = ${userId}::uuid AND expires_at > ${now.toISOString()}::timestamptz`,
+  );
+  return rowsOf(result).map(toBinding).sort(byPreference);
 }
 
 /** Deletes the bindings expired at `now`; returns how many. */
 export async function purgeExpiredBindings(db: DbOrTx, now: Date): Promise<number> {
-  const gone = await db.delete(sipBindings).where(lte(sipBindings.expiresAt, now)).returning({ id: sipBindings.id });
-  return gone.length;
+  const result = await db.execute(sql`DELETE FROM sip_bindings WHERE expires_at <= ${now.toISOString()}::timestamptz RETURNING id`);
+  return rowsOf(result).length;
 }
 
 export interface ContactUpdate {
@@ -74,66 +107,245 @@ const sameContact = (a: string, b: string): boolean => {
   return x.ok && y.ok && uriEquals(x.value, y.value);
 };
 
-class TooMany extends Error {}
-
-class OutOfOrder extends Error {
-  constructor(readonly contact: string) {
-    super('out of order');
+/** One entry per contact (§10.3 step 6: a later Contact of the same URI in the request wins). */
+function distinctContacts(contacts: readonly ContactUpdate[]): ContactUpdate[] {
+  const out: ContactUpdate[] = [];
+  for (const c of contacts) {
+    const i = out.findIndex((o) => sameContact(o.uri, c.uri));
+    if (i >= 0) out.splice(i, 1);
+    out.push(c);
   }
+  return out;
 }
 
 /**
- * RFC 3261 §10.3 steps 6–8 in one transaction (all updates or none), serialised
- * per address-of-record across nodes by an advisory lock; expired bindings of
- * the AOR are purged on the way.
+ * RFC 3261 §10.3 steps 6–8 in ONE statement (one round trip, atomic): the expired
+ * bindings of the AOR are purged, the request's contacts upserted or removed, and the
+ * resulting live bindings returned. A contact is the same binding when its URI is the
+ * same string (the unique index `(aor, contact_uri)`); the registrar stores URIs as it
+ * formats them, so a phone refreshing its binding sends the same string.
+ *
+ * Nothing is written when a contact is out of order (§10.3 step 7: same Call-ID, CSeq
+ * not higher) or when the AOR would hold more than `maxBindings` — judged on the
+ * statement's snapshot. Two REGISTERs of one AOR at once, on one node or two, need no
+ * lock: the upsert (`ON CONFLICT … DO UPDATE … WHERE`) and the deletes wait for the
+ * other writer's row and re-check the Call-ID/CSeq condition on its committed version,
+ * so a binding never goes back to an older CSeq and the same contact never gives two
+ * rows. When the re-check skips a contact (a newer REGISTER of the same Call-ID won
+ * the race) the outcome is `out-of-order`; the request's other contacts are then
+ * written (the only case where the update is not all-or-nothing, and only within one
+ * Call-ID, i.e. one phone racing itself). The `maxBindings` bound may be passed by the
+ * contacts of REGISTERs racing each other (each saw the other's rows absent).
  */
-export async function applyRegister(db: Db, u: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
-  try {
-    return await db.transaction(async (tx) => {
-      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`sip_bindings|${u.aor}`}))`);
-      await tx.delete(sipBindings).where(and(eq(sipBindings.aor, u.aor), lte(sipBindings.expiresAt, now)));
-      const existing = await tx.select().from(sipBindings).where(eq(sipBindings.aor, u.aor));
-      const newer = (b: Binding): boolean => b.callId !== u.callId || u.cseq > b.cseq;
-      if (u.removeAll) {
-        const stale = existing.find((b) => !newer(b));
-        if (stale) throw new OutOfOrder(stale.contactUri);
-        await tx.delete(sipBindings).where(eq(sipBindings.aor, u.aor));
-      } else {
-        for (const c of u.contacts) {
-          const found = existing.find((b) => sameContact(b.contactUri, c.uri));
-          if (found && !newer(found)) throw new OutOfOrder(found.contactUri);
-          if (c.expires === 0) {
-            if (found) await tx.delete(sipBindings).where(eq(sipBindings.id, found.id));
-            continue;
-          }
-          const values = {
-            contactUri: c.uri,
-            sourceAddress: u.source.address,
-            sourcePort: u.source.port,
-            sourceTransport: u.source.transport,
-            callId: u.callId,
-            cseq: u.cseq,
-            expiresAt: new Date(now.getTime() + c.expires * 1000),
-            q: c.q,
-            userAgent: u.userAgent,
-            updatedAt: now,
-          };
-          if (found) {
-            await tx.update(sipBindings).set(values).where(eq(sipBindings.id, found.id));
-          } else {
-            const row = { id: newId(now), clientId: u.clientId, userId: u.userId, aor: u.aor, createdAt: now, ...values };
-            await tx.insert(sipBindings).values(row);
-            existing.push(row);
-          }
-        }
-      }
-      const bindings = await activeBindings(tx, u.aor, now);
-      if (bindings.length > u.maxBindings) throw new TooMany('too many bindings');
-      return { kind: 'ok', bindings };
+export async function applyRegister(db: DbOrTx, u: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
+  const [outcome] = await applyRegisters(db, [{ update: u, now }]);
+  return outcome!;
+}
+
+export interface RegisterItem {
+  readonly update: RegisterUpdate;
+  readonly now: Date;
+}
+
+/**
+ * Several REGISTERs of DIFFERENT addresses-of-record in one statement and one commit
+ * (group commit, see `LocationWriter`): each gets the outcome `applyRegister` would give.
+ */
+export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[]): Promise<RegisterOutcome[]> {
+  if (new Set(items.map((i) => i.update.aor)).size !== items.length) throw new Error('applyRegisters: one REGISTER per AOR in a batch');
+  const contactsOf = items.map((i) => distinctContacts(i.update.contacts));
+  const reqs = JSON.stringify(
+    items.map(({ update: u, now }, r) => ({
+      r,
+      aor: u.aor,
+      client_id: u.clientId,
+      user_id: u.userId,
+      call_id: u.callId,
+      cseq: u.cseq,
+      remove_all: u.removeAll,
+      max: u.maxBindings,
+      addr: u.source.address,
+      port: u.source.port,
+      transport: u.source.transport,
+      ua: u.userAgent,
+      at: now.toISOString(),
+    })),
+  );
+  const input = JSON.stringify(
+    contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
+  );
+  const result = await db.execute(registerStatement(reqs, input));
+  const rows = rowsOf(result);
+  const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
+    const mine = rows.filter((row) => Number(row.req) === r);
+    const head = mine[0];
+    if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
+    if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
+    if (head.verdict === 'too-many') return { kind: 'too-many' };
+    const bindings = mine.filter((row) => row.id !== null && row.id !== undefined).map(toBinding);
+    const contacts = contactsOf[r]!;
+    const expected = contacts.filter((c) => c.expires > 0);
+    // A contact of the request missing from the result: a newer REGISTER of the same Call-ID updated it in between (§10.3 step 7).
+    const skipped = expected.find((c) => !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
+    if (skipped) return { kind: 'out-of-order', contact: skipped.uri };
+    return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
+  });
+  return Promise.all(outcomes);
+}
+
+/** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks). */
+export function registerStatement(reqs: string, input: string): SQL {
+  return sql`
+    WITH reqs AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${reqs}::jsonb) AS q(r integer, aor text, client_id uuid, user_id uuid, call_id text,
+        cseq integer, remove_all boolean, max integer, addr text, port integer, transport text, ua text, at timestamptz)
+    ),
+    input AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS c(r integer, id uuid, uri text, expires integer, q double precision)
+    ),
+    live AS MATERIALIZED (
+      SELECT q.r, b.* FROM reqs q CROSS JOIN LATERAL (
+        -- OFFSET 0: one probe of the (aor, contact_uri) index per REGISTER, whatever the
+        -- statistics say (a freshly filled table had the planner scan all of it, or AND it
+        -- with the expires_at index)
+        SELECT ${COLUMNS} FROM sip_bindings WHERE aor = q.aor OFFSET 0
+      ) b
+      WHERE b.expires_at > q.at
+    ),
+    stale AS (
+      SELECT DISTINCT ON (l.r) l.r, l.contact_uri FROM live l JOIN reqs q ON q.r = l.r
+      WHERE l.call_id = q.call_id AND l.cseq >= q.cseq
+        AND (q.remove_all OR EXISTS (SELECT 1 FROM input i WHERE i.r = l.r AND i.uri = l.contact_uri))
+      ORDER BY l.r, l.contact_uri
+    ),
+    kept AS MATERIALIZED (
+      SELECT l.* FROM live l JOIN reqs q ON q.r = l.r
+      WHERE NOT q.remove_all AND NOT EXISTS (SELECT 1 FROM input i WHERE i.r = l.r AND i.uri = l.contact_uri)
+    ),
+    verdict AS MATERIALIZED (
+      SELECT q.r, s.contact_uri AS stale_contact, CASE
+        WHEN s.r IS NOT NULL THEN 'out-of-order'
+        WHEN (SELECT count(*) FROM kept k WHERE k.r = q.r) + (SELECT count(*) FROM input i WHERE i.r = q.r AND i.expires > 0) > q.max THEN 'too-many'
+        ELSE 'ok' END AS verdict
+      FROM reqs q LEFT JOIN stale s ON s.r = q.r
+    ),
+    removed AS (
+      DELETE FROM sip_bindings b
+      USING reqs q JOIN verdict v ON v.r = q.r CROSS JOIN LATERAL (SELECT id FROM sip_bindings WHERE aor = q.aor OFFSET 0) t
+      WHERE b.id = t.id AND b.aor = q.aor
+        AND NOT EXISTS (SELECT 1 FROM input i WHERE i.r = q.r AND i.expires > 0 AND i.uri = b.contact_uri)
+        AND (b.expires_at <= q.at
+          OR (v.verdict = 'ok'
+            AND (q.remove_all OR EXISTS (SELECT 1 FROM input i WHERE i.r = q.r AND i.expires = 0 AND i.uri = b.contact_uri))
+            AND (b.call_id <> q.call_id OR b.cseq < q.cseq)))
+      RETURNING b.id
+    ),
+    written AS (
+      INSERT INTO sip_bindings AS b (${COLUMNS})
+      SELECT i.id, q.client_id, q.user_id, q.aor, i.uri, q.addr, q.port, q.transport, q.call_id, q.cseq,
+        q.at + make_interval(secs => i.expires), i.q, q.ua, q.at, q.at
+      FROM input i JOIN reqs q ON q.r = i.r JOIN verdict v ON v.r = i.r
+      WHERE i.expires > 0 AND v.verdict = 'ok'
+      ON CONFLICT (aor, contact_uri) DO UPDATE SET
+        client_id = excluded.client_id, user_id = excluded.user_id,
+        source_address = excluded.source_address, source_port = excluded.source_port, source_transport = excluded.source_transport,
+        call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at, q = excluded.q,
+        user_agent = excluded.user_agent, updated_at = excluded.updated_at,
+        created_at = CASE WHEN b.expires_at <= excluded.updated_at THEN excluded.created_at ELSE b.created_at END
+      WHERE b.expires_at <= excluded.updated_at OR b.call_id <> excluded.call_id OR b.cseq < excluded.cseq
+      RETURNING ${COLUMNS}
+    ),
+    bindings AS (
+      SELECT k.r, ${COLUMNS} FROM kept k JOIN verdict v ON v.r = k.r
+      WHERE v.verdict = 'ok' AND k.id NOT IN (SELECT id FROM removed)
+      UNION ALL
+      SELECT q.r, w.* FROM written w JOIN reqs q ON q.aor = w.aor
+    )
+    SELECT v.r AS req, v.verdict, v.stale_contact, b.*
+    FROM verdict v LEFT JOIN bindings b ON b.r = v.r`;
+}
+
+/**
+ * A phone that writes an already bound contact differently (another parameter order,
+ * host case…) gets a new row: the older, equivalent one (RFC 3261 §19.1.4) is deleted
+ * here — rare, so a second statement only then.
+ */
+async function withoutEquivalents(db: DbOrTx, bindings: Binding[], contacts: readonly ContactUpdate[]): Promise<Binding[]> {
+  const fresh = new Set(contacts.map((c) => c.uri));
+  const older = bindings.filter((b) => !fresh.has(b.contactUri) && contacts.some((c) => sameContact(c.uri, b.contactUri)));
+  if (older.length > 0) {
+    const ids = sql.join(older.map((b) => sql`${b.id}::uuid`), sql`, `);
+    await db.execute(sql`DELETE FROM sip_bindings WHERE id IN (${ids})`);
+  }
+  return bindings.filter((b) => !older.includes(b)).sort(byPreference);
+}
+
+export interface LocationWriterOptions {
+  /** Most REGISTERs in one statement (200 by default). */
+  readonly maxBatch?: number;
+  /** Statements in flight at once (2 by default); the REGISTERs arriving meanwhile wait and go together in the next one. */
+  readonly maxInFlight?: number;
+}
+
+interface Waiting {
+  readonly item: RegisterItem;
+  readonly resolve: (o: RegisterOutcome) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit of the location (issue #4): REGISTERs are written by `applyRegisters`, many
+ * per statement; each caller is answered once ITS statement has committed, so the 200 still
+ * follows the write (a restart or another node finds the binding). No timer: an idle writer
+ * sends a REGISTER at once; while statements are in flight the next ones gather. Two
+ * REGISTERs of one AOR never share a statement (the later one waits for the next).
+ */
+export class LocationWriter {
+  private queue: Waiting[] = [];
+  private inFlight = 0;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly db: DbOrTx,
+    o: LocationWriterOptions = {},
+  ) {
+    this.maxBatch = o.maxBatch ?? 200;
+    this.maxInFlight = o.maxInFlight ?? 2;
+  }
+
+  apply(update: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item: { update, now }, resolve, reject });
+      this.pump();
     });
-  } catch (e) {
-    if (e instanceof OutOfOrder) return { kind: 'out-of-order', contact: e.contact };
-    if (e instanceof TooMany) return { kind: 'too-many' };
-    throw e;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch: Waiting[] = [];
+      const rest: Waiting[] = [];
+      const aors = new Set<string>();
+      for (const w of this.queue) {
+        if (batch.length < this.maxBatch && !aors.has(w.item.update.aor)) {
+          aors.add(w.item.update.aor);
+          batch.push(w);
+        } else rest.push(w);
+      }
+      this.queue = rest;
+      this.inFlight++;
+      applyRegisters(
+        this.db,
+        batch.map((w) => w.item),
+      )
+        .then(
+          (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i]!)),
+          (e: unknown) => batch.forEach((w) => w.reject(e)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
   }
 }

@@ -23,7 +23,7 @@ import {
   unescape,
 } from '../sip/index.ts';
 import type { Authenticator } from './auth.ts';
-import { type ContactUpdate, aorFor, activeBindings, applyRegister, type Binding } from './location.ts';
+import { type Binding, type ContactUpdate, LocationWriter, activeBindings, aorFor } from './location.ts';
 
 export interface ExpiresBounds {
   readonly default: number;
@@ -47,9 +47,12 @@ export interface RegistrarOptions {
 
 export class Registrar {
   private readonly expires: ExpiresBounds;
+  /** Group commit: concurrent REGISTERs share a statement, each answered after its commit. */
+  private readonly location: LocationWriter;
 
   constructor(private readonly o: RegistrarOptions) {
     this.expires = o.expires ?? DEFAULT_EXPIRES;
+    this.location = new LocationWriter(o.db);
   }
 
   /** The final response to a REGISTER. */
@@ -87,8 +90,7 @@ export class Registrar {
     if (!star && contacts.length === 0) {
       bindings = await activeBindings(this.o.db, aor, now); // a query (§10.2.3)
     } else {
-      const outcome = await applyRegister(
-        this.o.db,
+      const outcome = await this.location.apply(
         {
           aor,
           clientId: user.clientId,

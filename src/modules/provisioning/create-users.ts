@@ -9,6 +9,7 @@ import { assertExtension, sipUsername } from './extension.ts';
 import { provisionedUsers } from './schema.ts';
 import { currentUsers } from './user-store.ts';
 import { toUserView, type UserWithCredentials } from './views.ts';
+import { notifyChange } from '../../db/changes.ts';
 
 export interface NewUser {
   extension: string;
@@ -62,6 +63,7 @@ export async function createUsers(ctx: AppContext, opts: CreateUsersOptions): Pr
             createdAt: now,
           })
           .returning();
+        await notifyChange(tx, 'sip_user', username); // forget "unknown" in this node's SIP cache at once
         const user = toUserView(row!);
         await recordAudit(tx, {
           at: now,

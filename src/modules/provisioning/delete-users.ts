@@ -7,6 +7,7 @@ import { decideUserReduction, quarterStartInstant } from './quarter-floor.ts';
 import { phoneNumbers, provisionedUsers } from './schema.ts';
 import { countUsersAt } from './user-store.ts';
 import { toUserView, type UserView } from './views.ts';
+import { notifyChange } from '../../db/changes.ts';
 
 export interface DeleteUsersOptions {
   actor: Actor;
@@ -63,6 +64,7 @@ export async function deleteUsers(ctx: AppContext, opts: DeleteUsersOptions): Pr
     }
     const rows = await tx.update(provisionedUsers).set({ deletedAt: now }).where(inArray(provisionedUsers.id, ids)).returning();
     await tx.update(phoneNumbers).set({ userId: null }).where(and(eq(phoneNumbers.clientId, clientId), inArray(phoneNumbers.userId, ids)));
+    for (const r of rows) await notifyChange(tx, 'sip_user', r.sipUsername); // this node's SIP cache, at once
     const views = rows.map(toUserView);
     for (const v of views) {
       await recordAudit(tx, {

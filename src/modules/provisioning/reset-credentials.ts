@@ -6,6 +6,7 @@ import { generateCredentials } from './credentials.ts';
 import { loadClientUser } from './get-user.ts';
 import { provisionedUsers } from './schema.ts';
 import type { SipCredentials } from './views.ts';
+import { notifyChange } from '../../db/changes.ts';
 
 export interface ResetCredentialsOptions {
   actor: Actor;
@@ -26,6 +27,8 @@ export async function resetCredentials(ctx: AppContext, opts: ResetCredentialsOp
       .update(provisionedUsers)
       .set({ sipRealm: realm, ha1Md5: creds.ha1Md5, ha1Sha256: creds.ha1Sha256, credentialsSetAt: now })
       .where(eq(provisionedUsers.id, user.id));
+    // The SIP credential cache of this node forgets the old HA1 at once (the trigger tells the others at commit).
+    await notifyChange(tx, 'sip_user', user.sipUsername);
     await recordAudit(tx, {
       at: now,
       actor: opts.actor,

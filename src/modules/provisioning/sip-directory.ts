@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { mainNumber, userNumber } from './caller-id.ts';
 import { phoneNumbers, provisionedUsers } from './schema.ts';
@@ -28,20 +28,7 @@ export interface DirectoryUser {
 
 /** A user's SIP credentials by username (`<extension>.<client code>`); null when unknown or deleted. */
 export async function findSipCredentials(db: DbOrTx, username: string): Promise<SipCredentialsRecord | null> {
-  const [u] = await db
-    .select()
-    .from(provisionedUsers)
-    .where(and(eq(provisionedUsers.sipUsername, username), isNull(provisionedUsers.deletedAt)));
-  if (!u) return null;
-  return {
-    userId: u.id,
-    clientId: u.clientId,
-    extension: u.extension,
-    username: u.sipUsername,
-    realm: u.sipRealm,
-    ha1Md5: u.ha1Md5,
-    ha1Sha256: u.ha1Sha256,
-  };
+  return (await selectSipCredentialsOf(db, [username])).get(username) ?? null;
 }
 
 /** A current user of the client by extension; null when none. */
@@ -77,4 +64,191 @@ export async function findDidTarget(db: DbOrTx, e164: string): Promise<{ clientI
 /** The caller's true identity (RULES "Main number and caller ID"): the user's own number, else the client's main number. */
 export async function findCallerIdentity(db: DbOrTx, clientId: string, userId: string): Promise<string | null> {
   return (await userNumber(db, userId)) ?? (await mainNumber(db, clientId));
+}
+
+// ---------------------------------------------------------------- the per-node cache
+
+/** A map that forgets its oldest entries past `max` (insertion order). */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    super.delete(key);
+    super.set(key, value);
+    if (this.size > this.max) {
+      const oldest = this.keys().next();
+      if (oldest.done !== true) this.delete(oldest.value);
+    }
+    return this;
+  }
+}
+
+/** What invalidates the cache: the change feed of src/db/changes.ts (topic `sip_user`, key = SIP username). */
+export interface SipUserChanges {
+  on(topic: 'sip_user', onChange: (key: string | null) => void): () => void;
+}
+
+export interface SipDirectoryCacheOptions {
+  /** Users kept per node (200 000 by default: ~100 MB at most). */
+  readonly maxUsers?: number;
+  /** Unknown usernames / extensions remembered as such (10 000 by default): a flood of unknown names costs one query per new name, and memory stays bounded. */
+  readonly maxUnknown?: number;
+}
+
+/**
+ * The SIP directory with a per-node memory (issue #4: no database round trip per REGISTER or
+ * call for a known user). Filled on a miss (unknown users too, in a bounded map of their
+ * own), forgotten on a `sip_user` change notice: the trigger on `provisioned_users`
+ * (migration 0006) sends one at every commit that creates, deletes, renames a user or
+ * changes its credentials, and `resetCredentials`/`createUsers`/`deleteUsers` also tell
+ * this process at once (src/db/changes.ts). A read that was in flight while a notice came
+ * is not kept (it may hold the old row). A lost LISTEN connection forgets everything.
+ */
+export class CachedSipDirectory {
+  private readonly users: BoundedMap<string, SipCredentialsRecord>;
+  private readonly unknown: BoundedMap<string, true>;
+  private readonly extensions: BoundedMap<string, DirectoryUser>;
+  private readonly noExtension: BoundedMap<string, true>;
+  /** username → its key in `extensions`. */
+  private readonly extensionKeys: BoundedMap<string, string>;
+  private readonly pending = new Map<string, Promise<SipCredentialsRecord | null>>();
+  private misses: { username: string; resolve: (r: SipCredentialsRecord | null) => void; reject: (e: unknown) => void }[] = [];
+  private loading = 0;
+  /** Bumped by every notice: a read that started before must not fill the cache. */
+  private epoch = 0;
+  private readonly off: () => void;
+
+  constructor(
+    private readonly db: DbOrTx,
+    changes: SipUserChanges,
+    o: SipDirectoryCacheOptions = {},
+  ) {
+    const maxUsers = o.maxUsers ?? 200_000;
+    const maxUnknown = o.maxUnknown ?? 10_000;
+    this.users = new BoundedMap(maxUsers);
+    this.extensions = new BoundedMap(maxUsers);
+    this.extensionKeys = new BoundedMap(maxUsers);
+    this.unknown = new BoundedMap(maxUnknown);
+    this.noExtension = new BoundedMap(maxUnknown);
+    this.off = changes.on('sip_user', (username) => this.forget(username));
+  }
+
+  /** Stops listening to the notices. */
+  close(): void {
+    this.off();
+  }
+
+  /** Forgets a username (null: everything). */
+  forget(username: string | null): void {
+    this.epoch++;
+    this.pending.clear();
+    this.noExtension.clear(); // a new user may take an extension remembered as free
+    if (username === null) {
+      this.users.clear();
+      this.unknown.clear();
+      this.extensions.clear();
+      this.extensionKeys.clear();
+      return;
+    }
+    this.users.delete(username);
+    this.unknown.delete(username);
+    const key = this.extensionKeys.get(username);
+    if (key !== undefined) {
+      this.extensions.delete(key);
+      this.extensionKeys.delete(username);
+    }
+  }
+
+  findSipCredentials(username: string): Promise<SipCredentialsRecord | null> {
+    const hit = this.users.get(username);
+    if (hit) return Promise.resolve(hit);
+    if (this.unknown.has(username)) return Promise.resolve(null);
+    const inFlight = this.pending.get(username);
+    if (inFlight) return inFlight;
+    const read = new Promise<SipCredentialsRecord | null>((resolve, reject) => this.misses.push({ username, resolve, reject }));
+    this.pending.set(username, read);
+    this.load();
+    return read;
+  }
+
+  /**
+   * Cache misses are read together (a phone's first REGISTER after a restart, 100 000 of
+   * them at once): one query per batch, the next batch gathering while one is in flight.
+   */
+  private load(): void {
+    while (this.loading < 2 && this.misses.length > 0) {
+      const batch = this.misses.splice(0, 500);
+      const epoch = this.epoch;
+      this.loading++;
+      selectSipCredentialsOf(
+        this.db,
+        batch.map((m) => m.username),
+      )
+        .then(
+          (found) => {
+            for (const m of batch) {
+              const f = found.get(m.username) ?? null;
+              if (epoch === this.epoch) {
+                if (f) this.users.set(f.username, f);
+                else this.unknown.set(own(m.username), true);
+              }
+              m.resolve(f);
+            }
+          },
+          (e: unknown) => batch.forEach((m) => m.reject(e)),
+        )
+        .finally(() => {
+          for (const m of batch) this.pending.delete(m.username);
+          this.loading--;
+          this.load();
+        });
+    }
+  }
+
+  async findUserByExtension(clientId: string, extension: string): Promise<DirectoryUser | null> {
+    const key = own(`${clientId}|${extension}`);
+    const hit = this.extensions.get(key);
+    if (hit) return hit;
+    if (this.noExtension.has(key)) return null;
+    const epoch = this.epoch;
+    const found = await findUserByExtension(this.db, clientId, extension);
+    if (epoch === this.epoch) {
+      if (found) {
+        this.extensions.set(key, found);
+        this.extensionKeys.set(found.username, key);
+      } else this.noExtension.set(key, true);
+    }
+    return found;
+  }
+}
+
+/**
+ * A string of its own: a name parsed out of a SIP message is a slice of the whole
+ * message text, which a long-lived map key would keep in memory.
+ */
+const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
+/** The credential reads of cache misses, without the query builder: one statement for many usernames. */
+async function selectSipCredentialsOf(db: DbOrTx, usernames: readonly string[]): Promise<Map<string, SipCredentialsRecord>> {
+  const result = await db.execute(
+    sql`SELECT id, client_id, extension, sip_username, sip_realm, ha1_md5, ha1_sha256
+        FROM provisioned_users
+        WHERE sip_username IN (SELECT jsonb_array_elements_text(${JSON.stringify(usernames)}::jsonb)) AND deleted_at IS NULL`,
+  );
+  type Row = Record<'id' | 'client_id' | 'extension' | 'sip_username' | 'sip_realm' | 'ha1_md5' | 'ha1_sha256', string>;
+  const out = new Map<string, SipCredentialsRecord>();
+  for (const u of (result as { rows: Row[] }).rows) {
+    out.set(u.sip_username, {
+      userId: u.id,
+      clientId: u.client_id,
+      extension: u.extension,
+      username: u.sip_username,
+      realm: u.sip_realm,
+      ha1Md5: u.ha1_md5,
+      ha1Sha256: u.ha1_sha256,
+    });
+  }
+  return out;
 }
