@@ -26,13 +26,26 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
   state: ServerInviteState | 'terminated' = 'proceeding';
   delegate: ServerTransactionDelegate | undefined;
   private last: Uint8Array | undefined;
+  /**
+   * Dropped once a final response is sent: an answered transaction lingers 32 s
+   * (timers H/J/L) and at hundreds of REGISTERs/s the parsed requests were most of
+   * the node's memory.
+   */
+  private req: SipRequest | undefined;
 
   constructor(
     ctx: TransactionContext,
     key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
   ) {
     super(ctx, key);
+    this.req = request;
+  }
+
+  /** The request, until the final response: then only the serialized response is kept. */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new Error('the request of an answered server transaction is no longer kept');
+    return this.req;
   }
 
   /** Sends 100 Trying at once (§17.2.1: the TU may not answer within 200 ms). */
@@ -50,6 +63,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     this.last = serializeMessage(response);
     this.send(this.last);
     if (status < 200) return;
+    this.req = undefined;
     if (status < 300) {
       this.state = 'accepted';
       this.terminateAfter('L', 64 * this.ctx.values.t1);
@@ -97,13 +111,26 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
   state: ServerNonInviteState | 'terminated' = 'trying';
   delegate: ServerTransactionDelegate | undefined;
   private last: Uint8Array | undefined;
+  /**
+   * Dropped once a final response is sent: an answered transaction lingers 32 s
+   * (timers H/J/L) and at hundreds of REGISTERs/s the parsed requests were most of
+   * the node's memory.
+   */
+  private req: SipRequest | undefined;
 
   constructor(
     ctx: TransactionContext,
     key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
   ) {
     super(ctx, key);
+    this.req = request;
+  }
+
+  /** The request, until the final response: then only the serialized response is kept. */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new Error('the request of an answered server transaction is no longer kept');
+    return this.req;
   }
 
   respond(response: SipResponse): void {
@@ -114,6 +141,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
       this.state = 'proceeding';
       return;
     }
+    this.req = undefined;
     this.state = 'completed';
     this.terminateAfter('J', this.unreliable ? 64 * this.ctx.values.t1 : 0);
   }

@@ -217,6 +217,7 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     transport.deliver(inbound('INVITE'), peer);
     const { tx, request: invite } = user.requests[0]!;
     tx!.respond(reply(invite, 486));
+    expect(() => tx!.request).toThrow(/no longer kept/);
     expect(sendTimes(timers, transport, 8000)).toEqual([500, 1500, 3500, 7500]);
     transport.deliver(inbound('ACK', { toTag: 'b1' }), peer);
     expect(tx!.state).toBe('confirmed');
@@ -272,7 +273,10 @@ describe('server non-INVITE transaction (§17.2.2)', () => {
     expect(user.requests).toHaveLength(1);
     expect(transport.sent).toHaveLength(0);
     const { tx, request: register } = user.requests[0]!;
+    expect(tx!.request).toBe(register);
     tx!.respond(reply(register, 200));
+    // Only the serialized final is kept while it lingers (memory per answered REGISTER).
+    expect(() => tx!.request).toThrow(/no longer kept/);
     transport.deliver(inbound('REGISTER'), peer);
     expect(transport.sent).toHaveLength(2);
     timers.advance(31_999);
