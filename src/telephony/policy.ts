@@ -30,6 +30,8 @@ export type CallDecision =
       readonly emergency: boolean;
       /** §17.1: a presented caller ID was refused and replaced (recorded on the CDR); computed by the router when absent. */
       readonly callerIdReplaced?: boolean;
+      /** §17.1 the caller's true number for P-Asserted-Identity (own number, else main number); null when none. */
+      readonly assertedIdentity?: string | null;
       /**
        * The policy's handle on this admitted call (§4.3b/§4.10 live limits): the router
        * passes it back to `answered`/`ended`. Absent when the policy keeps no live state.
