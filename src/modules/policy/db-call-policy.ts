@@ -57,7 +57,7 @@ export interface DbCallPolicyOptions {
   cacheMs?: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const later = (a: Date, b: Date | null): Date => (b !== null && b > a ? b : a);
 
 /** The live spend rows (§4.3b/§4.10) as the admission read returns them: epoch ms, µ€ per minute. */
@@ -194,7 +194,7 @@ export async function clientSpendMicros(tx: Tx, clientId: string, at: Date, rese
  * The tariff in force (a price change takes effect ≥ 30 days after its notice, §8.2),
  * kept `cacheMs` per policy instance and per local day: the only fact `decide` caches.
  */
-function policyCache(cacheMs: number): {
+export function policyCache(cacheMs: number): {
   zone(db: Db, e164: string, at: Date): Promise<{ zone: string; perMinuteMicros: number } | null>;
 } {
   let tariff: { day: string; until: number; value: Promise<TariffVersion[]> } | undefined;
@@ -292,9 +292,17 @@ export function callerIdReplaced(call: CallAttempt, callerId: string | null, dec
 }
 
 /** The decision row of an outbound decision (explainability: its facts and clause). */
-export function decisionRow(call: CallAttempt, o: OutboundFacts, facts: CallFacts, decision: PolicyDecision, userId: string | null, at: Date): DecisionRow {
+export function decisionRow(
+  call: CallAttempt,
+  o: OutboundFacts,
+  facts: CallFacts,
+  decision: PolicyDecision,
+  userId: string | null,
+  at: Date,
+  id: string = newId(at),
+): DecisionRow & { id: string } {
   return {
-    id: newId(at),
+    id,
     clientId: call.clientId,
     userId,
     direction: 'outbound',
