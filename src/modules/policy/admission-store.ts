@@ -45,8 +45,22 @@ export interface EndedCall {
   readonly spent: boolean;
 }
 
+/** What the database recorded of a client before this process started (see `seed`). */
+export interface SeedCounters {
+  /** Attempts of the sliding minute: user, instant (epoch ms). */
+  readonly attempts: readonly (readonly [userId: string, atMs: number])[];
+  /** Ended, answered spend calls of the sliding hour. */
+  readonly spend: readonly { readonly startedMs: number; readonly answeredMs: number; readonly endedMs: number; readonly rate: number }[];
+}
+
 export interface AdmissionStore {
   readonly kind: 'memory' | 'redis';
+  /**
+   * In-memory store only: a client's attempts and spend as the database recorded them,
+   * before its first decision in this process (a restarted node keeps counting the sliding
+   * minute and hour, §4.3b/§4.10). Calls live before the restart are gone with it.
+   */
+  seed?(clientId: string, counters: SeedCounters): void;
   admit(r: AdmitRequest): Promise<AdmitResult>;
   /** Gives back a slot taken by `admit` (a decision finally refused). */
   release(id: string): Promise<void>;
@@ -110,6 +124,18 @@ export function memoryAdmissionStore(): AdmissionStore {
   };
   return {
     kind: 'memory',
+    seed(clientId, counters) {
+      const k = of(clientId);
+      for (const [userId, atMs] of counters.attempts) {
+        const list = k.attempts.get(userId) ?? [];
+        list.push(atMs);
+        list.sort((a, b) => a - b);
+        k.attempts.set(userId, list);
+      }
+      for (const c of counters.spend) {
+        k.spend.set(`seed:${k.spend.size}:${c.startedMs}`, { clientId, startedMs: c.startedMs, rate: c.rate, answeredMs: c.answeredMs, endedMs: c.endedMs });
+      }
+    },
     admit(r) {
       const k = of(r.clientId);
       for (const [id, c] of k.live) {

@@ -40,14 +40,15 @@ describeEachDb(`call policy live limits (§4.3b/§4.10) [${mode}]`, (kind) => {
   const closing: (() => Promise<void>)[] = [];
   const clock = new SimulatedClock('2027-03-01T09:00:00Z');
 
-  function makePolicy(): TestPolicy {
+  /** `redisPrefix`: the Redis keys (the same for a node restarted on the same Redis); fresh by default. */
+  function makePolicy(redisPrefix = `e2p-test-policy:${randomBytes(6).toString('hex')}:`): TestPolicy {
     if (mode === 'database') {
       return { ...dbCallPolicy({ db: database.db, clock }), flush: () => Promise.resolve(), sweep: (at) => sweepLiveSpend(database.db, at) };
     }
     const store =
       mode === 'memory'
         ? memoryAdmissionStore()
-        : redisAdmissionStore({ url: process.env.TEST_REDIS_URL!, nodeId: 'test', prefix: `e2p-test-policy:${randomBytes(6).toString('hex')}:` });
+        : redisAdmissionStore({ url: process.env.TEST_REDIS_URL!, nodeId: 'test', prefix: redisPrefix });
     const policy = fastCallPolicy({ db: database.db, clock, store, changes });
     closing.push(() => policy.close(), () => store.close());
     return { ...policy, sweep: (at) => policy.sweepLiveSpend(at) };
@@ -287,6 +288,36 @@ describeEachDb(`call policy live limits (§4.3b/§4.10) [${mode}]`, (kind) => {
     expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
     expect(await policy.sweep(clock.now())).not.toContain(c); // once
     expect(await listEvents(database.db, { clientId: c, type: 'fraud_alert' })).toHaveLength(1);
+  });
+
+  it('a node that restarts keeps counting the recorded attempts of the minute and spend of the hour (§4.3b/§4.10)', async () => {
+    const redis = `e2p-test-policy:${randomBytes(6).toString('hex')}:`;
+    const before = makePolicy(redis);
+    const c = await seedClient();
+    const user = newId(clock.now());
+    await before.ended((await before.decide(attempt(c, '+3243000000', user))).admission!, clock.now()); // attempt 1 (ended: no slot held)
+    const d = await before.decide(attempt(c, '+99123456789', user)); // attempt 2
+    await before.answered(d.admission!, clock.now());
+    tick(1000 * 1000);
+    await before.ended(d.admission!, clock.now()); // 50 € exactly
+    await before.flush();
+    await database.db.insert(policyClientSettings).values({ clientId: c, attemptsPerUserPerMinute: 2, updatedAt: clock.now() });
+    tick(1000);
+    // a new process: nothing in memory, only what the database recorded
+    const after = makePolicy(redis);
+    const e = await after.decide(attempt(c, '+98123456789'));
+    expect(e).toMatchObject({ allowed: true });
+    await after.answered(e.admission!, clock.now());
+    tick(1000);
+    await after.ended(e.admission!, clock.now()); // 50 € + 1 µ€ in the hour
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+    const c2 = await seedClient();
+    await database.db.insert(policyClientSettings).values({ clientId: c2, attemptsPerUserPerMinute: 2, updatedAt: clock.now() });
+    const first = makePolicy(redis);
+    for (let i = 0; i < 2; i++) await first.ended((await first.decide(attempt(c2, '+3243000000', user))).admission!, clock.now());
+    await first.flush();
+    tick(30_000);
+    expect(await makePolicy(redis).decide(attempt(c2, '+3243000000', user))).toMatchObject({ allowed: false, trip: { limit: 'call_attempts', observed: 3 } });
   });
 
   it('records every decision with its facts and clause', async () => {

@@ -9,18 +9,19 @@
  * suspends the client (§9.2: state, fraud_alert, critical alert, notice, audit) in a
  * transaction under the client's lock before the refusal is returned.
  */
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import type { ChangeFeed } from '../../db/changes.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { EMERGENCY_NUMBERS } from '../../kernel/e164.ts';
 import { newId } from '../../kernel/ids.ts';
 import type { CallAttempt } from '../../telephony/policy.ts';
-import type { AdmissionStore } from './admission-store.ts';
+import type { AdmissionStore, SeedCounters } from './admission-store.ts';
 import { decideCall, OUTBOUND_CLASSES, SPEND_CLASSES, spendTrip, type Trip } from './call-decision.ts';
 import { callerIdReplaced, decisionRow, inboundRow, outboundFacts, policyCache, UUID, type DbCallPolicy } from './db-call-policy.ts';
 import { decisionLog, type DecisionLog } from './decision-log.ts';
 import { factsCache, type FactsCache } from './facts-cache.ts';
-import { DEFAULT_LIMITS, MICROS_PER_CENT } from './limits.ts';
+import { ATTEMPT_WINDOW_MS, DEFAULT_LIMITS, MICROS_PER_CENT, SPEND_WINDOW_MS } from './limits.ts';
 import { lockClientPolicy, tripSecuritySuspension } from './security-suspension.ts';
 
 export interface FastCallPolicyOptions {
@@ -45,6 +46,30 @@ export interface FastCallPolicy extends DbCallPolicy {
   close(): Promise<void>;
 }
 
+/** The attempts of the sliding minute and the ended spend calls of the sliding hour, as recorded (one statement). */
+async function recordedCounters(db: Db, clientId: string, at: Date): Promise<SeedCounters> {
+  const t = at.getTime();
+  const minute = new Date(t - ATTEMPT_WINDOW_MS).toISOString();
+  const hour = new Date(t - SPEND_WINDOW_MS).toISOString();
+  const ms = (c: string): SQL => sql.raw(`(extract(epoch from ${c}) * 1000)::float8`);
+  const result = (await db.execute(sql`
+    SELECT user_id, ${ms('started_at')} AS started, ${ms('answered_at')} AS answered, ${ms('ended_at')} AS ended, per_minute_micros AS rate,
+      (answered_at IS NOT NULL AND ended_at > ${hour}::timestamptz AND allowed AND destination_class IN ('international', 'high_risk', 'premium')) AS spend
+    FROM policy_decisions
+    WHERE client_id = ${clientId} AND direction = 'outbound' AND started_at <= ${at.toISOString()}::timestamptz
+      AND ((user_id IS NOT NULL AND destination_class <> 'emergency' AND started_at > ${minute}::timestamptz)
+        OR (answered_at IS NOT NULL AND ended_at > ${hour}::timestamptz AND allowed AND destination_class IN ('international', 'high_risk', 'premium')))`)) as {
+    rows: { user_id: string | null; started: number; answered: number | null; ended: number | null; rate: number; spend: boolean }[];
+  };
+  const attempts: [string, number][] = [];
+  const spend: SeedCounters['spend'][number][] = [];
+  for (const r of result.rows) {
+    if (r.user_id !== null && r.started > t - ATTEMPT_WINDOW_MS) attempts.push([r.user_id, r.started]);
+    if (r.spend) spend.push({ startedMs: r.started, answeredMs: r.answered!, endedMs: r.ended!, rate: r.rate });
+  }
+  return { attempts, spend };
+}
+
 export function fastCallPolicy(opts: FastCallPolicyOptions): FastCallPolicy {
   const { db, store } = opts;
   const emergencyNumbers = opts.emergencyNumbers ?? EMERGENCY_NUMBERS;
@@ -65,10 +90,25 @@ export function fastCallPolicy(opts: FastCallPolicyOptions): FastCallPolicy {
   /** §4.10 re-check of the client's hourly spend (after a spend call ended, and every minute). */
   async function checkSpend(clientId: string, at: Date, decisionId: string | null): Promise<boolean> {
     const f = await facts.get(clientId);
+    await seedOnce(clientId, at);
     if (f.serviceState !== 'active' || f.contractState === 'terminated') return false;
     const limit = (f.settings?.spendLimitCentsPerHour ?? DEFAULT_LIMITS.spendLimitCentsPerHour) * MICROS_PER_CENT;
     const t = spendTrip(await store.spend(clientId, at.getTime(), f.settings?.countersResetAt?.getTime() ?? 0), limit);
     return t !== null && trip(clientId, at, t, decisionId);
+  }
+
+  /** Memory store: each client's recorded attempts and spend, once per process, before its first decision. */
+  const seeded = new Map<string, Promise<void>>();
+  function seedOnce(clientId: string, at: Date): Promise<void> {
+    const seed = store.seed?.bind(store);
+    if (!seed) return Promise.resolve();
+    let p = seeded.get(clientId);
+    if (!p) {
+      p = recordedCounters(db, clientId, at).then((c) => seed(clientId, c));
+      p.catch(() => seeded.delete(clientId));
+      seeded.set(clientId, p);
+    }
+    return p;
   }
 
   return {
@@ -78,6 +118,7 @@ export function fastCallPolicy(opts: FastCallPolicyOptions): FastCallPolicy {
       const at = opts.clock.now();
       const userId = call.userId !== '' && UUID.test(call.userId) ? call.userId : null;
       const f = await facts.get(call.clientId);
+      await seedOnce(call.clientId, at);
       const tariffRate = call.normalised?.startsWith('+') ? ((await tariff.zone(db, call.normalised, at))?.perMinuteMicros ?? 0) : 0;
       const internal = call.normalised === null && f.isExtension(call.dialled);
       const o = outboundFacts(call, f, { userId, users: f.usersAt(at), internal, tariffRate, emergencyNumbers });
