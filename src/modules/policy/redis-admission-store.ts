@@ -13,9 +13,11 @@
  * `spendclients`. Keys are computed inside the scripts: one Redis server (or a primary with
  * replicas), not a Redis Cluster.
  *
- * A node that dies leaves its admissions behind: they stop counting after the maximum call
- * duration (4 h, §4.10 — as a lost `ended` does), and at start a node drops its own
- * (`recoverNode`, like the CDR crash recovery: give each node its own E2P_SIP_NODE_ID).
+ * A node that dies leaves its admissions behind. Each node refreshes `alive:<node>` (TTL
+ * 30 s) every 5 s; the minute sweep of every node drops the admissions of the nodes whose
+ * key lapsed (`reapDeadNodes`); at start a node drops its own (`recoverNode`, like the CDR
+ * crash recovery: give each node its own E2P_SIP_NODE_ID); and any admission stops
+ * counting after the maximum call duration (4 h, §4.10 — as a lost `ended` does).
  */
 import { Redis } from 'ioredis';
 import type { AdmissionStore, EndedCall } from './admission-store.ts';
@@ -146,22 +148,48 @@ end
 return out
 `;
 
-/** At start: the admissions a previous run of this node left are dropped (those calls are gone; their spend stops now). */
-const RECOVER = `
-local p, node, now = ARGV[1], ARGV[2], ARGV[3]
-local ids = redis.call('SMEMBERS', p .. 'node:' .. node)
-for _, id in ipairs(ids) do
-  local v = redis.call('HMGET', p .. 'adm:' .. id, 'c', 's', 'r', 'a', 'e')
-  if v[1] then
-    redis.call('ZREM', p .. 'live:' .. v[1], id)
-    if v[3] ~= '' and v[4] and not v[5] then
-      redis.call('HSET', p .. 'spend:' .. v[1], id, v[2] .. ',' .. v[4] .. ',' .. v[3] .. ',' .. now)
+/** Drops a node's admissions (those calls are gone; their spend stops now). */
+const DROP_NODE = `
+local function dropNode(p, node, now)
+  local ids = redis.call('SMEMBERS', p .. 'node:' .. node)
+  for _, id in ipairs(ids) do
+    local v = redis.call('HMGET', p .. 'adm:' .. id, 'c', 's', 'r', 'a', 'e')
+    if v[1] then
+      redis.call('ZREM', p .. 'live:' .. v[1], id)
+      if v[3] ~= '' and v[4] and not v[5] then
+        redis.call('HSET', p .. 'spend:' .. v[1], id, v[2] .. ',' .. v[4] .. ',' .. v[3] .. ',' .. now)
+      end
+      redis.call('DEL', p .. 'adm:' .. id)
     end
-    redis.call('DEL', p .. 'adm:' .. id)
+  end
+  redis.call('DEL', p .. 'node:' .. node)
+  return #ids
+end
+`;
+
+/** At start: what a previous run of this node left. */
+const RECOVER = `${DROP_NODE}
+return dropNode(ARGV[1], ARGV[2], ARGV[3])
+`;
+
+/** This node is alive for ARGV[3] ms more. */
+const HEARTBEAT = `
+redis.call('SET', ARGV[1] .. 'alive:' .. ARGV[2], '1', 'PX', ARGV[3])
+redis.call('SADD', ARGV[1] .. 'nodes', ARGV[2])
+return 1
+`;
+
+/** Every node whose heartbeat lapsed: its admissions are dropped (a node that died). */
+const REAP = `${DROP_NODE}
+local p, now = ARGV[1], ARGV[2]
+local dropped = 0
+for _, node in ipairs(redis.call('SMEMBERS', p .. 'nodes')) do
+  if redis.call('EXISTS', p .. 'alive:' .. node) == 0 then
+    dropped = dropped + dropNode(p, node, now)
+    redis.call('SREM', p .. 'nodes', node)
   end
 end
-redis.call('DEL', p .. 'node:' .. node)
-return #ids
+return dropped
 `;
 
 type Script = (...args: (string | number)[]) => Promise<unknown>;
@@ -169,6 +197,10 @@ type Script = (...args: (string | number)[]) => Promise<unknown>;
 export interface RedisAdmissionStore extends AdmissionStore {
   /** Drops what a previous run of this node left (call once at start); returns how many admissions. */
   recoverNode(atMs: number): Promise<number>;
+  /** Drops the admissions of every node whose heartbeat lapsed (the minute sweep calls it); returns how many. */
+  reapDeadNodes(atMs: number): Promise<number>;
+  /** Stops this node's heartbeat (tests: a node that dies). */
+  stopHeartbeat(): void;
 }
 
 export interface RedisAdmissionOptions {
@@ -177,12 +209,15 @@ export interface RedisAdmissionOptions {
   nodeId: string;
   /** Key prefix (tests use their own). */
   prefix?: string;
+  /** The node says it is alive every `heartbeatMs` (5 s) for `aliveMs` (30 s): past that, other nodes drop its admissions. */
+  heartbeatMs?: number;
+  aliveMs?: number;
 }
 
 export function redisAdmissionStore(o: RedisAdmissionOptions): RedisAdmissionStore {
   const redis = new Redis(o.url, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   const p = o.prefix ?? 'e2p:policy:';
-  const scripts = { ADMIT, RELEASE, ANSWERED, ENDED, SPEND, LIVE_SPEND, RECOVER };
+  const scripts = { ADMIT, RELEASE, ANSWERED, ENDED, SPEND, LIVE_SPEND, RECOVER, HEARTBEAT, REAP };
   for (const [name, lua] of Object.entries(scripts)) redis.defineCommand(`e2p${name}`, { numberOfKeys: 0, lua });
   const run = (name: keyof typeof scripts): Script => {
     const fn = (redis as unknown as Record<string, Script>)[`e2p${name}`]!;
@@ -195,6 +230,15 @@ export function redisAdmissionStore(o: RedisAdmissionOptions): RedisAdmissionSto
   const spend = run('SPEND');
   const liveSpend = run('LIVE_SPEND');
   const recover = run('RECOVER');
+  const heartbeat = run('HEARTBEAT');
+  const reap = run('REAP');
+  const aliveMs = o.aliveMs ?? 30_000;
+  const beat = (): void => {
+    heartbeat(p, o.nodeId, aliveMs).catch(() => undefined); // Redis away: admissions fail anyway
+  };
+  beat();
+  const timer = setInterval(beat, o.heartbeatMs ?? 5_000);
+  timer.unref();
   return {
     kind: 'redis',
     async admit(r) {
@@ -235,7 +279,12 @@ export function redisAdmissionStore(o: RedisAdmissionOptions): RedisAdmissionSto
     async recoverNode(atMs) {
       return Number(await recover(p, o.nodeId, atMs));
     },
+    async reapDeadNodes(atMs) {
+      return Number(await reap(p, atMs));
+    },
+    stopHeartbeat: () => clearInterval(timer),
     async close() {
+      clearInterval(timer);
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -10,7 +10,7 @@ import type { Clock } from '../../kernel/clock.ts';
 import { memoryAdmissionStore, type AdmissionStore } from './admission-store.ts';
 import { dbCallPolicy, sweepLiveSpend, type DbCallPolicy } from './db-call-policy.ts';
 import { fastCallPolicy } from './fast-call-policy.ts';
-import { redisAdmissionStore } from './redis-admission-store.ts';
+import { redisAdmissionStore, type RedisAdmissionStore } from './redis-admission-store.ts';
 import { purgeDecisions } from './retention.ts';
 
 export interface PolicyRuntimeOptions {
@@ -33,9 +33,10 @@ export interface PolicyRuntime {
 export async function startCallPolicy(o: PolicyRuntimeOptions): Promise<PolicyRuntime> {
   const { db, clock } = o;
   let store: AdmissionStore | null = null;
+  let redis: RedisAdmissionStore | null = null;
   if (o.counters === 'memory') store = memoryAdmissionStore();
   if (o.counters === 'redis') {
-    const redis = redisAdmissionStore({ url: o.redisUrl!, nodeId: o.nodeId });
+    redis = redisAdmissionStore({ url: o.redisUrl!, nodeId: o.nodeId });
     await redis.recoverNode(clock.now().getTime()); // what a previous run of this node left
     store = redis;
   }
@@ -43,7 +44,11 @@ export async function startCallPolicy(o: PolicyRuntimeOptions): Promise<PolicyRu
   const policy = fast ?? dbCallPolicy({ db, clock });
   const sweep = (): void => {
     const at = clock.now();
-    (fast ? fast.sweepLiveSpend(at) : sweepLiveSpend(db, at)).catch((e: unknown) => o.onError('live spend sweep', e));
+    // the admissions of a node that died stop counting (redis-admission-store.ts), then §4.10
+    (async () => {
+      await redis?.reapDeadNodes(at.getTime());
+      await (fast ? fast.sweepLiveSpend(at) : sweepLiveSpend(db, at));
+    })().catch((e: unknown) => o.onError('live spend sweep', e));
   };
   const purge = (): void => {
     purgeDecisions(db, clock.now(), o.retentionDays).catch((e: unknown) => o.onError('policy decisions purge', e));
