@@ -12,7 +12,7 @@ import { createLogger } from './logger.ts';
 import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
-import { startCallPolicy, type PolicyRuntime } from './modules/policy/runtime.ts';
+import { startCallPolicy, type PolicyRuntime } from './modules/policy/index.ts';
 import { openChangeFeed, type ChangeFeed } from './db/changes.ts';
 import { findCallerIdentity, findDidTarget, findSipCredentials, findUserByExtension } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
