@@ -53,7 +53,7 @@ export interface DbCallPolicyOptions {
   db: Db;
   clock: Clock;
   emergencyNumbers?: readonly string[];
-  /** How long the tariff and the high-risk list are kept in memory (10 s; 0 in tests that change them). */
+  /** How often the tariff kept in memory is read again, in the background (10 s). */
   cacheMs?: number;
 }
 
@@ -192,21 +192,46 @@ export async function clientSpendMicros(tx: Tx, clientId: string, at: Date, rese
 
 /**
  * The tariff in force (a price change takes effect ≥ 30 days after its notice, §8.2),
- * kept `cacheMs` per policy instance and per local day: the only fact `decide` caches.
+ * kept per policy instance and per local day, read again in the background every
+ * `cacheMs` (a new day waits for its tariff).
  */
 export function policyCache(cacheMs: number): {
   zone(db: Db, e164: string, at: Date): Promise<{ zone: string; perMinuteMicros: number } | null>;
 } {
-  let tariff: { day: string; until: number; value: Promise<TariffVersion[]> } | undefined;
+  type Prefixes = (readonly [string, TariffVersion])[];
+  interface Loaded {
+    day: string;
+    until: number;
+    prefixes: Promise<Prefixes>;
+    refreshing: boolean;
+  }
+  let tariff: Loaded | undefined;
+  const load = (db: Db, day: string): Loaded => ({
+    day,
+    until: Date.now() + cacheMs,
+    prefixes: tariffOn(db, day).then((versions) => versions.flatMap((v) => v.prefixes.map((p) => [p, v] as const))),
+    refreshing: false,
+  });
   return {
     async zone(db, e164, at) {
       const day = localDate(at);
-      if (tariff === undefined || tariff.day !== day || tariff.until <= Date.now()) tariff = { day, until: Date.now() + cacheMs, value: tariffOn(db, day) };
-      const versions = await tariff.value;
-      const match = longestPrefixMatch(
-        e164,
-        versions.flatMap((v) => v.prefixes.map((p) => [p, v] as const)),
-      );
+      if (tariff === undefined || tariff.day !== day) tariff = load(db, day);
+      else if (tariff.until <= Date.now() && !tariff.refreshing) {
+        // issue #7: refreshed in the background, the decision keeps the tariff it has (no round trip on the call path)
+        const current = tariff;
+        current.refreshing = true;
+        const next = load(db, day);
+        next.prefixes.then(
+          () => {
+            if (tariff === current) tariff = next;
+          },
+          () => {
+            current.refreshing = false;
+            current.until = Date.now() + cacheMs;
+          },
+        );
+      }
+      const match = longestPrefixMatch(e164, await tariff.prefixes);
       return match ? { zone: match.value.zone, perMinuteMicros: match.value.perMinuteMicros } : null;
     },
   };
