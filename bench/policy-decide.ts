@@ -7,22 +7,30 @@
  * Bounded: BENCH_SECONDS of load, then it waits for the calls in flight and stops.
  * Parameters: BENCH_RATE calls/s (200), BENCH_SECONDS (20), BENCH_CLIENTS (50, 20 users
  * each), BENCH_HOLD_MS (2000), BENCH_DATABASE_URL (PostgreSQL instead of the embedded
- * PGlite; gets migrated).
+ * PGlite; gets migrated), BENCH_POLICY_COUNTERS (`database` = the per-client locked
+ * transaction, the default; `memory` / `redis` = the fast policy of issue #7: facts cached
+ * per node, counters in memory or in Redis at BENCH_REDIS_URL (redis://127.0.0.1:6379,
+ * keys under a prefix of the run), decision rows by group commit — its flush is awaited
+ * at the end and timed apart).
  * Also prints, as the floor of any decision, the latency of a bare `SELECT 1` sampled
  * during the same load (one every 10 calls), and the machine's load average: on a shared
  * machine the figures mean little without them.
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { sql } from 'drizzle-orm';
+import { count, inArray, sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client.ts';
 import { freshMemoryDatabase } from '../src/db/template.ts';
 import { systemClock } from '../src/kernel/clock.ts';
 import { newId } from '../src/kernel/ids.ts';
 import { tariffVersions, tariffZones } from '../src/modules/catalog/schema.ts';
 import { clients } from '../src/modules/customers/schema.ts';
+import { memoryAdmissionStore } from '../src/modules/policy/admission-store.ts';
 import { dbCallPolicy } from '../src/modules/policy/db-call-policy.ts';
-import { policyClientSettings } from '../src/modules/policy/schema.ts';
+import { fastCallPolicy } from '../src/modules/policy/fast-call-policy.ts';
+import { redisAdmissionStore } from '../src/modules/policy/redis-admission-store.ts';
+import { openChangeFeed } from '../src/db/changes.ts';
+import { policyClientSettings, policyDecisions } from '../src/modules/policy/schema.ts';
 
 const rate = Number(process.env.BENCH_RATE ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -49,7 +57,24 @@ for (let i = 0; i < clientCount; i++) {
   tenants.push({ clientId, users: Array.from({ length: 20 }, () => newId()) });
 }
 
-const policy = dbCallPolicy({ db, clock: systemClock });
+const mode = process.env.BENCH_POLICY_COUNTERS ?? 'database';
+if (!['database', 'memory', 'redis'].includes(mode)) throw new Error(`BENCH_POLICY_COUNTERS must be database, memory or redis, got ${mode}`);
+const changes = await openChangeFeed(database);
+const store =
+  mode === 'memory'
+    ? memoryAdmissionStore()
+    : mode === 'redis'
+      ? redisAdmissionStore({ url: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', nodeId: 'bench', prefix: `e2p-bench-policy:${now.getTime()}:` })
+      : null;
+const fast = store ? fastCallPolicy({ db, clock: systemClock, store, changes }) : null;
+const policy = fast ?? dbCallPolicy({ db, clock: systemClock });
+// Fast modes: a node's steady state has every client's facts in memory (a change notice
+// makes one client's next call read them again): they are loaded before the load, timed apart.
+if (fast) {
+  const t0 = performance.now();
+  for (const t of tenants) await fast.facts.get(t.clientId);
+  process.stdout.write(`facts of ${tenants.length} clients loaded in ${(performance.now() - t0).toFixed(1)} ms (one statement each)\n`);
+}
 const latencies: number[] = [];
 const pings: number[] = [];
 const loadAtStart = loadavg()[0]!;
@@ -59,7 +84,9 @@ const inFlight = new Set<Promise<void>>();
 const total = rate * seconds;
 const intervalMs = 1000 / rate;
 const start = performance.now();
-process.stdout.write(`policy-decide: ${rate} calls/s for ${seconds} s, ${clientCount} clients × 20 users, hold ${holdMs} ms, database ${database.kind}\n`);
+process.stdout.write(
+  `policy-decide: ${rate} calls/s for ${seconds} s, ${clientCount} clients × 20 users, hold ${holdMs} ms, database ${database.kind}, counters ${mode}\n`,
+);
 
 for (let n = 0; n < total; n++) {
   const due = start + n * intervalMs;
@@ -111,4 +138,17 @@ process.stdout.write(
     `decide latency ms: p50 ${pct(0.5)}  p90 ${pct(0.9)}  p99 ${pct(0.99)}  max ${latencies[latencies.length - 1]!.toFixed(2)}\n` +
     `SELECT 1 during the load ms: p50 ${at(pings, 0.5)}  p99 ${at(pings, 0.99)}; load average ${loadAtStart.toFixed(2)} at start, ${loadavg()[0]!.toFixed(2)} at end (1 min)\n`,
 );
+const flushStart = performance.now();
+await fast?.flush();
+const flushMs = performance.now() - flushStart;
+if (fast) {
+  const rows = await db
+    .select({ n: count() })
+    .from(policyDecisions)
+    .where(inArray(policyDecisions.clientId, tenants.map((t) => t.clientId)));
+  process.stdout.write(`decision rows in the database: ${rows[0]!.n} of ${latencies.length}; last flush ${flushMs.toFixed(1)} ms\n`);
+}
+await fast?.close();
+await store?.close();
+await changes.close();
 await database.close();

@@ -12,7 +12,7 @@ import { createLogger } from './logger.ts';
 import { jobDefinitions } from './scheduler/jobs.ts';
 import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
-import { dbCallPolicy, sweepLiveSpend } from './modules/policy/index.ts';
+import { startCallPolicy, type PolicyRuntime } from './modules/policy/index.ts';
 import { openChangeFeed, type ChangeFeed } from './db/changes.ts';
 import { CachedSipDirectory, findCallerIdentity, findDidTarget } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
@@ -92,7 +92,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   });
   let sip: SipServer | undefined;
   let changes: ChangeFeed | undefined;
-  let spendSweep: NodeJS.Timeout | undefined;
+  let callPolicy: PolicyRuntime | undefined;
   return {
     ctx,
     http,
@@ -100,16 +100,20 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     async listenSip() {
       if (sip) throw new Error('the SIP service is already listening');
       changes = await openChangeFeed(database);
+      // issue #7: the policy's live counters per E2P_POLICY_COUNTERS, its facts cached per node
+      callPolicy = await startCallPolicy({
+        db: database.db,
+        clock,
+        ...config.policy,
+        nodeId: config.sip.nodeId,
+        changes,
+        onError: (what, e) => log.error({ err: e }, `${what} failed`),
+      });
       const started = await startSipServer(ctx, {
         directory: opts.directory ?? provisioningDirectory(database.db, changes),
-        policy: dbCallPolicy({ db: database.db, clock }),
+        policy: callPolicy.policy,
       });
       sip = started.server;
-      // §4.10: the spend of calls in progress is re-checked every minute (decide and ended check it too).
-      spendSweep = setInterval(() => {
-        sweepLiveSpend(database.db, clock.now()).catch((e: unknown) => log.error({ err: e }, 'live spend sweep failed'));
-      }, 60_000);
-      spendSweep.unref();
       return { sip, udp: started.udp, tcp: started.tcp };
     },
     async runJobsUntil(to) {
@@ -125,8 +129,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       }
     },
     async close() {
-      if (spendSweep !== undefined) clearInterval(spendSweep);
       await sip?.close();
+      await callPolicy?.close();
       await changes?.close();
       await scheduler.stop();
       await http.close();

@@ -98,6 +98,11 @@ describe('config', () => {
     ['E2P_SIP_MAX_CALL_SECONDS', '0'],
     ['E2P_SIP_MAX_CALL_SECONDS', '4h'],
     ['E2P_SIP_NODE_ID', 'node one'],
+    ['E2P_REDIS_URL', 'http://redis:6379'],
+    ['E2P_POLICY_COUNTERS', 'postgres'],
+    ['E2P_POLICY_COUNTERS', 'redis'],
+    ['E2P_POLICY_RETENTION_DAYS', '0'],
+    ['E2P_POLICY_RETENTION_DAYS', '90d'],
   ])('a wrong %s (%s) stops start-up naming the variable', (name, value) => {
     let err: unknown;
     try {
@@ -119,6 +124,14 @@ describe('config', () => {
     const c = loadConfig({ E2P_SIP_TRUNK: 'sip:10.0.0.1', E2P_SIP_EMERGENCY_ROUTE: 'sip:10.0.0.2:5070;transport=UDP' });
     expect(c.sip.trunk).toEqual({ host: '10.0.0.1', port: 5060, transport: 'UDP' });
     expect(c.sip.trustedCarriers).toEqual(['10.0.0.1', '10.0.0.2']);
+  });
+
+  it('chooses where the call policy keeps its live counters (issue #7), E2P_POLICY_COUNTERS overriding', () => {
+    expect(loadConfig({}).policy).toEqual({ counters: 'memory', redisUrl: undefined, retentionDays: 90 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/e2p' }).policy.counters).toBe('database');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/e2p', E2P_REDIS_URL: 'redis://r:6379' }).policy).toMatchObject({ counters: 'redis', redisUrl: 'redis://r:6379' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/e2p', E2P_POLICY_COUNTERS: 'memory' }).policy.counters).toBe('memory');
+    expect(loadConfig({ E2P_POLICY_RETENTION_DAYS: '400' }).policy.retentionDays).toBe(400);
   });
 
   it('accepts the port boundaries 0 and 65535', () => {

@@ -36,6 +36,20 @@ export interface Config {
   };
   /** `postgres://…` to use a PostgreSQL server; undefined = embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
+  /** The call policy (issue #7, docs/operator-guide.md "Call policy"). */
+  policy: {
+    /**
+     * Where the live counters of the §4.3b/§4.10 limits are kept (E2P_POLICY_COUNTERS):
+     * `memory` (one SIP node), `redis` (several nodes sharing E2P_REDIS_URL), `database`
+     * (the per-client locked transaction: several nodes without Redis, slower). Default:
+     * `redis` when E2P_REDIS_URL is set, else `memory` on PGlite (one process), else `database`.
+     */
+    counters: 'memory' | 'redis' | 'database';
+    /** E2P_REDIS_URL (`redis://` or `rediss://`). */
+    redisUrl: string | undefined;
+    /** Decisions ended (or refused) longer ago than this are deleted (E2P_POLICY_RETENTION_DAYS, 90). */
+    retentionDays: number;
+  };
   dataDir: string;
   smtp: { url: string; from: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -157,6 +171,17 @@ function positiveInt(env: Env, name: string, fallback: number): number {
   return Number(raw);
 }
 
+const POLICY_COUNTERS = ['memory', 'redis', 'database'] as const;
+
+function policyCounters(env: Env, databaseUrl: string | undefined, redisUrl: string | undefined): Config['policy']['counters'] {
+  const name = 'E2P_POLICY_COUNTERS';
+  const raw = env[name];
+  if (raw === undefined || raw === '') return redisUrl !== undefined ? 'redis' : databaseUrl === undefined ? 'memory' : 'database';
+  if (!(POLICY_COUNTERS as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${POLICY_COUNTERS.join(', ')}, got "${raw}"`);
+  if (raw === 'redis' && redisUrl === undefined) throw new ConfigError(name, 'is redis but E2P_REDIS_URL is not set');
+  return raw as Config['policy']['counters'];
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const httpHost = host(env, 'E2P_HTTP_HOST', '127.0.0.1');
   const httpPort = port(env, 'E2P_HTTP_PORT', 8080);
@@ -174,6 +199,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (secret !== undefined && secret !== '' && secret.length < 32) {
     throw new ConfigError('E2P_SECRET', 'must be at least 32 characters long');
   }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'E2P_REDIS_URL', ['redis:', 'rediss:']);
   const trunk = sipTrunk(env, 'E2P_SIP_TRUNK');
   const emergencyRoute = sipTrunk(env, 'E2P_SIP_EMERGENCY_ROUTE');
   const carrierHosts = [trunk, emergencyRoute].flatMap((t) => (t !== undefined && isIP(t.host) !== 0 ? [t.host] : []));
@@ -196,7 +223,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       maxCallSeconds: positiveInt(env, 'E2P_SIP_MAX_CALL_SECONDS', 14_400),
       nodeId: nodeId(env, 'E2P_SIP_NODE_ID'),
     },
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
+    policy: { counters: policyCounters(env, databaseUrl, redisUrl), redisUrl, retentionDays: positiveInt(env, 'E2P_POLICY_RETENTION_DAYS', 90) },
     dataDir: isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw),
     smtp: {
       url: url(env, 'E2P_SMTP_URL', ['smtp:', 'smtps:'], 'smtp://127.0.0.1:25')!,

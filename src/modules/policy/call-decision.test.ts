@@ -62,6 +62,12 @@ describe('decideCall', () => {
       expect(decideCall({ ...base, destination: '112', presentedCallerId: '+3299999999' })).toMatchObject({ emergency: true, callerIdReplaced: true });
       expect(decideCall({ ...base, privacy: true, presentedCallerId: '+3299999999' })).toMatchObject({ callerId: null, callerIdReplaced: false });
     });
+    it('P-Asserted-Identity is the true number: own, else main, else null — whatever is presented, anonymous included', () => {
+      expect(decideCall({ ...base, presentedCallerId: '+3243210001' })).toMatchObject({ callerId: '+3243210001', assertedIdentity: '+3243210002' });
+      expect(decideCall({ ...base, privacy: true })).toMatchObject({ callerId: null, assertedIdentity: '+3243210002' });
+      expect(decideCall({ ...base, userNumber: null })).toMatchObject({ assertedIdentity: '+3243210001' });
+      expect(decideCall({ ...base, userNumber: null, mainNumber: null, clientNumbers: new Set() })).toMatchObject({ assertedIdentity: null });
+    });
   });
 });
 

@@ -87,6 +87,8 @@ export type PolicyDecision =
       /** §17.1: true only when a presented caller ID was refused. */
       readonly callerIdReplaced: boolean;
       readonly emergency: boolean;
+      /** §17.1 the caller's true number for P-Asserted-Identity: its own number, else the client's main number; null when none. */
+      readonly assertedIdentity: string | null;
     }
   | {
       readonly allowed: false;
@@ -171,5 +173,5 @@ export function decideCall(f: CallFacts): PolicyDecision {
     }
   }
   const cli = decideCallerId(f);
-  return { allowed: true, callerId: cli.callerId, callerIdReplaced: cli.replaced, emergency };
+  return { allowed: true, callerId: cli.callerId, callerIdReplaced: cli.replaced, emergency, assertedIdentity: f.userNumber ?? f.mainNumber };
 }

@@ -1,6 +1,7 @@
 /** GET/PATCH of a client's policy settings (§4.3b/§4.10): staff write, the client's admin reads its own; audited. */
 import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../context.ts';
+import { notifyChange } from '../../db/changes.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { notFound, validationError } from '../../kernel/errors.ts';
 import { recordAudit, type AuditActor } from '../audit/record-audit.ts';
@@ -92,6 +93,7 @@ export async function updatePolicySettings(
       .insert(policyClientSettings)
       .values({ clientId: o.clientId, ...set, updatedAt: at })
       .onConflictDoUpdate({ target: policyClientSettings.clientId, set });
+    await notifyChange(tx, 'client', o.clientId); // issue #7: the next call on this node sees it
     const after = await view(tx, o.clientId, at);
     await recordAudit(tx, {
       at,

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
 import { testContext } from '../../../test/support/context.ts';
+import { openChangeFeed, type ChangeFeed } from '../../db/changes.ts';
 import type { Database } from '../../db/client.ts';
 import { SimulatedClock } from '../../kernel/clock.ts';
 import { newId } from '../../kernel/ids.ts';
@@ -11,27 +13,84 @@ import { createTariffZone } from '../catalog/create-tariff-zone.ts';
 import { clients } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { listEvents } from '../events/index.ts';
-import { dbCallPolicy, sweepLiveSpend } from './db-call-policy.ts';
+import { memoryAdmissionStore } from './admission-store.ts';
+import { dbCallPolicy, sweepLiveSpend, type DbCallPolicy } from './db-call-policy.ts';
+import { fastCallPolicy } from './fast-call-policy.ts';
+import { redisAdmissionStore } from './redis-admission-store.ts';
 import { phoneNumbers } from '../provisioning/schema.ts';
 import { policyClientSettings, policyDecisions, securityAlerts } from './schema.ts';
 import { DEFAULT_HIGH_RISK_PREFIXES, setPlatformHighRiskPrefixes } from './settings.ts';
 import { liftSecuritySuspension } from './security-suspension.ts';
 
-describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
+/**
+ * Every mode of the call policy passes the same tests: the database gate (dbCallPolicy),
+ * the fast policy with the in-memory admission store (one node) and, when TEST_REDIS_URL
+ * names a Redis server, with the Redis store (several nodes; keys under a prefix of each test).
+ */
+const MODES = ['database', 'memory', ...(process.env.TEST_REDIS_URL ? (['redis'] as const) : [])] as const;
+type Mode = (typeof MODES)[number];
+
+type TestPolicy = DbCallPolicy & { flush(): Promise<void>; sweep(at: Date): Promise<string[]> };
+
+for (const mode of MODES as readonly Mode[])
+describeEachDb(`call policy live limits (§4.3b/§4.10) [${mode}]`, (kind) => {
   let database: Database;
   let drop: () => Promise<void>;
+  let changes: ChangeFeed;
+  const closing: (() => Promise<void>)[] = [];
   const clock = new SimulatedClock('2027-03-01T09:00:00Z');
+
+  /** `redisPrefix`: the Redis keys (the same for a node restarted on the same Redis); fresh by default. */
+  function makePolicy(redisPrefix = `e2p-test-policy:${randomBytes(6).toString('hex')}:`): TestPolicy {
+    if (mode === 'database') {
+      return { ...dbCallPolicy({ db: database.db, clock }), flush: () => Promise.resolve(), sweep: (at) => sweepLiveSpend(database.db, at) };
+    }
+    const store =
+      mode === 'memory'
+        ? memoryAdmissionStore()
+        : redisAdmissionStore({ url: process.env.TEST_REDIS_URL!, nodeId: 'test', prefix: redisPrefix });
+    const policy = fastCallPolicy({ db: database.db, clock, store, changes });
+    closing.push(() => policy.close(), () => store.close());
+    return { ...policy, sweep: (at) => policy.sweepLiveSpend(at) };
+  }
+
+  /**
+   * A write straight to a table (as another module or node would do it), then the notice the
+   * table's trigger sends: on PostgreSQL it comes over the LISTEN connection a moment after
+   * the commit, so the test waits for it instead of sleeping.
+   */
+  async function afterNotice(key: string, write: () => Promise<unknown>): Promise<void> {
+    let unsubscribe = (): void => undefined;
+    const heard = new Promise<void>((resolve) => {
+      unsubscribe = changes.on('client', (k) => {
+        if (k === key || k === null) resolve();
+      });
+    });
+    try {
+      await write();
+      await heard;
+    } finally {
+      unsubscribe();
+    }
+  }
 
   beforeAll(async () => {
     const t = await migratedTestDatabase(kind);
     database = t.database;
     drop = t.drop;
+    changes = await openChangeFeed(database);
     const ctx = { ...testContext(database), clock };
     await createTariffZone(ctx, { actor: 'system', zone: 'BE', prefixes: ['+32'], perMinuteMicros: 25_000, effective: '2027-01-01' });
     // 3 €/min: 1000 s = 50 € exactly
     await createTariffZone(ctx, { actor: 'system', zone: 'XX', prefixes: ['+99'], perMinuteMicros: 3_000_000, effective: '2027-01-01' });
+    // 60 µ€/min: a 1 s call costs 1 µ€
+    await createTariffZone(ctx, { actor: 'system', zone: 'YY', prefixes: ['+98'], perMinuteMicros: 60, effective: '2027-01-01' });
   });
-  afterAll(() => drop());
+  afterAll(async () => {
+    for (const close of closing) await close();
+    await changes.close();
+    await drop();
+  });
 
   const tick = (ms: number): void => clock.set(new Date(clock.now().getTime() + ms));
 
@@ -51,7 +110,7 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('admits max(4, 2 × users) live outbound calls, refuses the next (403 §4.3b), frees a slot on ended', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const admitted: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -67,8 +126,8 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
     expect(await serviceStateOf(database.db, c)).toBe('active');
   });
 
-  it('no stale facts: a change of numbers, settings, high-risk list or service state is seen by the very next decide of the same instance', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock }); // default caching: only the tariff is kept
+  it('no stale facts: a change of numbers, settings, high-risk list or service state is seen by the next decide once the change notice (a trigger: no writer can forget it) arrived', async () => {
+    const policy = makePolicy();
     const c = await seedClient();
     const user = newId(clock.now());
     const spoof = { ...attempt(c, '+3243000000', user), presentedCallerId: '+3221112233' };
@@ -77,34 +136,36 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
     const first = await policy.decide(spoof);
     expect(first).toMatchObject({ allowed: true, callerIdReplaced: true });
     await end(first);
-    await database.db
-      .insert(phoneNumbers)
-      .values({ number: '+3221112233', type: 'national', state: 'assigned', clientId: c, userId: user, assignedAt: clock.now(), importedAt: clock.now() });
+    await afterNotice(c, () =>
+      database.db
+        .insert(phoneNumbers)
+        .values({ number: '+3221112233', type: 'national', state: 'assigned', clientId: c, userId: user, assignedAt: clock.now(), importedAt: clock.now() }),
+    );
     const second = await policy.decide(spoof);
     expect(second).toMatchObject({ allowed: true, callerId: '+3221112233', callerIdReplaced: false });
     await end(second);
     // §4.3b settings: international calls disabled
     await end(await policy.decide(attempt(c, '+33187654321', user)));
-    await database.db.insert(policyClientSettings).values({ clientId: c, internationalCalls: false, updatedAt: clock.now() });
+    await afterNotice(c, () => database.db.insert(policyClientSettings).values({ clientId: c, internationalCalls: false, updatedAt: clock.now() }));
     expect(await policy.decide(attempt(c, '+33187654321', user))).toMatchObject({ allowed: false, clause: '4.3b' });
-    await database.db.update(policyClientSettings).set({ internationalCalls: null }).where(eq(policyClientSettings.clientId, c));
+    await afterNotice(c, () => database.db.update(policyClientSettings).set({ internationalCalls: null }).where(eq(policyClientSettings.clientId, c)));
     // §4.3b platform high-risk list
     await end(await policy.decide(attempt(c, '+37212345678', user)));
-    await setPlatformHighRiskPrefixes(database.db, ['+372'], clock.now());
+    await afterNotice('*', () => setPlatformHighRiskPrefixes(database.db, ['+372'], clock.now()));
     try {
       expect(await policy.decide(attempt(c, '+37212345678', user))).toMatchObject({ allowed: false, clause: '4.3b' });
     } finally {
-      await setPlatformHighRiskPrefixes(database.db, DEFAULT_HIGH_RISK_PREFIXES, clock.now());
+      await afterNotice('*', () => setPlatformHighRiskPrefixes(database.db, DEFAULT_HIGH_RISK_PREFIXES, clock.now()));
     }
     // §8.7 service state set by another node or by dunning
-    await database.db.update(clients).set({ serviceState: 'minimum_service' }).where(eq(clients.id, c));
+    await afterNotice(c, () => database.db.update(clients).set({ serviceState: 'minimum_service' }).where(eq(clients.id, c)));
     expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: false, clause: '8.7' });
-    await database.db.update(clients).set({ serviceState: 'active' }).where(eq(clients.id, c));
+    await afterNotice(c, () => database.db.update(clients).set({ serviceState: 'active' }).where(eq(clients.id, c)));
     expect(await policy.decide(attempt(c, '+3243000000', user))).toMatchObject({ allowed: true });
   });
 
   it('answered/ended are idempotent: the first report wins; a bad handle is ignored', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const d = await policy.decide(attempt(c));
     const t0 = clock.now();
@@ -114,12 +175,13 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
     await policy.ended(d.admission!, new Date(t0.getTime() + 20_000));
     await policy.answered(d.admission!, new Date(t0.getTime() + 30_000));
     await policy.ended('not-a-uuid', t0);
+    await policy.flush();
     const [row] = await database.db.select().from(policyDecisions).where(eq(policyDecisions.id, d.admission!));
     expect(row).toMatchObject({ answeredAt: t0, endedAt: new Date(t0.getTime() + 10_000) });
   });
 
   it('admissions older than 4 h count as ended', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     for (let i = 0; i < 4; i++) await policy.decide(attempt(c));
     expect(await policy.decide(attempt(c))).toMatchObject({ allowed: false, clause: '4.3b' });
@@ -128,7 +190,7 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('many simultaneous decides on one client never admit more than the limit', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const decisions = await Promise.all(Array.from({ length: 24 }, () => policy.decide(attempt(c))));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(4);
@@ -136,7 +198,7 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('attempts: 20 per user per sliding minute; the 21st suspends (§9.2) with fraud_alert, alert, notice, audit; 112 still goes', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const user = newId(clock.now());
     const end = async (d: { admission?: string }): Promise<void> => policy.ended(d.admission!, clock.now());
@@ -174,7 +236,7 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('attempts 59 s old still count, 61 s old do not', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     await database.db.insert(policyClientSettings).values({ clientId: c, attemptsPerUserPerMinute: 1, updatedAt: clock.now() });
     const user = newId(clock.now());
@@ -186,7 +248,7 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('spend: 50 € in the hour is allowed, 1 µ€ more suspends when the call ends (§4.10)', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const d = await policy.decide(attempt(c, '+99123456789'));
     expect(d).toMatchObject({ allowed: true });
@@ -195,9 +257,8 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
     tick(1000 * 1000);
     await policy.ended(d.admission!, clock.now()); // 1000 s × 3 €/min = 50 € exactly
     expect(await serviceStateOf(database.db, c)).toBe('active');
-    // a 1 s call at 60 µ€/min (its recorded rate lowered for the test): 1 µ€ more
-    const e = await policy.decide(attempt(c, '+99123456789'));
-    await database.db.update(policyDecisions).set({ perMinuteMicros: 60 }).where(eq(policyDecisions.id, e.admission!));
+    // a 1 s call at 60 µ€/min: 1 µ€ more
+    const e = await policy.decide(attempt(c, '+98123456789'));
     await policy.answered(e.admission!, clock.now());
     tick(1000);
     await policy.ended(e.admission!, clock.now());
@@ -206,7 +267,7 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('spend of live calls is counted at decide time', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const d = await policy.decide(attempt(c, '+99123456789'));
     await policy.answered(d.admission!, clock.now());
@@ -216,24 +277,55 @@ describeEachDb('dbCallPolicy live limits (§4.3b/§4.10)', (kind) => {
   });
 
   it('the live-spend sweep suspends a client whose call in progress crosses the hourly limit', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const d = await policy.decide(attempt(c, '+99123456789'));
     await policy.answered(d.admission!, clock.now());
     tick(1000 * 1000);
-    expect(await sweepLiveSpend(database.db, clock.now())).not.toContain(c); // exactly 50 €
+    expect(await policy.sweep(clock.now())).not.toContain(c); // exactly 50 €
     tick(1000);
-    expect(await sweepLiveSpend(database.db, clock.now())).toContain(c); // 50.05 €
+    expect(await policy.sweep(clock.now())).toContain(c); // 50.05 €
     expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
-    expect(await sweepLiveSpend(database.db, clock.now())).not.toContain(c); // once
+    expect(await policy.sweep(clock.now())).not.toContain(c); // once
     expect(await listEvents(database.db, { clientId: c, type: 'fraud_alert' })).toHaveLength(1);
   });
 
+  it('a node that restarts keeps counting the recorded attempts of the minute and spend of the hour (§4.3b/§4.10)', async () => {
+    const redis = `e2p-test-policy:${randomBytes(6).toString('hex')}:`;
+    const before = makePolicy(redis);
+    const c = await seedClient();
+    const user = newId(clock.now());
+    await before.ended((await before.decide(attempt(c, '+3243000000', user))).admission!, clock.now()); // attempt 1 (ended: no slot held)
+    const d = await before.decide(attempt(c, '+99123456789', user)); // attempt 2
+    await before.answered(d.admission!, clock.now());
+    tick(1000 * 1000);
+    await before.ended(d.admission!, clock.now()); // 50 € exactly
+    await before.flush();
+    await database.db.insert(policyClientSettings).values({ clientId: c, attemptsPerUserPerMinute: 2, updatedAt: clock.now() });
+    tick(1000);
+    // a new process: nothing in memory, only what the database recorded
+    const after = makePolicy(redis);
+    const e = await after.decide(attempt(c, '+98123456789'));
+    expect(e).toMatchObject({ allowed: true });
+    await after.answered(e.admission!, clock.now());
+    tick(1000);
+    await after.ended(e.admission!, clock.now()); // 50 € + 1 µ€ in the hour
+    expect(await serviceStateOf(database.db, c)).toBe('security_suspended');
+    const c2 = await seedClient();
+    await database.db.insert(policyClientSettings).values({ clientId: c2, attemptsPerUserPerMinute: 2, updatedAt: clock.now() });
+    const first = makePolicy(redis);
+    for (let i = 0; i < 2; i++) await first.ended((await first.decide(attempt(c2, '+3243000000', user))).admission!, clock.now());
+    await first.flush();
+    tick(30_000);
+    expect(await makePolicy(redis).decide(attempt(c2, '+3243000000', user))).toMatchObject({ allowed: false, trip: { limit: 'call_attempts', observed: 3 } });
+  });
+
   it('records every decision with its facts and clause', async () => {
-    const policy = dbCallPolicy({ db: database.db, clock });
+    const policy = makePolicy();
     const c = await seedClient();
     const d = await policy.decide(attempt(c, '+3290123456'));
     expect(d).toMatchObject({ allowed: false, clause: '4.3b' });
+    await policy.flush();
     const [row] = await database.db.select().from(policyDecisions).where(eq(policyDecisions.id, d.decisionId));
     expect(row).toMatchObject({ clientId: c, allowed: false, sipStatus: 403, clause: '4.3b', destinationClass: 'premium' });
     expect(row!.facts).toMatchObject({ serviceState: 'active', destination: '+3290123456', limits: { liveOutboundCalls: 0, maxConcurrentCalls: 4 } });

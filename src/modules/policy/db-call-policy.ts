@@ -11,7 +11,6 @@
  */
 import { and, eq, gt, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx, Tx } from '../../db/client.ts';
-import { settings } from '../../db/settings-schema.ts';
 import type { Clock } from '../../kernel/clock.ts';
 import { EMERGENCY_NUMBERS, longestPrefixMatch } from '../../kernel/e164.ts';
 import { localDate } from '../../kernel/time.ts';
@@ -19,11 +18,10 @@ import { newId } from '../../kernel/ids.ts';
 import type { CallAttempt, CallPolicy, InboundAttempt } from '../../telephony/policy.ts';
 import { tariffOn, type TariffVersion } from '../catalog/product-queries.ts';
 import { contractStatusOf } from '../customers/contract-status.ts';
-import { clients, contracts, type ServiceState } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
-import { recordEvent } from '../events/index.ts';
-import { type ClientNumber, mainNumberIn, ownNumberIn } from '../provisioning/caller-id.ts';
-import { phoneNumbers, provisionedUsers } from '../provisioning/schema.ts';
+import { recordEvent, type DomainEvent } from '../events/index.ts';
+import { mainNumberIn, ownNumberIn } from '../provisioning/caller-id.ts';
+import { provisionedUsers } from '../provisioning/schema.ts';
 import {
   decideCall,
   destinationClass,
@@ -31,13 +29,17 @@ import {
   SPEND_CLASSES,
   spendTrip,
   type CallFacts,
+  type DestinationClass,
   type LimitFacts,
   type PolicyDecision,
 } from './call-decision.ts';
 import { ATTEMPT_WINDOW_MS, DEFAULT_LIMITS, MAX_CALL_MS, MICROS_PER_CENT, SPEND_WINDOW_MS, spendMicros, type SpendCall } from './limits.ts';
 import { policyClientSettings, policyDecisions } from './schema.ts';
+import type { ServiceState } from '../customers/schema.ts';
 import { lockClientPolicy, tripSecuritySuspension } from './security-suspension.ts';
-import { clientSettingsRow, DEFAULT_HIGH_RISK_PREFIXES, effectiveSettings, HIGH_RISK_KEY, type ClientSettingsRow } from './settings.ts';
+import { clientFactColumns, clientFactsOf, epochMs, type StaticClientFacts } from './facts-cache.ts';
+import type { DecisionRow } from './decision-log.ts';
+import { clientSettingsRow, DEFAULT_HIGH_RISK_PREFIXES, effectiveSettings, type EffectivePolicySettings } from './settings.ts';
 
 /** A recorded decision: `decisionId` always, `admission` (the same id) when the call was allowed. */
 export type RecordedDecision = PolicyDecision & { readonly decisionId: string; readonly admission?: string };
@@ -51,11 +53,11 @@ export interface DbCallPolicyOptions {
   db: Db;
   clock: Clock;
   emergencyNumbers?: readonly string[];
-  /** How long the tariff and the high-risk list are kept in memory (10 s; 0 in tests that change them). */
+  /** How often the tariff kept in memory is read again, in the background (10 s). */
   cacheMs?: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const later = (a: Date, b: Date | null): Date => (b !== null && b > a ? b : a);
 
 /** The live spend rows (§4.3b/§4.10) as the admission read returns them: epoch ms, µ€ per minute. */
@@ -71,23 +73,14 @@ function spendCallOf([startedMs, answeredMs, endedMs, rate]: SpendRow, at: Date)
 }
 
 /** Everything one outbound decision reads, in one statement under the client's lock. */
-export interface AdmissionFacts {
-  serviceState: ServiceState | null;
-  /** The current contract's state and options ('none' without a contract). */
-  contractState: string;
-  contractEnabled: string[];
-  settings: ClientSettingsRow | null;
-  numbers: ClientNumber[];
+export interface AdmissionFacts extends StaticClientFacts {
   /** Current users of the client at `at` (the §4.3b default concurrency). */
   users: number;
   /** The dialled extension is a current user of the client (internal call). */
   internal: boolean;
-  /** The platform's high-risk list (setting `policy.highRiskPrefixes`), null = the default. */
-  platformHighRisk: string[] | null;
   counters: Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>;
 }
 
-const epochMs = (c: SQL): SQL => sql`(extract(epoch from ${c}) * 1000)::float8`;
 const SPEND_CLASS_LIST = sql.raw([...SPEND_CLASSES].map((c) => `'${c}'`).join(', '));
 const OUTBOUND_CLASS_LIST = sql.raw([...OUTBOUND_CLASSES].map((c) => `'${c}'`).join(', '));
 
@@ -127,19 +120,7 @@ export function admissionFactsSql(o: AdmissionQuery): SQL {
   const attemptsFrom = sql`greatest(${new Date(t - ATTEMPT_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
   const spendFrom = sql`greatest(${new Date(t - SPEND_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
   return sql`
-    SELECT
-      (SELECT ${clients.serviceState} FROM ${clients} WHERE ${clients.id} = ${clientId}) AS service_state,
-      (SELECT json_build_object('state', ${contracts.state}, 'enabled', ${contracts.enabled}) FROM ${contracts}
-        WHERE ${contracts.clientId} = ${clientId} ORDER BY ${contracts.createdAt} DESC, ${contracts.id} DESC LIMIT 1) AS contract,
-      (SELECT json_build_object(
-          'maxConcurrentCalls', ${s.maxConcurrentCalls}, 'attemptsPerUserPerMinute', ${s.attemptsPerUserPerMinute},
-          'spendLimitCentsPerHour', ${s.spendLimitCentsPerHour}, 'internationalCalls', ${s.internationalCalls},
-          'enabled', ${s.enabled}, 'highRiskPrefixes', ${s.highRiskPrefixes},
-          'countersResetAt', ${epochMs(sql`${s.countersResetAt}`)}, 'updatedAt', ${epochMs(sql`${s.updatedAt}`)})
-        FROM ${s} WHERE ${s.clientId} = ${clientId}) AS settings,
-      (SELECT coalesce(json_agg(json_build_object('number', ${phoneNumbers.number}, 'type', ${phoneNumbers.type}, 'userId', ${phoneNumbers.userId},
-          'isMain', ${phoneNumbers.isMain}, 'assignedAt', ${epochMs(sql`${phoneNumbers.assignedAt}`)}) ORDER BY ${phoneNumbers.number}), '[]'::json)
-        FROM ${phoneNumbers} WHERE ${phoneNumbers.clientId} = ${clientId} AND ${phoneNumbers.state} = 'assigned') AS numbers,
+    SELECT ${clientFactColumns(clientId)},
       (SELECT count(*)::int FROM ${provisionedUsers} WHERE ${provisionedUsers.clientId} = ${clientId} AND ${provisionedUsers.createdAt} <= ${atTs}
         AND (${provisionedUsers.deletedAt} IS NULL OR ${provisionedUsers.deletedAt} > ${atTs})) AS users,
       ${
@@ -148,7 +129,6 @@ export function admissionFactsSql(o: AdmissionQuery): SQL {
           : sql`EXISTS (SELECT 1 FROM ${provisionedUsers} WHERE ${provisionedUsers.clientId} = ${clientId}
               AND ${provisionedUsers.extension} = ${o.extension} AND ${provisionedUsers.deletedAt} IS NULL)`
       } AS internal,
-      (SELECT ${settings.value} FROM ${settings} WHERE ${settings.key} = ${HIGH_RISK_KEY}) AS platform_high_risk,
       (SELECT count(*)::int FROM ${pd} WHERE ${pd.clientId} = ${clientId} AND ${pd.direction} = 'outbound' AND ${pd.allowed}
         AND ${pd.endedAt} IS NULL AND ${pd.destinationClass} IN (${OUTBOUND_CLASS_LIST}) AND ${pd.startedAt} > ${oldest}) AS live,
       ${
@@ -168,24 +148,11 @@ export function admissionFactsSql(o: AdmissionQuery): SQL {
 
 function admissionFactsOf(r: Record<string, unknown>, at: Date): AdmissionFacts {
   const clientId = String(r.client_id);
-  const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
-  const contract = json(r.contract) as { state: string; enabled: string[] } | null;
-  const st = json(r.settings) as (Omit<ClientSettingsRow, 'countersResetAt' | 'updatedAt' | 'clientId'> & { countersResetAt: number | null; updatedAt: number }) | null;
-  const numbers = json(r.numbers) as (Omit<ClientNumber, 'assignedAt'> & { assignedAt: number })[];
-  const spendRows = json(r.spend) as SpendRow[];
-  const platformHighRisk = json(r.platform_high_risk);
+  const spendRows = (typeof r.spend === 'string' ? JSON.parse(r.spend) : r.spend) as SpendRow[];
   return {
-    serviceState: (r.service_state as ServiceState | null) ?? null,
-    contractState: contract?.state ?? 'none',
-    contractEnabled: contract?.enabled ?? [],
-    settings:
-      st === null
-        ? null
-        : { ...st, clientId, countersResetAt: st.countersResetAt === null ? null : new Date(st.countersResetAt), updatedAt: new Date(st.updatedAt) },
-    numbers: numbers.map((n) => ({ ...n, assignedAt: new Date(n.assignedAt) })),
+    ...clientFactsOf(r, clientId),
     users: Number(r.users),
     internal: r.internal === true,
-    platformHighRisk: Array.isArray(platformHighRisk) && platformHighRisk.every((x) => typeof x === 'string') ? platformHighRisk : null,
     counters: {
       liveOutboundCalls: Number(r.live),
       userAttemptsLastMinute: Number(r.attempts),
@@ -225,22 +192,190 @@ export async function clientSpendMicros(tx: Tx, clientId: string, at: Date, rese
 
 /**
  * The tariff in force (a price change takes effect ≥ 30 days after its notice, §8.2),
- * kept `cacheMs` per policy instance and per local day: the only fact `decide` caches.
+ * kept per policy instance and per local day, read again in the background every
+ * `cacheMs` (a new day waits for its tariff).
  */
-function policyCache(cacheMs: number): {
+export function policyCache(cacheMs: number): {
   zone(db: Db, e164: string, at: Date): Promise<{ zone: string; perMinuteMicros: number } | null>;
 } {
-  let tariff: { day: string; until: number; value: Promise<TariffVersion[]> } | undefined;
+  type Prefixes = (readonly [string, TariffVersion])[];
+  interface Loaded {
+    day: string;
+    until: number;
+    prefixes: Promise<Prefixes>;
+    refreshing: boolean;
+  }
+  let tariff: Loaded | undefined;
+  const load = (db: Db, day: string): Loaded => ({
+    day,
+    until: Date.now() + cacheMs,
+    prefixes: tariffOn(db, day).then((versions) => versions.flatMap((v) => v.prefixes.map((p) => [p, v] as const))),
+    refreshing: false,
+  });
   return {
     async zone(db, e164, at) {
       const day = localDate(at);
-      if (tariff === undefined || tariff.day !== day || tariff.until <= Date.now()) tariff = { day, until: Date.now() + cacheMs, value: tariffOn(db, day) };
-      const versions = await tariff.value;
-      const match = longestPrefixMatch(
-        e164,
-        versions.flatMap((v) => v.prefixes.map((p) => [p, v] as const)),
-      );
+      if (tariff === undefined || tariff.day !== day) tariff = load(db, day);
+      else if (tariff.until <= Date.now() && !tariff.refreshing) {
+        // issue #7: refreshed in the background, the decision keeps the tariff it has (no round trip on the call path)
+        const current = tariff;
+        current.refreshing = true;
+        const next = load(db, day);
+        next.prefixes.then(
+          () => {
+            if (tariff === current) tariff = next;
+          },
+          () => {
+            current.refreshing = false;
+            current.until = Date.now() + cacheMs;
+          },
+        );
+      }
+      const match = longestPrefixMatch(e164, await tariff.prefixes);
       return match ? { zone: match.value.zone, perMinuteMicros: match.value.perMinuteMicros } : null;
+    },
+  };
+}
+
+/** The inputs of one outbound decision but its live counters (both modes build them alike). */
+export interface OutboundFacts {
+  readonly facts: CallFacts;
+  readonly cls: DestinationClass;
+  readonly rate: number;
+  readonly settings: EffectivePolicySettings;
+  /** Extra facts recorded with the decision. */
+  readonly extra: Record<string, unknown>;
+  /** The facts with the counters (§4.3b/§4.10: only an active client's non-emergency call is limited). */
+  limits(counters: Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>): CallFacts;
+  /** True when the live limits apply. */
+  readonly limited: boolean;
+}
+
+export function outboundFacts(
+  call: CallAttempt,
+  f: StaticClientFacts,
+  o: { userId: string | null; users: number; internal: boolean; tariffRate: number; emergencyNumbers: readonly string[] },
+): OutboundFacts {
+  const { numbers, settings: row } = f;
+  const { internal, userId, emergencyNumbers } = o;
+  const users = row?.maxConcurrentCalls == null ? o.users : null;
+  const settings = effectiveSettings(row, {
+    users: users ?? 0,
+    contractEnabled: f.contractEnabled,
+    platformHighRisk: f.platformHighRisk ?? DEFAULT_HIGH_RISK_PREFIXES,
+  });
+  const destination = internal ? call.dialled : call.normalised;
+  const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
+  const rate = destination !== null && destination === call.normalised && cls !== 'emergency' ? o.tariffRate : 0;
+  const state = f.contractState === 'terminated' ? 'terminated' : f.serviceState;
+  const facts: CallFacts = {
+    serviceState: state,
+    enabled: settings.enabled,
+    destination,
+    internal,
+    presentedCallerId: call.presentedCallerId,
+    privacy: call.privacy,
+    clientNumbers: new Set(numbers.map((n) => n.number)),
+    userNumber: userId === null ? null : ownNumberIn(numbers, userId),
+    mainNumber: mainNumberIn(numbers),
+    emergencyNumbers,
+    highRiskPrefixes: settings.highRiskPrefixes,
+    internationalCalls: settings.internationalCalls,
+  };
+  const limited = state === 'active' && cls !== 'emergency';
+  return {
+    facts,
+    cls,
+    rate,
+    settings,
+    limited,
+    extra: { fromExtension: call.fromExtension, dialled: call.dialled, users, destinationClass: cls, perMinuteMicros: rate },
+    limits: (counters) =>
+      limited
+        ? {
+            ...facts,
+            limits: {
+              ...counters,
+              maxConcurrentCalls: settings.maxConcurrentCalls,
+              maxAttemptsPerUserPerMinute: settings.attemptsPerUserPerMinute,
+              maxSpendMicrosPerHour: settings.spendLimitCentsPerHour * MICROS_PER_CENT,
+            },
+          }
+        : facts,
+  };
+}
+
+/** §17.1 the event of a presented caller ID refused and replaced. */
+export function callerIdReplaced(call: CallAttempt, callerId: string | null, decisionId: string, at: Date): DomainEvent {
+  return {
+    at,
+    clientId: call.clientId,
+    type: 'callerid_replaced',
+    clause: '17.1',
+    details: { presented: call.presentedCallerId, callerId, fromExtension: call.fromExtension, decisionId },
+  };
+}
+
+/** The decision row of an outbound decision (explainability: its facts and clause). */
+export function decisionRow(
+  call: CallAttempt,
+  o: OutboundFacts,
+  facts: CallFacts,
+  decision: PolicyDecision,
+  userId: string | null,
+  at: Date,
+  id: string = newId(at),
+): DecisionRow & { id: string } {
+  return {
+    id,
+    clientId: call.clientId,
+    userId,
+    direction: 'outbound',
+    dialled: call.dialled,
+    destination: o.facts.destination,
+    destinationClass: o.cls,
+    perMinuteMicros: o.rate,
+    allowed: decision.allowed,
+    sipStatus: decision.allowed ? null : decision.sipStatus,
+    clause: decision.allowed ? null : decision.clause,
+    reason: decision.allowed ? null : decision.reason,
+    callerId: decision.allowed ? decision.callerId : null,
+    callerIdReplaced: decision.allowed && decision.callerIdReplaced,
+    emergency: decision.allowed && decision.emergency,
+    facts: { ...factsJson(facts), ...o.extra },
+    startedAt: at,
+  };
+}
+
+/**
+ * §13.1 nothing for a terminated client; §8.7 minimum service refuses inbound calls
+ * too; §9.2 security suspension blocks outbound calls only. The decision and its row.
+ */
+export function inboundRow(call: InboundAttempt, state: ServiceState | null, at: Date): { decision: PolicyDecision; row: DecisionRow & { id: string } } {
+  const decision: PolicyDecision =
+    state === null || state === 'terminated'
+      ? { allowed: false, sipStatus: 404, clause: '13.1', reason: 'Service terminated (§13.1)' }
+      : state === 'minimum_service'
+        ? { allowed: false, sipStatus: 403, clause: '8.7', reason: 'Minimum service: inbound calls refused (§8.7)' }
+        : { allowed: true, callerId: call.callerNumber, callerIdReplaced: false, emergency: false, assertedIdentity: null };
+  const id = newId(at);
+  return {
+    decision,
+    row: {
+      id,
+      clientId: call.clientId,
+      userId: call.userId !== null && UUID.test(call.userId) ? call.userId : null,
+      direction: 'inbound',
+      dialled: call.did,
+      destination: call.did,
+      destinationClass: 'inbound',
+      allowed: decision.allowed,
+      sipStatus: decision.allowed ? null : decision.sipStatus,
+      clause: decision.allowed ? null : decision.clause,
+      reason: decision.allowed ? null : decision.reason,
+      callerId: decision.allowed ? decision.callerId : null,
+      facts: { serviceState: state, did: call.did, callerNumber: call.callerNumber },
+      startedAt: at,
     },
   };
 }
@@ -262,76 +397,16 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
       return db.transaction(async (tx) => {
         await lockClientPolicy(tx, call.clientId);
         const f = await admissionFacts(tx, { clientId: call.clientId, userId, at, extension: call.normalised === null ? call.dialled : null });
-        const { internal, numbers, settings: row } = f;
-        const users = row?.maxConcurrentCalls == null ? f.users : null;
-        const settings = effectiveSettings(row, {
-          users: users ?? 0,
-          contractEnabled: f.contractEnabled,
-          platformHighRisk: f.platformHighRisk ?? DEFAULT_HIGH_RISK_PREFIXES,
-        });
-        const destination = internal ? call.dialled : call.normalised;
-        const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
-        const rate = destination !== null && destination === call.normalised && cls !== 'emergency' ? tariffRate : 0;
-        const own = userId === null ? null : ownNumberIn(numbers, userId);
-        const state = f.contractState === 'terminated' ? 'terminated' : f.serviceState;
-        // The live limits matter only to an active client's non-emergency call.
-        const limits: LimitFacts | undefined =
-          state === 'active' && cls !== 'emergency'
-            ? {
-                ...f.counters,
-                maxConcurrentCalls: settings.maxConcurrentCalls,
-                maxAttemptsPerUserPerMinute: settings.attemptsPerUserPerMinute,
-                maxSpendMicrosPerHour: settings.spendLimitCentsPerHour * MICROS_PER_CENT,
-              }
-            : undefined;
-        const facts: CallFacts = {
-          serviceState: state,
-          enabled: settings.enabled,
-          destination,
-          internal,
-          presentedCallerId: call.presentedCallerId,
-          privacy: call.privacy,
-          clientNumbers: new Set(numbers.map((n) => n.number)),
-          userNumber: own,
-          mainNumber: mainNumberIn(numbers),
-          emergencyNumbers,
-          highRiskPrefixes: settings.highRiskPrefixes,
-          internationalCalls: settings.internationalCalls,
-          ...(limits ? { limits } : {}),
-        };
+        const o = outboundFacts(call, f, { userId, users: f.users, internal: f.internal, tariffRate, emergencyNumbers });
+        const facts = o.limits(f.counters);
         const decision = decideCall(facts);
-        const id = newId(at);
-        await tx.insert(policyDecisions).values({
-          id,
-          clientId: call.clientId,
-          userId,
-          direction: 'outbound',
-          dialled: call.dialled,
-          destination,
-          destinationClass: cls,
-          perMinuteMicros: rate,
-          allowed: decision.allowed,
-          sipStatus: decision.allowed ? null : decision.sipStatus,
-          clause: decision.allowed ? null : decision.clause,
-          reason: decision.allowed ? null : decision.reason,
-          callerId: decision.allowed ? decision.callerId : null,
-          callerIdReplaced: decision.allowed && decision.callerIdReplaced,
-          emergency: decision.allowed && decision.emergency,
-          facts: { ...factsJson(facts), fromExtension: call.fromExtension, dialled: call.dialled, users, destinationClass: cls, perMinuteMicros: rate },
-          startedAt: at,
-        });
+        const row = decisionRow(call, o, facts, decision, userId, at);
+        const { id } = row;
+        await tx.insert(policyDecisions).values(row);
         if (!decision.allowed && decision.trip) {
           await tripSecuritySuspension(tx, { clientId: call.clientId, at, trip: decision.trip, decisionId: id });
         }
-        if (decision.allowed && decision.callerIdReplaced) {
-          await recordEvent(tx, {
-            at,
-            clientId: call.clientId,
-            type: 'callerid_replaced',
-            clause: '17.1',
-            details: { presented: call.presentedCallerId, callerId: decision.callerId, fromExtension: call.fromExtension, decisionId: id },
-          });
-        }
+        if (decision.allowed && decision.callerIdReplaced) await recordEvent(tx, callerIdReplaced(call, decision.callerId, id, at));
         return decision.allowed ? { ...decision, decisionId: id, admission: id } : { ...decision, decisionId: id };
       });
     },
@@ -342,30 +417,9 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
       const { db } = opts;
       const at = opts.clock.now();
       const [serviceState, contract] = [await serviceStateOf(db, call.clientId), await contractStatusOf(db, call.clientId)];
-      const state = contract.state === 'terminated' ? 'terminated' : serviceState;
-      const decision: PolicyDecision =
-        state === null || state === 'terminated'
-          ? { allowed: false, sipStatus: 404, clause: '13.1', reason: 'Service terminated (§13.1)' }
-          : state === 'minimum_service'
-            ? { allowed: false, sipStatus: 403, clause: '8.7', reason: 'Minimum service: inbound calls refused (§8.7)' }
-            : { allowed: true, callerId: call.callerNumber, callerIdReplaced: false, emergency: false };
-      const id = newId(at);
-      await db.insert(policyDecisions).values({
-        id,
-        clientId: call.clientId,
-        userId: call.userId !== null && UUID.test(call.userId) ? call.userId : null,
-        direction: 'inbound',
-        dialled: call.did,
-        destination: call.did,
-        destinationClass: 'inbound',
-        allowed: decision.allowed,
-        sipStatus: decision.allowed ? null : decision.sipStatus,
-        clause: decision.allowed ? null : decision.clause,
-        reason: decision.allowed ? null : decision.reason,
-        callerId: decision.allowed ? decision.callerId : null,
-        facts: { serviceState: state, did: call.did, callerNumber: call.callerNumber },
-        startedAt: at,
-      });
+      const row = inboundRow(call, contract.state === 'terminated' ? 'terminated' : serviceState, at);
+      await db.insert(policyDecisions).values(row.row);
+      const { decision, row: { id } } = row;
       return decision.allowed ? { ...decision, decisionId: id, admission: id } : { ...decision, decisionId: id };
     },
 

@@ -13,6 +13,11 @@ export {
   type Trip,
 } from './call-decision.ts';
 export { dbCallPolicy, sweepLiveSpend, type DbCallPolicy, type DbCallPolicyOptions, type RecordedDecision } from './db-call-policy.ts';
+export { memoryAdmissionStore, type AdmissionStore } from './admission-store.ts';
+export { fastCallPolicy, type FastCallPolicy, type FastCallPolicyOptions } from './fast-call-policy.ts';
+export { redisAdmissionStore, type RedisAdmissionStore } from './redis-admission-store.ts';
+export { purgeDecisions } from './retention.ts';
+export { startCallPolicy, type PolicyRuntime, type PolicyRuntimeOptions } from './runtime.ts';
 export { DEFAULT_LIMITS, defaultMaxConcurrent, callSpendMicros, spendMicros } from './limits.ts';
 export { liftSecuritySuspension } from './security-suspension.ts';
 export { DEFAULT_HIGH_RISK_PREFIXES } from './settings.ts';

@@ -7,6 +7,7 @@
  * `notice` event for the client (kind `security_alert`; the notices outbox sends it later).
  */
 import { eq, sql } from 'drizzle-orm';
+import { notifyChange } from '../../db/changes.ts';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { conflict, notFound } from '../../kernel/errors.ts';
 import { newId } from '../../kernel/ids.ts';
@@ -31,6 +32,7 @@ export async function tripSecuritySuspension(
   const { trip, at, clientId } = o;
   const details = { limit: trip.limit, limitClause: trip.clause, observed: trip.observed, max: trip.max, decisionId: o.decisionId };
   await setServiceState(tx, clientId, 'security_suspended');
+  await notifyChange(tx, 'client', clientId); // issue #7: every node's facts cache, this one at once
   const alertId = newId(at);
   await tx.insert(securityAlerts).values({ id: alertId, clientId, kind: trip.limit, clause: trip.clause, decisionId: o.decisionId, details, openedAt: at });
   await recordEvent(tx, { at, clientId, type: 'fraud_alert', clause: '9.2', details: { ...details, alertId } });
@@ -69,6 +71,7 @@ export async function liftSecuritySuspension(
       throw conflict('NOT_SECURITY_SUSPENDED', `The client is not in security suspension (service state ${state ?? 'unknown'})`, '9.2');
     }
     await setServiceState(tx, o.clientId, 'active');
+    await notifyChange(tx, 'client', o.clientId); // issue #7: the next call on this node sees it
     await tx
       .insert(policyClientSettings)
       .values({ clientId: o.clientId, countersResetAt: o.at, updatedAt: o.at })

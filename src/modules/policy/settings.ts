@@ -4,6 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { settings } from '../../db/settings-schema.ts';
+import { notifyChange } from '../../db/changes.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { DEFAULT_LIMITS, defaultMaxConcurrent } from './limits.ts';
 import { policyClientSettings } from './schema.ts';
@@ -65,6 +66,7 @@ export async function setPlatformHighRiskPrefixes(db: DbOrTx, prefixes: readonly
     .insert(settings)
     .values({ key: HIGH_RISK_KEY, value: [...prefixes], updatedAt: at })
     .onConflictDoUpdate({ target: settings.key, set: { value: [...prefixes], updatedAt: at } });
+  await notifyChange(db, 'client', '*'); // issue #7: every client's facts, this node at once
 }
 
 /** Fills the defaults in (RULES.md §4.3b). */
