@@ -20,7 +20,7 @@ import { SimulatedClock } from '../src/kernel/clock.ts';
 import { enterpriseCheckDigits } from '../src/kernel/enterprise-number.ts';
 import { localDate } from '../src/kernel/time.ts';
 import { createLogger } from '../src/logger.ts';
-import { invoicePdf, invoiceUbl, runBilling } from '../src/modules/billing/index.ts';
+import { DocumentPool, runBilling } from '../src/modules/billing/index.ts';
 import '../src/modules/payments/index.ts';
 import { createProduct } from '../src/modules/catalog/create-product.ts';
 import { createTariffZone } from '../src/modules/catalog/create-tariff-zone.ts';
@@ -38,6 +38,7 @@ const USERS = Number(process.env.BENCH_USERS ?? 20);
 const CDRS = Number(process.env.BENCH_CDRS ?? 50_000);
 const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? 100);
 const RUN_LIMIT = Number(process.env.BENCH_RUN_LIMIT ?? CLIENTS);
+const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 const url = process.env.BENCH_DATABASE_URL;
 
 let peakRss = 0;
@@ -55,7 +56,7 @@ const database = await openDatabase(url ? { url } : { dataDir: process.env.BENCH
 await database.migrate();
 const clock = new SimulatedClock('2026-12-01T09:00:00+01:00');
 const ctx: AppContext = { config: loadConfig({ E2P_LOG_LEVEL: 'silent' }), database, db: database.db, clock, log: createLogger('silent'), metrics: new Registry() };
-process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement, run limited to ${RUN_LIMIT} clients\n`);
+process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement, run limited to ${RUN_LIMIT} clients, ${DOC_WORKERS} document worker(s)\n`);
 
 // Catalogue: per-user subscription, a pack of 200 minutes for Belgian fixed, tariffs.
 let t = performance.now();
@@ -161,10 +162,13 @@ const runMs = performance.now() - t;
 t = performance.now();
 let pdfBytes = 0;
 let ublBytes = 0;
-for (const id of ids) {
-  pdfBytes += (await invoicePdf(ctx.db, id)).body.length;
-  ublBytes += (await invoiceUbl(ctx.db, id)).body.length;
-}
+// Documents streamed through the worker pool (BENCH_DOC_WORKERS threads): loaded here, rendered there.
+const pool = new DocumentPool(DOC_WORKERS);
+await pool.renderAll(ctx.db, ids, (d) => {
+  pdfBytes += d.pdf.body.length;
+  ublBytes += d.ubl.body.length;
+});
+await pool.close();
 const docsMs = performance.now() - t;
 clearInterval(sampler);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
