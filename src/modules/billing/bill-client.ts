@@ -6,6 +6,7 @@
  */
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
+import { newId } from '../../kernel/ids.ts';
 import { addDays, firstOfMonth, lastOfMonth, localDate, type LocalDate } from '../../kernel/time.ts';
 import { priceOn } from '../catalog/product-queries.ts';
 import { contractLineQuantities, contractStatusOf } from '../customers/contract-status.ts';
@@ -16,7 +17,7 @@ import { collectPendingItems } from './hooks.ts';
 import { invoiceExists, issueInvoice, type NewInvoiceLine } from './issue-invoice.ts';
 import { VAT_RATE } from './invoice-totals.ts';
 import { invoiceLines, invoices } from './schema.ts';
-import { collectTraffic, markTrafficInvoiced } from './traffic-lines.ts';
+import { collectTraffic, releaseTraffic } from './traffic-lines.ts';
 
 export const runKeyOf = (runDate: LocalDate): string => `run:${runDate.slice(0, 7)}`;
 
@@ -129,7 +130,7 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
   }
 
   // §8.1.3 / §8.3: out-of-pack traffic, one line per zone, calls started before the run instant.
-  const traffic = await collectTraffic(tx, clientId, at);
+  const traffic = await collectTraffic(tx, clientId, at, newId(at));
   lines.push(...traffic.lines);
   // §8.1 point 5: pending items — late interest (§5.2), reminder fees (§8.8), vatRate 0.
   const pending = await collectPendingItems(tx, clientId, at);
@@ -137,6 +138,7 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
 
   const billsRecurring = lines.some((l) => l.type === 'recurring' || l.type === 'prorata');
   const id = await issueInvoice(tx, {
+    id: traffic.invoiceId,
     clientId,
     runKey,
     at,
@@ -145,9 +147,7 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
     periodEnd: billsRecurring ? through : null,
     clause: '8.1',
   });
-  if (id !== null) {
-    await markTrafficInvoiced(tx, traffic, id);
-    await pending.markBilled(tx, id);
-  }
+  if (id !== null) await pending.markBilled(tx, id);
+  else await releaseTraffic(tx, clientId, traffic);
   return id;
 }

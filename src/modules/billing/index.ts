@@ -13,7 +13,7 @@ export { billingDayOf, setBillingDay, DEFAULT_BILLING_DAY } from './billing-day.
 export { billingRunJob } from './jobs.ts';
 export { invoiceOneOffs } from './invoice-one-offs.ts';
 export { invoiceFinal } from './invoice-final.ts';
-export { collectTraffic, markTrafficInvoiced, type Traffic } from './traffic-lines.ts';
+export { collectTraffic, releaseTraffic, type Traffic } from './traffic-lines.ts';
 export { issueInvoice, invoiceExists, type NewInvoiceLine, type IssueInvoiceOptions } from './issue-invoice.ts';
 export { listClientInvoices, type InvoiceView, type InvoiceLineView } from './list-client-invoices.ts';
 export { pendingItemProviders, onInvoiceIssued, balanceAdjusters, onCreditNoteIssued, collectPendingItems, type IssuedCreditNote, type CreditNoteIssuedHook, type PendingItems, type PendingItemsProvider, type IssuedInvoice, type InvoiceIssuedHook, type BalanceAdjuster } from './hooks.ts';
@@ -22,6 +22,7 @@ export { issueCreditNote, CREDIT_NOTE_CLAUSE, type IssueCreditNoteOptions, type 
 export { searchInvoices, getInvoice, invoiceIdByNumber, type InvoiceFilter, type InvoiceListItem } from './search-invoices.ts';
 export { previewRun, nextRunInstant, type RunPreview, type PreviewItem } from './preview-run.ts';
 export { invoicePdf, invoiceUbl } from './documents/render.ts';
+export { DocumentPool, type RenderedDocument } from './documents/pool.ts';
 export { loadDocument, type BillingDocument } from './documents/document.ts';
 export { toUbl } from './documents/ubl.ts';
 export { checkPeppolUbl } from './documents/ubl-check.ts';

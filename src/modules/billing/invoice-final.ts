@@ -8,6 +8,7 @@
  */
 import { and, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
+import { newId } from '../../kernel/ids.ts';
 import { sumCents } from '../../kernel/money.ts';
 import { formatEuros } from '../../kernel/money.ts';
 import { products } from '../catalog/schema.ts';
@@ -17,7 +18,7 @@ import { issueInvoice, type NewInvoiceLine } from './issue-invoice.ts';
 import { VAT_RATE } from './invoice-totals.ts';
 import { invoiceLines, invoices } from './schema.ts';
 import { terminationFee } from './termination-fee.ts';
-import { collectTraffic, markTrafficInvoiced } from './traffic-lines.ts';
+import { collectTraffic, releaseTraffic } from './traffic-lines.ts';
 
 /** The last day invoiced by a billing run (the latest invoice period end); null when never. */
 async function lastBilledThrough(tx: Tx, clientId: string): Promise<string | null> {
@@ -89,14 +90,12 @@ export async function terminationFeeLine(tx: Tx, clientId: string): Promise<NewI
 
 export async function invoiceFinal(tx: Tx, clientId: string, at: Date): Promise<string | null> {
   const c = await currentContract(tx, clientId);
-  const traffic = await collectTraffic(tx, clientId, at);
+  const traffic = await collectTraffic(tx, clientId, at, newId(at));
   const pending = await collectPendingItems(tx, clientId, at);
   const fee = await terminationFeeLine(tx, clientId);
   const lines = [...traffic.lines, ...pending.lines, ...(fee ? [fee] : [])];
-  const id = await issueInvoice(tx, { clientId, runKey: `final:${c?.id ?? ''}`, at, lines, clause: fee?.clause ?? '13.1' });
-  if (id !== null) {
-    await markTrafficInvoiced(tx, traffic, id);
-    await pending.markBilled(tx, id);
-  }
+  const id = await issueInvoice(tx, { id: traffic.invoiceId, clientId, runKey: `final:${c?.id ?? ''}`, at, lines, clause: fee?.clause ?? '13.1' });
+  if (id !== null) await pending.markBilled(tx, id);
+  else await releaseTraffic(tx, clientId, traffic);
   return id;
 }

@@ -29,6 +29,8 @@ export interface NewInvoiceLine {
 }
 
 export interface IssueInvoiceOptions {
+  /** The invoice's id when the caller needs it before issuing (calls marked in the same transaction); a new one otherwise. */
+  id?: string;
   clientId: string;
   /** Unique per client: a second issue with the same key is skipped (crash-safe reruns). */
   runKey: string;
@@ -65,7 +67,7 @@ export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promi
   const issueDate = localDate(opts.at);
   const number = await nextNumber(tx, 'invoice', Number(issueDate.slice(0, 4)));
   const totals = invoiceTotals(opts.lines);
-  const id = newId(opts.at);
+  const id = opts.id ?? newId(opts.at);
   const row = {
     id,
     number,

@@ -3,11 +3,15 @@
  * before `before` and not yet invoiced, one line per zone with quantity = number of priced
  * calls and amount = sum of their costs; a zone whose sum is 0 gets no line. Calls
  * recorded but not yet rated (the SIP router only writes CDRs) are rated first.
+ *
+ * One statement marks the calls with the invoice id to be issued and sums them per zone
+ * (UPDATE … RETURNING, grouped): the calls counted are exactly the calls marked. When no
+ * invoice is issued after all (no line), `releaseTraffic` takes the mark back in the same
+ * transaction.
  */
-import { and, asc, eq, inArray, isNotNull, isNull, lt } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { sumCents } from '../../kernel/money.ts';
-import { firstOfMonth, localDate } from '../../kernel/time.ts';
+import { addMonths, firstOfMonth, localDate } from '../../kernel/time.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
 import { rateClientMonth } from '../rating/rate-client-month.ts';
 import type { NewInvoiceLine } from './issue-invoice.ts';
@@ -15,40 +19,51 @@ import { VAT_RATE } from './invoice-totals.ts';
 
 export interface Traffic {
   lines: NewInvoiceLine[];
-  /** Every call the invoice settles (zero-cost ones included), to mark with the invoice id. */
-  callIds: string[];
+  /** The invoice id every settled call (zero-cost ones included) was marked with. */
+  invoiceId: string;
+  /** How many calls were marked. */
+  calls: number;
 }
 
-export async function collectTraffic(tx: DbOrTx, clientId: string, before: Date): Promise<Traffic> {
-  const unrated = await tx
-    .select({ startedAt: cdrs.startedAt })
+/** An aggregate of a timestamptz column: a Date (node-postgres, PGlite) or its text, null on no rows. */
+const instantOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(v as string));
+
+/** Rates what is unrated, then marks the client's rated, uninvoiced calls started before `before` with `invoiceId` and returns the zone lines. */
+export async function collectTraffic(tx: DbOrTx, clientId: string, before: Date, invoiceId: string): Promise<Traffic> {
+  // The months with unrated calls: from the first to the last (rerating a month between is idempotent).
+  const [span] = await tx
+    .select({ first: sql`min(${cdrs.startedAt})`.mapWith(instantOrNull), last: sql`max(${cdrs.startedAt})`.mapWith(instantOrNull) })
     .from(cdrs)
     .where(and(eq(cdrs.clientId, clientId), isNull(cdrs.invoiceId), isNull(cdrs.ratedAt), lt(cdrs.startedAt, before)));
-  for (const month of new Set(unrated.map((c) => firstOfMonth(localDate(c.startedAt))))) await rateClientMonth(tx, clientId, month, before);
-  const calls = await tx
-    .select({ id: cdrs.id, zone: cdrs.zone, costCents: cdrs.costCents })
-    .from(cdrs)
-    .where(and(eq(cdrs.clientId, clientId), isNull(cdrs.invoiceId), isNotNull(cdrs.ratedAt), lt(cdrs.startedAt, before)))
-    .orderBy(asc(cdrs.startedAt), asc(cdrs.id));
-  const byZone = new Map<string, number[]>();
-  for (const c of calls) {
-    if (c.zone === null || c.costCents === null || c.costCents <= 0) continue;
-    const list = byZone.get(c.zone) ?? [];
-    list.push(c.costCents);
-    byZone.set(c.zone, list);
+  if (span?.first && span.last) {
+    const last = firstOfMonth(localDate(span.last));
+    for (let month = firstOfMonth(localDate(span.first)); month <= last; month = addMonths(month, 1)) await rateClientMonth(tx, clientId, month, before);
   }
+  const result = await tx.execute(sql`
+    with marked as (
+      update ${cdrs} set invoice_id = ${invoiceId}::uuid
+      where client_id = ${clientId}::uuid and invoice_id is null and rated_at is not null and started_at < ${before.toISOString()}::timestamptz
+      returning zone, cost_cents
+    )
+    select zone, count(*) filter (where zone is not null and cost_cents > 0)::integer as priced,
+      coalesce(sum(cost_cents) filter (where zone is not null and cost_cents > 0), 0)::text as cents, count(*)::integer as calls
+    from marked group by zone`);
+  const rows = (result as { rows: { zone: string | null; priced: number; cents: string; calls: number }[] }).rows;
   const lines: NewInvoiceLine[] = [];
-  for (const zone of [...byZone.keys()].sort()) {
-    const costs = byZone.get(zone)!;
-    const amount = sumCents(costs);
-    if (amount === 0) continue;
-    lines.push({ type: 'traffic', productCode: null, zone, quantity: costs.length, periodStart: null, periodEnd: null, amountCents: amount, vatRate: VAT_RATE, clause: '8.3' });
+  for (const r of [...rows].sort((a, b) => ((a.zone ?? '') < (b.zone ?? '') ? -1 : (a.zone ?? '') > (b.zone ?? '') ? 1 : 0))) {
+    const amount = Number(r.cents);
+    if (!Number.isSafeInteger(amount)) throw new RangeError(`§8.3: traffic of zone ${r.zone ?? ''} exceeds the safe integer range (${r.cents} cents)`);
+    if (r.zone === null || amount === 0) continue;
+    lines.push({ type: 'traffic', productCode: null, zone: r.zone, quantity: r.priced, periodStart: null, periodEnd: null, amountCents: amount, vatRate: VAT_RATE, clause: '8.3' });
   }
-  return { lines, callIds: calls.map((c) => c.id) };
+  return { lines, invoiceId, calls: rows.reduce((n, r) => n + r.calls, 0) };
 }
 
-/** Marks the settled calls as invoiced by `invoiceId`. */
-export async function markTrafficInvoiced(tx: DbOrTx, traffic: Traffic, invoiceId: string): Promise<void> {
-  if (traffic.callIds.length === 0) return;
-  await tx.update(cdrs).set({ invoiceId }).where(inArray(cdrs.id, traffic.callIds));
+/** No invoice was issued with `traffic.invoiceId`: its calls are uninvoiced again (same transaction). */
+export async function releaseTraffic(tx: DbOrTx, clientId: string, traffic: Traffic): Promise<void> {
+  if (traffic.calls === 0) return;
+  await tx
+    .update(cdrs)
+    .set({ invoiceId: null })
+    .where(and(eq(cdrs.clientId, clientId), eq(cdrs.invoiceId, traffic.invoiceId)));
 }

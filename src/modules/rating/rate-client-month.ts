@@ -12,6 +12,7 @@ import { priceOn, zoneFor } from '../catalog/product-queries.ts';
 import { contractLineQuantities, contractStatusOf } from '../customers/contract-status.ts';
 import { rateCalls, type PackPool, type RatableCall } from './call-rating.ts';
 import { packAllowanceSeconds } from './pack-allowance.ts';
+import { mergedPools, rateMonthSql, tariffPeriodsOf } from './rate-set.ts';
 
 /** The pack pools of the client for the month of `month` (§8.3), in product code order. */
 export async function packPoolsOf(db: DbOrTx, clientId: string, month: LocalDate): Promise<PackPool[]> {
@@ -43,6 +44,33 @@ const zoned = (c: typeof cdrs.$inferSelect): boolean => c.direction === 'outboun
  * router opens its CDR at the INVITE) is left unrated until it ends.
  */
 export async function rateClientMonth(db: DbOrTx, clientId: string, month: LocalDate, at: Date): Promise<number> {
+  return rateClientsMonth(db, [clientId], month, at);
+}
+
+/**
+ * §8.3 rating of many clients' month at once, set-based (rate-set.ts): one statement for
+ * every client whose pack pools are disjoint or equal, the in-memory path for the others.
+ * Same results as `rateClientMonthInMemory` client by client.
+ */
+export async function rateClientsMonth(db: DbOrTx, clientIds: readonly string[], month: LocalDate, at: Date): Promise<number> {
+  const first = firstOfMonth(month);
+  const setBased: { clientId: string; pools: { zones: string[]; seconds: number }[] }[] = [];
+  let rated = 0;
+  for (const clientId of clientIds) {
+    const raw = await packPoolsOf(db, clientId, first);
+    const pools = mergedPools(raw);
+    if (pools === null) rated += await rateClientMonthInMemory(db, clientId, first, at, raw);
+    else setBased.push({ clientId, pools });
+  }
+  if (setBased.length > 0) rated += await rateMonthSql(db, setBased, first, await tariffPeriodsOf(db, first), at);
+  return rated;
+}
+
+/**
+ * The reference rating of one client-month: CDRs read, `rateCalls` in memory, written back
+ * (overlapping pack pools). `pools`: the client's pools of the month (read when not given).
+ */
+export async function rateClientMonthInMemory(db: DbOrTx, clientId: string, month: LocalDate, at: Date, pools?: readonly PackPool[]): Promise<number> {
   const first = firstOfMonth(month);
   const rows = await db
     .select()
@@ -77,7 +105,7 @@ export async function rateClientMonth(db: DbOrTx, clientId: string, month: Local
       ...(fixed ? { fixed } : {}),
     });
   }
-  const rated = rateCalls(calls, await packPoolsOf(db, clientId, first));
+  const rated = rateCalls(calls, pools ?? (await packPoolsOf(db, clientId, first)));
   const changed = rated.filter((_, i) => !calls[i]!.fixed);
   // One UPDATE … FROM (VALUES …) per 500 calls instead of one statement per call.
   for (let i = 0; i < changed.length; i += 500) {

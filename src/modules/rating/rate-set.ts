@@ -1,0 +1,175 @@
+/**
+ * §8.3 set-based rating: the calls of many clients of one calendar month (local) rated by
+ * ONE SQL statement, with the same results as `rateCalls` (call-rating.ts):
+ * - the zone is the longest E.164 prefix of the tariff version in force on the local day
+ *   the call started (§8.2/§8.3; on a tie of equal prefixes the first zone in code order
+ *   wins, as `longestPrefixMatch` over `tariffOn`), looked up once per (period, destination);
+ * - pack seconds by a window function: with the allowance A of the call's pool and S the
+ *   running sum of seconds wanted by the pool's calls in start order (start, id), the pool
+ *   left after a call is max(0, A − S), so the call takes max(0, A − S_before) − max(0, A − S)
+ *   (greedy consumption, no roll-over). Invoiced calls keep their rating and still
+ *   consume their recorded pack seconds;
+ * - cost = ceil((seconds − pack seconds) × µ€/min ÷ 600 000) in bigint integer arithmetic.
+ * A client whose pack pools overlap without being equal (a zone in two different zone
+ * sets) is rated by the in-memory path instead (rate-client-month.ts): one pool per call
+ * is what the window function needs.
+ */
+import { lte, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { addDays, addMonths, daysInMonth, firstOfMonth, startOfLocalDay, type LocalDate } from '../../kernel/time.ts';
+import { tariffVersions } from '../catalog/schema.ts';
+import { cdrs } from '../../telephony/cdr-schema.ts';
+import type { PackPool } from './call-rating.ts';
+
+/** A run of consecutive local days of the month with the same tariff in force (§8.2). */
+export interface TariffPeriod {
+  from: Date;
+  to: Date;
+  /** prefix → the zone it selects (first zone in code order for a prefix in two zones). */
+  prefixes: Map<string, { zone: string; perMinuteMicros: number }>;
+}
+
+/** The tariff periods of the month of `month`: one query, then the version in force day by day (as `tariffOn`). */
+export async function tariffPeriodsOf(db: DbOrTx, month: LocalDate): Promise<TariffPeriod[]> {
+  const first = firstOfMonth(month);
+  const days = daysInMonth(first);
+  const rows = await db
+    .select()
+    .from(tariffVersions)
+    .where(lte(tariffVersions.effective, addDays(first, days - 1)));
+  const periods: TariffPeriod[] = [];
+  let previousKey = '';
+  for (let d = 0; d < days; d++) {
+    const day = addDays(first, d);
+    const inForce = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) {
+      if (r.effective > day) continue;
+      const cur = inForce.get(r.zone);
+      if (!cur || r.effective > cur.effective || (r.effective === cur.effective && r.id > cur.id)) inForce.set(r.zone, r);
+    }
+    const versions = [...inForce.values()].sort((a, b) => (a.zone < b.zone ? -1 : a.zone > b.zone ? 1 : 0));
+    const key = versions.map((v) => v.id).join(',');
+    const to = startOfLocalDay(addDays(day, 1));
+    if (key === previousKey && periods.length > 0) {
+      periods[periods.length - 1]!.to = to;
+      continue;
+    }
+    previousKey = key;
+    const prefixes = new Map<string, { zone: string; perMinuteMicros: number }>();
+    for (const v of versions) for (const p of v.prefixes) if (!prefixes.has(p)) prefixes.set(p, { zone: v.zone, perMinuteMicros: v.perMinuteMicros });
+    periods.push({ from: startOfLocalDay(day), to, prefixes });
+  }
+  return periods;
+}
+
+/**
+ * The pools of a client merged by zone set (pools with the same zones, consumed one after
+ * the other, give the same seconds per call as one pool of their sum); null when two
+ * different zone sets share a zone (the window function needs one pool per call).
+ */
+export function mergedPools(pools: readonly PackPool[]): { zones: string[]; seconds: number }[] | null {
+  const byKey = new Map<string, { zones: string[]; seconds: number }>();
+  const owner = new Map<string, string>();
+  for (const p of pools) {
+    const zones = [...new Set(p.zones)].sort();
+    const key = zones.join('\u0000');
+    for (const z of zones) {
+      if (owner.has(z) && owner.get(z) !== key) return null;
+      owner.set(z, key);
+    }
+    const merged = byKey.get(key) ?? { zones, seconds: 0 };
+    merged.seconds += Math.max(0, p.seconds);
+    byKey.set(key, merged);
+  }
+  return [...byKey.values()];
+}
+
+const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
+
+/**
+ * Rates, in one statement, every finished call started in the month of `month` of the
+ * clients given with their merged pools; returns how many calls were (re)rated.
+ */
+export async function rateMonthSql(
+  db: DbOrTx,
+  clients: readonly { clientId: string; pools: readonly { zones: readonly string[]; seconds: number }[] }[],
+  month: LocalDate,
+  periods: readonly TariffPeriod[],
+  at: Date,
+): Promise<number> {
+  if (clients.length === 0) return 0;
+  const first = firstOfMonth(month);
+  const tariffRows: SQL[] = [];
+  const periodRows: SQL[] = [];
+  periods.forEach((p, i) => {
+    periodRows.push(sql`(${i}::integer, ${ts(p.from)}, ${ts(p.to)})`);
+    for (const [prefix, z] of p.prefixes) tariffRows.push(sql`(${i}::integer, ${prefix}::text, ${z.zone}::text, ${z.perMinuteMicros}::bigint)`);
+  });
+  // A month without any tariff in force: no zone matches (every call costs 0).
+  if (tariffRows.length === 0) tariffRows.push(sql`(-1, null::text, null::text, 0::bigint)`);
+  if (periodRows.length === 0) periodRows.push(sql`(-1, ${ts(startOfLocalDay(first))}, ${ts(startOfLocalDay(first))})`);
+  const poolRows: SQL[] = [];
+  for (const c of clients)
+    c.pools.forEach((p, k) => {
+      for (const z of p.zones) poolRows.push(sql`(${c.clientId}::uuid, ${k}::integer, ${z}::text, ${p.seconds}::bigint)`);
+    });
+  if (poolRows.length === 0) poolRows.push(sql`(null::uuid, -1, null::text, 0::bigint)`);
+  const ids = sql.join(
+    clients.map((c) => sql`${c.clientId}::uuid`),
+    sql`, `,
+  );
+  const result = await db.execute(sql`
+    with t(period, prefix, zone, micros) as (values ${sql.join(tariffRows, sql`, `)}),
+    pr(period, from_ts, to_ts) as (values ${sql.join(periodRows, sql`, `)}),
+    p(client_id, pool, zone, seconds) as (values ${sql.join(poolRows, sql`, `)}),
+    base as (
+      select c.id, c.client_id, c.started_at, c.destination, pr.period,
+        c.invoice_id is not null and c.rated_at is not null as fixed,
+        coalesce(c.pack_seconds, 0)::bigint as fixed_pack,
+        c.allowed,
+        case when c.allowed then c.billable_seconds else 0 end::bigint as secs,
+        c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+' as zoned
+      from ${cdrs} c
+      left join pr on c.started_at >= pr.from_ts and c.started_at < pr.to_ts
+      where c.client_id in (${ids})
+        and c.started_at >= ${ts(startOfLocalDay(first))} and c.started_at < ${ts(startOfLocalDay(addMonths(first, 1)))}
+        and c.ended_at is not null
+    ),
+    d as (
+      select dd.period, dd.destination, z.zone, z.micros
+      from (select distinct period, destination from base where zoned) dd
+      join lateral (
+        select t.zone, t.micros from t
+        where t.period = dd.period and left(dd.destination, length(t.prefix)) = t.prefix
+        order by length(t.prefix) desc limit 1
+      ) z on true
+    ),
+    z as (
+      select b.*, d.zone as stored_zone, case when b.allowed then d.zone end as zone, coalesce(d.micros, 0) as micros
+      from base b left join d on b.zoned and d.period = b.period and d.destination = b.destination
+    ),
+    w as (
+      select z.*, p.seconds as allowance,
+        sum(case when z.zone is null then 0 when z.fixed then z.fixed_pack else z.secs end)
+          over (partition by z.client_id, p.pool order by z.started_at, z.id rows unbounded preceding)::bigint as s_incl,
+        case when z.zone is null then 0 when z.fixed then z.fixed_pack else z.secs end as want
+      from z left join p on p.client_id = z.client_id and p.zone = z.zone
+    ),
+    r as (
+      select w.id, w.stored_zone,
+        case when w.zone is null or w.secs <= 0 or w.allowance is null then 0
+          else greatest(0, w.allowance - (w.s_incl - w.want)) - greatest(0, w.allowance - w.s_incl) end::bigint as pack,
+        w.zone, w.secs, w.micros
+      from w where not w.fixed
+    )
+    , u as (
+      update ${cdrs} set rated_at = ${ts(at)}, zone = r.stored_zone, pack_seconds = r.pack::integer,
+        cost_cents = case when r.zone is null or r.secs <= 0 then 0 else ((r.secs - r.pack) * r.micros + 599999) / 600000 end::integer -- bigint division: exact ceil
+      from r where ${cdrs.id} = r.id
+      returning 1
+    )
+    select count(*)::integer as n from u
+  `);
+  const rows = (result as { rows: { n: number }[] }).rows;
+  return rows[0]?.n ?? 0;
+}
