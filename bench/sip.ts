@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sip` (issue 4, "Performance"): the same sipp scenarios against
  * Easy2Phone (bench/sip/server.ts in its own process, wired as `npm start`: provisioning
- * directory, dbCallPolicy, PGlite on disk or BENCH_DATABASE_URL) and against Kamailio
+ * directory, the call policy (E2P_POLICY_COUNTERS / E2P_REDIS_URL pass through), PGlite on disk or BENCH_DATABASE_URL) and against Kamailio
  * (bench/kamailio/kamailio.cfg: registrar + stateful proxy, digest auth from an htable),
  * all on 127.0.0.1, UDP, MD5 digest:
  *  (a) registrations/s: BENCH_USERS users bench0… each REGISTER once (401 → 200,
@@ -35,6 +35,8 @@ import { fileURLToPath } from 'node:url';
 import { profileByArea, summariseProfile } from './sip/profile.ts';
 
 const env = process.env;
+/** The call policy's live counters as the server's config will choose them (src/config.ts). */
+const policyCounters = env.E2P_POLICY_COUNTERS ?? (env.E2P_REDIS_URL ? 'redis' : env.BENCH_DATABASE_URL ? 'database' : 'memory');
 const P = {
   users: Number(env.BENCH_USERS ?? 10_000),
   regRate: Number(env.BENCH_REG_RATE ?? 10_000),
@@ -273,7 +275,7 @@ async function startE2p(uasPort: number): Promise<Target> {
   return {
     name: 'Easy2Phone',
     port,
-    note: `node ${process.version}, one process, ${P.databaseUrl ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'PGlite on disk'}, dbCallPolicy, CDRs`,
+    note: `node ${process.version}, one process, ${P.databaseUrl ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'PGlite on disk'}, call policy counters: ${policyCounters}, CDRs`,
     policy: {
       async reset() {
         const reply = next();

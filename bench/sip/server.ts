@@ -2,7 +2,7 @@
  * The Easy2Phone side of `npm run bench:sip`, run by bench/sip.ts in its own process
  * (forked with an IPC channel), wired as `npm start` wires it: `createPlatform` with the
  * configuration from the environment (E2P_*, DATABASE_URL; PGlite in E2P_DATA_DIR
- * otherwise), the provisioning directory and `dbCallPolicy`, SIP on UDP.
+ * otherwise), the provisioning directory and the call policy, SIP on UDP.
  * With DATABASE_URL, the database (its name must contain "bench") is emptied first.
  * Before listening it provisions, in bulk, one client (product, signed contract,
  * installation completed, through the module functions) and BENCH_USERS users

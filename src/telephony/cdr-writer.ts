@@ -13,7 +13,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
-import { type CdrEnd, type CdrInput, billableSeconds } from './cdrs.ts';
+import { type CdrEnd, type CdrInput, closedCdrFields } from './cdrs.ts';
 
 /** A row as written: every column of `cdrs` the call path sets. */
 interface Row {
@@ -66,14 +66,7 @@ export class CdrWriter {
 
   /** Closes an open record (a closed one is left as it is); §8.3 billable seconds. */
   close(id: string, end: CdrEnd): Promise<void> {
-    return this.change(id, {
-      endedAt: end.endedAt,
-      answeredAt: end.answeredAt,
-      sipStatus: end.sipStatus,
-      billableSeconds: billableSeconds(end.answeredAt, end.endedAt),
-      hangupBy: end.hangupBy,
-      endReason: end.endReason,
-    });
+    return this.change(id, closedCdrFields(end));
   }
 
   private insert(cdr: CdrInput, endedAt: Date | null): Promise<string> {

@@ -56,18 +56,21 @@ export interface CdrEnd {
 export const billableSeconds = (answeredAt: Date | null, endedAt: Date): number =>
   answeredAt === null ? 0 : Math.max(0, Math.ceil((endedAt.getTime() - answeredAt.getTime()) / 1000));
 
+/** The columns a closed record gets (§8.3 billable seconds). */
+export const closedCdrFields = (end: CdrEnd) => ({
+  endedAt: end.endedAt,
+  answeredAt: end.answeredAt,
+  sipStatus: end.sipStatus,
+  billableSeconds: billableSeconds(end.answeredAt, end.endedAt),
+  hangupBy: end.hangupBy,
+  endReason: end.endReason,
+});
+
 /** Closes an open record (a closed one is left as it is). */
 export async function closeCdr(db: DbOrTx, id: string, end: CdrEnd): Promise<void> {
   await db
     .update(cdrs)
-    .set({
-      endedAt: end.endedAt,
-      answeredAt: end.answeredAt,
-      sipStatus: end.sipStatus,
-      billableSeconds: billableSeconds(end.answeredAt, end.endedAt),
-      hangupBy: end.hangupBy,
-      endReason: end.endReason,
-    })
+    .set(closedCdrFields(end))
     .where(and(eq(cdrs.id, id), isNull(cdrs.endedAt)));
 }
 
