@@ -14,7 +14,7 @@ import { createScheduler, type Scheduler } from './scheduler/runner.ts';
 import { schedulerSince } from './scheduler/since.ts';
 import { startCallPolicy, type PolicyRuntime } from './modules/policy/index.ts';
 import { openChangeFeed, type ChangeFeed } from './db/changes.ts';
-import { CachedSipDirectory, findCallerIdentity, findDidTarget } from './modules/provisioning/sip-directory.ts';
+import { CachedSipDirectory, findDidTarget } from './modules/provisioning/sip-directory.ts';
 import type { Directory } from './telephony/directory.ts';
 import { startSipServer, type SipServer } from './telephony/sip-server.ts';
 
@@ -54,7 +54,6 @@ function provisioningDirectory(db: Database['db'], changes: ChangeFeed): Directo
     findSipCredentials: (username) => users.findSipCredentials(username),
     findUserByExtension: (clientId, extension) => users.findUserByExtension(clientId, extension),
     findDidTarget: (e164) => findDidTarget(db, e164),
-    findCallerIdentity: (clientId, userId) => findCallerIdentity(db, clientId, userId),
   };
 }
 

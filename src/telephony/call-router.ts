@@ -218,8 +218,8 @@ export class CallRouter {
       // §17.1 caller ID in From and P-Asserted-Identity (RFC 3325), privacy kept (RFC 3323).
       const identity = trunkIdentity({
         callerId: decision.callerId,
-        // The policy read it with the caller's other facts; only an older policy leaves it to a second lookup.
-        trueIdentity: decision.assertedIdentity !== undefined ? decision.assertedIdentity : await this.o.directory.findCallerIdentity(caller.clientId, caller.userId),
+        // The policy read it with the caller's other facts (no second lookup per call).
+        trueIdentity: decision.assertedIdentity ?? null,
         privacy,
         emergency: decision.emergency,
         domain: this.o.domain,

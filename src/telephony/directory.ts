@@ -39,19 +39,12 @@ export interface Directory {
   findUserByExtension(clientId: string, extension: string): Promise<DirectoryUser | null>;
   /** The client (and user) a public E.164 number belongs to, null when not ours. */
   findDidTarget(e164: string): Promise<DidTarget | null>;
-  /**
-   * The user's true identity towards the network (RULES "Main number and caller ID"):
-   * its own number, else the client's main number; null when the client has none.
-   * Asserted in P-Asserted-Identity even when the caller asks for privacy (RFC 3325).
-   */
-  findCallerIdentity(clientId: string, userId: string): Promise<string | null>;
 }
 
 /** An in-memory `Directory` for tests and interop runs. */
 export class MemoryDirectory implements Directory {
   private readonly users = new Map<string, SipCredentials>();
   private readonly dids = new Map<string, DidTarget>();
-  private readonly identities = new Map<string, string>();
 
   addUser(credentials: SipCredentials): this {
     this.users.set(credentials.username, credentials);
@@ -66,16 +59,6 @@ export class MemoryDirectory implements Directory {
   addDid(e164: string, target: DidTarget): this {
     this.dids.set(e164, target);
     return this;
-  }
-
-  /** The caller identity of a user (its own number or the main number). */
-  setCallerIdentity(userId: string, e164: string): this {
-    this.identities.set(userId, e164);
-    return this;
-  }
-
-  findCallerIdentity(_clientId: string, userId: string): Promise<string | null> {
-    return Promise.resolve(this.identities.get(userId) ?? null);
   }
 
   findSipCredentials(username: string): Promise<SipCredentials | null> {

@@ -33,7 +33,7 @@ export type CallDecision =
       /**
        * §17.1 / RFC 3325: the caller's true identity for P-Asserted-Identity on the trunk
        * (its own number, else the client's main number; null when it has none), read by
-       * the policy with the caller's other facts. When absent the router looks it up itself.
+       * the policy with the caller's other facts. Absent = none (no P-Asserted-Identity).
        */
       readonly assertedIdentity?: string | null;
       /**

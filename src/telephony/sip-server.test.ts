@@ -213,7 +213,7 @@ describe('SipServer, protocol checks', () => {
       db: database.db,
       clock: r.clock,
       log: createLogger('silent'),
-      directory: { findSipCredentials: () => Promise.reject(new Error('database down')), findUserByExtension: () => Promise.resolve(null), findDidTarget: () => Promise.resolve(null), findCallerIdentity: () => Promise.resolve(null) },
+      directory: { findSipCredentials: () => Promise.reject(new Error('database down')), findUserByExtension: () => Promise.resolve(null), findDidTarget: () => Promise.resolve(null) },
       nonceSecret: 'a-test-secret-of-at-least-32-characters!',
       timers: new ManualTimers(),
     });

@@ -6,7 +6,6 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
 import {
-  ALICE,
   DOMAIN,
   EMERGENCY,
   PHONE,
@@ -157,8 +156,8 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
   });
 
   it('keeps privacy: anonymous From and Privacy: id, the true identity only in P-Asserted-Identity (RFC 3323/3325)', async () => {
-    r = rig(database, { env: TRUNK_ENV });
-    r.directory.setCallerIdentity(ALICE, '+3243210001');
+    // The policy withholds the caller ID (privacy) and gives the true identity (§17.1).
+    r = rig(database, { env: TRUNK_ENV, policy: recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: '+3243210001' })) });
     const { callId } = await call(r, '0475123456', { extra: ['Privacy: id'] });
     const [out] = requestsTo(r, TRUNK, 'INVITE');
     expect(getHeader(out!, 'From')).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/u);
@@ -170,16 +169,10 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(await cdrOf(database, callId)).toMatchObject([{ callerId: null, sipStatus: 480 }]);
   });
 
-  it("uses the policy's assertedIdentity for P-Asserted-Identity without a second directory lookup (§17.1, RFC 3325), nor an extension lookup", async () => {
+  it("uses the policy's assertedIdentity for P-Asserted-Identity (§17.1, RFC 3325), without an extension lookup", async () => {
     const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: '+3243219999' }));
     r = rig(database, { env: TRUNK_ENV, policy });
-    r.directory.setCallerIdentity(ALICE, '+3243210001');
     const looked: string[] = [];
-    const find = r.directory.findCallerIdentity.bind(r.directory);
-    r.directory.findCallerIdentity = (clientId, userId) => {
-      looked.push(userId);
-      return find(clientId, userId);
-    };
     // A ten-digit number cannot be an extension (2 to 6 digits): not looked up either.
     const byExtension = r.directory.findUserByExtension.bind(r.directory);
     r.directory.findUserByExtension = (clientId, extension) => {
@@ -191,10 +184,9 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     expect(getHeader(out!, 'From')).toMatch(/^"Anonymous" <sip:anonymous@anonymous\.invalid>;tag=/u);
     expect(getHeader(out!, 'P-Asserted-Identity')).toBe('<sip:+3243219999@sip.example.be;user=phone>');
     expect(looked).toEqual([]);
-    // A policy that says the caller has no number at all: no PAI, still no lookup.
+    // A policy that says the caller has no number at all: no PAI.
     await r.server.close();
     r = rig(database, { env: TRUNK_ENV, policy: recordingPolicy(() => ({ allowed: true, callerId: null, emergency: false, assertedIdentity: null })) });
-    r.directory.setCallerIdentity(ALICE, '+3243210001');
     await call(r, '0475123456', { extra: ['Privacy: id'] });
     const [second] = requestsTo(r, TRUNK, 'INVITE');
     expect(getHeader(second!, 'P-Asserted-Identity')).toBeUndefined();
@@ -202,9 +194,8 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
   });
 
   it('sends emergency calls to the emergency route with the callback number, privacy or not (§8.7)', async () => {
-    const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: true, admission: 'adm-112' }));
+    const policy = recordingPolicy(() => ({ allowed: true, callerId: null, emergency: true, admission: 'adm-112', assertedIdentity: '+3243210001' }));
     r = rig(database, { env: { ...TRUNK_ENV, E2P_SIP_EMERGENCY_ROUTE: `sip:${EMERGENCY.address}` }, policy });
-    r.directory.setCallerIdentity(ALICE, '+3243210001');
     const { callId } = await call(r, '112', { extra: ['Privacy: id'] });
     expect(requestsTo(r, TRUNK, 'INVITE')).toEqual([]);
     const [out] = requestsTo(r, EMERGENCY, 'INVITE');

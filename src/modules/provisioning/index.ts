@@ -21,7 +21,7 @@ export { releaseAllNumbers } from './release-all-numbers.ts';
 export { listClientNumbers, listInventory } from './list-numbers.ts';
 export { runNumberExpiries, type NumberExpiriesResult } from './number-expiries.ts';
 export { numbersOfClient, userNumber, mainNumber, type ClientNumber } from './caller-id.ts';
-export { findSipCredentials, findUserByExtension, findDidTarget, findCallerIdentity, type SipCredentialsRecord, type DirectoryUser } from './sip-directory.ts';
+export { findSipCredentials, findUserByExtension, findDidTarget, type SipCredentialsRecord, type DirectoryUser } from './sip-directory.ts';
 export { billingQuantities, type BillingQuantities, type InternationalNumberQuantity } from './billing-quantities.ts';
 export { countsForMonth, commitmentEnd, pendingReleaseDate } from './number-lifecycle.ts';
 export { userFloor, decideUserReduction } from './quarter-floor.ts';

@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { mainNumber, userNumber } from './caller-id.ts';
+import { mainNumber } from './caller-id.ts';
 import { phoneNumbers, provisionedUsers } from './schema.ts';
 
 /**
@@ -61,10 +61,6 @@ export async function findDidTarget(db: DbOrTx, e164: string): Promise<{ clientI
   return { clientId: n.clientId, userId: null };
 }
 
-/** The caller's true identity (RULES "Main number and caller ID"): the user's own number, else the client's main number. */
-export async function findCallerIdentity(db: DbOrTx, clientId: string, userId: string): Promise<string | null> {
-  return (await userNumber(db, userId)) ?? (await mainNumber(db, clientId));
-}
 
 // ---------------------------------------------------------------- the per-node cache
 
