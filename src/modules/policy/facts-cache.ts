@@ -100,8 +100,8 @@ function factsSql(clientId: string) {
   const u = provisionedUsers;
   return sql`
     SELECT ${clientFactColumns(clientId)},
-      (SELECT coalesce(json_agg(json_build_array(${u.extension}, (extract(epoch from ${u.createdAt}) * 1000)::float8,
-          (extract(epoch from ${u.deletedAt}) * 1000)::float8)), '[]'::json)
+      (SELECT coalesce(json_agg(json_build_array(${u.extension}, ${epochMs(sql`${u.createdAt}`)},
+          ${epochMs(sql`${u.deletedAt}`)})), '[]'::json)
         FROM ${u} WHERE ${u.clientId} = ${clientId}) AS users`;
 }
 

@@ -20,7 +20,7 @@ import type { AdmissionStore, SeedCounters } from './admission-store.ts';
 import { decideCall, OUTBOUND_CLASSES, SPEND_CLASSES, spendTrip, type Trip } from './call-decision.ts';
 import { callerIdReplaced, decisionRow, inboundRow, outboundFacts, policyCache, UUID, type DbCallPolicy } from './db-call-policy.ts';
 import { decisionLog, type DecisionLog } from './decision-log.ts';
-import { factsCache, type FactsCache } from './facts-cache.ts';
+import { epochMs, factsCache, type FactsCache } from './facts-cache.ts';
 import { ATTEMPT_WINDOW_MS, DEFAULT_LIMITS, MICROS_PER_CENT, SPEND_WINDOW_MS } from './limits.ts';
 import { lockClientPolicy, tripSecuritySuspension } from './security-suspension.ts';
 
@@ -51,7 +51,7 @@ async function recordedCounters(db: Db, clientId: string, at: Date): Promise<See
   const t = at.getTime();
   const minute = new Date(t - ATTEMPT_WINDOW_MS).toISOString();
   const hour = new Date(t - SPEND_WINDOW_MS).toISOString();
-  const ms = (c: string): SQL => sql.raw(`(extract(epoch from ${c}) * 1000)::float8`);
+  const ms = (column: string): SQL => epochMs(sql.raw(column));
   const result = (await db.execute(sql`
     SELECT user_id, ${ms('started_at')} AS started, ${ms('answered_at')} AS answered, ${ms('ended_at')} AS ended, per_minute_micros AS rate,
       (answered_at IS NOT NULL AND ended_at > ${hour}::timestamptz AND allowed AND destination_class IN ('international', 'high_risk', 'premium')) AS spend
