@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isE164, isEmergency, longestPrefixMatch, normaliseDialled } from './e164.ts';
+import { isE164, isEmergency, isExtensionSyntax, longestPrefixMatch, normaliseDialled } from './e164.ts';
 
 const digits = (min: number, max: number) =>
   fc.array(fc.constantFrom(...Array.from('0123456789')), { minLength: min, maxLength: max }).map((a) => a.join(''));
@@ -132,5 +132,12 @@ describe('longestPrefixMatch §8.3', () => {
         );
       }),
     );
+  });
+});
+
+describe('extension syntax (the dialling plan)', () => {
+  it('is 2 to 6 digits, nothing else', () => {
+    expect(['10', '101', '123456'].map(isExtensionSyntax)).toEqual([true, true, true]);
+    expect(['1', '1234567', '0475123456', '+32', '1a', ''].map(isExtensionSyntax)).toEqual([false, false, false, false, false, false]);
   });
 });

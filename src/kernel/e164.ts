@@ -3,6 +3,9 @@
 /** §8.7: Belgian emergency numbers (default of the configurable list). */
 export const EMERGENCY_NUMBERS: readonly string[] = ['112', '100', '101'];
 
+/** The dialling plan's extensions: 2 to 6 digits (provisioning enforces it; the router looks up only those). */
+export const isExtensionSyntax = (s: string): boolean => /^\d{2,6}$/u.test(s);
+
 export type DialResult =
   | { kind: 'e164'; number: string }
   | { kind: 'short'; number: string }

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { SipTrunk } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
-import { type DialResult, normaliseDialled } from '../kernel/e164.ts';
+import { type DialResult, isExtensionSyntax, normaliseDialled } from '../kernel/e164.ts';
 import {
   type Endpoint,
   type ServerTransaction,
@@ -65,11 +65,6 @@ export const RING_TIMEOUT_MS = 180_000;
  * completing calls at its maximum rate. Emergency calls (§8.7) are never refused for it.
  */
 export const MAX_CALL_SETUPS = 100;
-/**
- * Provisioning gives extensions 2 to 6 digits (src/modules/provisioning/extension.ts):
- * anything else dialled (a national or international number) is not looked up.
- */
-const MAY_BE_EXTENSION = /^\d{2,6}$/u;
 const T1 = 500;
 const T2 = 4000;
 
@@ -164,7 +159,7 @@ export class CallRouter {
 
   private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {
     const startedAt = this.o.clock.now();
-    const callee = n.kind === 'short' || !MAY_BE_EXTENSION.test(dialled) ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
+    const callee = n.kind === 'short' || !isExtensionSyntax(dialled) ? null : await this.o.directory.findUserByExtension(caller.clientId, dialled);
     const normalised = callee !== null || n.kind === 'invalid' ? null : n.number;
     if (callee === null && normalised === null) {
       tx.respond(buildResponse(req, 404));

@@ -1,10 +1,10 @@
+import { isExtensionSyntax } from '../../kernel/e164.ts';
 import { validationError } from '../../kernel/errors.ts';
 
-/** Extensions: 2 to 6 digits, unique among the client's current users. */
-const EXTENSION = /^\d{2,6}$/;
+/** Extensions: 2 to 6 digits (the dialling plan, kernel/e164.ts), unique among the client's current users. */
 
 export function assertExtension(extension: string, field = '/extension'): string {
-  if (!EXTENSION.test(extension)) throw validationError(field, 'an extension is 2 to 6 digits');
+  if (!isExtensionSyntax(extension)) throw validationError(field, 'an extension is 2 to 6 digits');
   return extension;
 }
 
