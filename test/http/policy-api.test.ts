@@ -11,7 +11,7 @@ import { serviceStateOf } from '../../src/modules/customers/service-state.ts';
 import { listEvents } from '../../src/modules/events/index.ts';
 import { dbCallPolicy } from '../../src/modules/policy/db-call-policy.ts';
 import { sipBlocks } from '../../src/telephony/brute-force-schema.ts';
-import type { CallAttempt } from '../../src/telephony/policy.ts';
+import { outboundAttempt as attempt } from '../support/call-attempt.ts';
 import { describeEachDb } from '../support/db.ts';
 import { call, json, loginAs, seedAccount, seedClient, startHarness, type Harness } from './harness.ts';
 
@@ -42,15 +42,6 @@ describeEachDb('call policy API', (kind) => {
   });
 
   const policy = () => dbCallPolicy({ db: h.platform.ctx.db, clock: h.clock });
-  const attempt = (clientId: string, to: string, userId = newId(h.clock.now())): CallAttempt => ({
-    clientId,
-    userId,
-    fromExtension: '101',
-    dialled: to,
-    normalised: to,
-    presentedCallerId: null,
-    privacy: false,
-  });
 
   it('settings: defaults of RULES.md; staff change them (audited, null resets); the client admin reads its own only', async () => {
     const read = await call(h, 'GET', `/api/v1/clients/${clientA}/policy/settings`, { cookie: adminA });

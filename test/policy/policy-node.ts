@@ -8,10 +8,10 @@
  */
 import { openDatabase } from '../../src/db/client.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
-import { newId } from '../../src/kernel/ids.ts';
 import { dbCallPolicy } from '../../src/modules/policy/db-call-policy.ts';
 import { fastCallPolicy } from '../../src/modules/policy/fast-call-policy.ts';
 import { redisAdmissionStore } from '../../src/modules/policy/redis-admission-store.ts';
+import { outboundAttempt } from '../support/call-attempt.ts';
 
 const [url, clientId, count, startAt, redisUrl, prefix, nodeId] = process.argv.slice(2);
 const database = await openDatabase({ url: url! });
@@ -23,15 +23,7 @@ try {
   await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
   const decisions = await Promise.all(
     Array.from({ length: Number(count) }, () =>
-      policy.decide({
-        clientId: clientId!,
-        userId: newId(new Date()),
-        fromExtension: '101',
-        dialled: '+3243000000',
-        normalised: '+3243000000',
-        presentedCallerId: null,
-        privacy: false,
-      }),
+      policy.decide(outboundAttempt(clientId!)),
     ),
   );
   await fast?.close(); // the decision rows are written

@@ -19,6 +19,7 @@ import { fastCallPolicy } from '../../src/modules/policy/fast-call-policy.ts';
 import { clients } from '../../src/modules/customers/schema.ts';
 import { policyClientSettings, policyDecisions } from '../../src/modules/policy/schema.ts';
 import { createTestDatabase } from '../support/db.ts';
+import { outboundAttempt } from '../support/call-attempt.ts';
 
 const NODE_SCRIPT = fileURLToPath(new URL('./policy-node.ts', import.meta.url));
 
@@ -85,7 +86,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('call policy on two processes [p
       await t.database.migrate();
       const clientId = newId(new Date());
       await other.db.insert(clients).values({ id: clientId, name: 'Other node', createdAt: new Date() });
-      const call = { clientId, userId: newId(new Date()), fromExtension: '101', dialled: '+3243000000', normalised: '+3243000000', presentedCallerId: null, privacy: false };
+      const call = outboundAttempt(clientId);
       const first = await policy.decide(call);
       expect(first).toMatchObject({ allowed: true }); // the facts are cached now
       await policy.ended(first.admission!, new Date());

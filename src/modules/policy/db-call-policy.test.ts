@@ -7,7 +7,7 @@ import { openChangeFeed, type ChangeFeed } from '../../db/changes.ts';
 import type { Database } from '../../db/client.ts';
 import { SimulatedClock } from '../../kernel/clock.ts';
 import { newId } from '../../kernel/ids.ts';
-import type { CallAttempt } from '../../telephony/policy.ts';
+import { outboundAttempt as attempt } from '../../../test/support/call-attempt.ts';
 import { auditLog } from '../audit/schema.ts';
 import { createTariffZone } from '../catalog/create-tariff-zone.ts';
 import { clients } from '../customers/schema.ts';
@@ -99,15 +99,6 @@ describeEachDb(`call policy live limits (§4.3b/§4.10) [${mode}]`, (kind) => {
     await database.db.insert(clients).values({ id, name: `Policy ${id.slice(-6)}`, createdAt: clock.now() });
     return id;
   }
-  const attempt = (clientId: string, to = '+3243000000', userId = newId(clock.now())): CallAttempt => ({
-    clientId,
-    userId,
-    fromExtension: '101',
-    dialled: to,
-    normalised: to,
-    presentedCallerId: null,
-    privacy: false,
-  });
 
   it('admits max(4, 2 × users) live outbound calls, refuses the next (403 §4.3b), frees a slot on ended', async () => {
     const policy = makePolicy();
