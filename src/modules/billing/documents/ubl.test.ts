@@ -70,7 +70,7 @@ describe('Peppol UBL', () => {
     expect(xml).toContain('<cbc:SellersItemIdentification>'.replace('<cbc:', '<cac:'));
   });
 
-  it('an invoice of interest and fees only is category O with VATEX-EU-O and no VAT identifiers (BR-O-02/03)', () => {
+  it('an invoice of interest and fees only is category O with VATEX-EU-O and no VAT identifiers (BR-O-02)', () => {
     const xml = toUbl(documents['invoice of interest and fees only (O)']);
     expect(xml).toContain('<cbc:TaxExemptionReasonCode>VATEX-EU-O</cbc:TaxExemptionReasonCode>');
     expect(xml).not.toContain('<cac:PartyTaxScheme>');
