@@ -4,11 +4,13 @@
  * rules beyond the sums — each fault made on one of our generated documents must be
  * reported, by its rule, and nothing else.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RUN_LINES, sampleDocument } from '../../../../test/support/billing-documents.ts';
-import { checkPeppolUbl, isIsoDate } from './ubl-check.ts';
+import { checkPeppolUbl, isIsoDate, UBL_NAMESPACES, UBL_SUBSET, type Particle } from './ubl-check.ts';
 import { toUbl } from './ubl.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../../test/fixtures/ubl');
@@ -103,6 +105,111 @@ describe('UBL 2.1 order and cardinality (our XSD subset)', () => {
     expect(errorsAfter(runInvoice, '<cbc:ProfileID>', '<cbc:ProfileID><cbc:ID>x</cbc:ID>')).toEqual(among('/Invoice/cbc:ProfileID is a basic element'));
     expect(['2027-01-31', '2024-02-29'].map(isIsoDate)).toEqual([true, true]);
     expect(['2027-02-29', '2027-13-01', '2027-1-01', '2027-01-01Z'].map(isIsoDate)).toEqual([false, false, false, false]);
+  });
+});
+
+/**
+ * Our subset (UBL_SUBSET) written out as an XSD — one schema per namespace, as XSD wants —
+ * so that a real schema validator, xmllint, checks the same order and cardinality as
+ * ubl-check.ts's own walk. Generated here, from our table: not the OASIS schema. Basic
+ * elements get the XSD type of their UBL representation term (date, decimal amount with
+ * its required currencyID, decimal quantity and percent, text otherwise).
+ */
+function writeSubsetXsd(): Record<'Invoice' | 'CreditNote', string> {
+  const dir = mkdtempSync(join(tmpdir(), 'e2p-ubl-xsd-'));
+  const XS = 'xmlns:xsd="http://www.w3.org/2001/XMLSchema"';
+  const prefixes = `xmlns:cac="${UBL_NAMESPACES.cac}" xmlns:cbc="${UBL_NAMESPACES.cbc}"`;
+  const refs = (seq: readonly Particle[]): string =>
+    seq.map((p) => `<xsd:element ref="${p.ns}:${p.name}" minOccurs="${p.min}" maxOccurs="${p.max === Infinity ? 'unbounded' : p.max}"/>`).join('');
+  const aggregates = new Map<string, string>();
+  const basics = new Set<string>();
+  for (const seq of UBL_SUBSET.values()) {
+    for (const p of seq) {
+      if (p.ns === 'cbc') basics.add(p.name);
+      else if ((aggregates.get(p.name) ?? p.type) !== p.type) throw new Error(`cac:${p.name} has two types`);
+      else aggregates.set(p.name, p.type);
+    }
+  }
+  const simple = (base: string, attribute = ''): string => `<xsd:simpleContent><xsd:extension base="${base}">${attribute}</xsd:extension></xsd:simpleContent>`;
+  const basicType = (name: string): string => /(Date|Amount|Quantity|Percent)$/.exec(name)?.[1] ?? 'Text';
+  writeFileSync(
+    join(dir, 'cbc.xsd'),
+    `<xsd:schema ${XS} xmlns:cbc="${UBL_NAMESPACES.cbc}" targetNamespace="${UBL_NAMESPACES.cbc}" elementFormDefault="qualified">
+      <xsd:simpleType name="Date"><xsd:restriction base="xsd:date"/></xsd:simpleType>
+      <xsd:simpleType name="Percent"><xsd:restriction base="xsd:decimal"/></xsd:simpleType>
+      <xsd:complexType name="Amount">${simple('xsd:decimal', '<xsd:attribute name="currencyID" type="xsd:token" use="required"/>')}</xsd:complexType>
+      <xsd:complexType name="Quantity">${simple('xsd:decimal', '<xsd:attribute name="unitCode" type="xsd:token"/>')}</xsd:complexType>
+      <xsd:complexType name="Text">${simple('xsd:string', '<xsd:anyAttribute processContents="skip"/>')}</xsd:complexType>
+      ${[...basics].map((b) => `<xsd:element name="${b}" type="cbc:${basicType(b)}"/>`).join('')}
+    </xsd:schema>`,
+  );
+  const types = [...UBL_SUBSET].filter(([type]) => type !== 'Invoice' && type !== 'CreditNote');
+  writeFileSync(
+    join(dir, 'cac.xsd'),
+    `<xsd:schema ${XS} ${prefixes} targetNamespace="${UBL_NAMESPACES.cac}" elementFormDefault="qualified">
+      <xsd:import namespace="${UBL_NAMESPACES.cbc}" schemaLocation="cbc.xsd"/>
+      ${types.map(([type, seq]) => `<xsd:complexType name="${type}"><xsd:sequence>${refs(seq)}</xsd:sequence></xsd:complexType>`).join('')}
+      ${[...aggregates].map(([name, type]) => `<xsd:element name="${name}" type="cac:${type}"/>`).join('')}
+    </xsd:schema>`,
+  );
+  const main = (root: 'Invoice' | 'CreditNote'): string => {
+    const ns = `urn:oasis:names:specification:ubl:schema:xsd:${root}-2`;
+    const file = join(dir, `${root}.xsd`);
+    writeFileSync(
+      file,
+      `<xsd:schema ${XS} ${prefixes} targetNamespace="${ns}" elementFormDefault="qualified">
+        <xsd:import namespace="${UBL_NAMESPACES.cac}" schemaLocation="cac.xsd"/>
+        <xsd:import namespace="${UBL_NAMESPACES.cbc}" schemaLocation="cbc.xsd"/>
+        <xsd:element name="${root}"><xsd:complexType><xsd:sequence>${refs(UBL_SUBSET.get(root)!)}</xsd:sequence></xsd:complexType></xsd:element>
+      </xsd:schema>`,
+    );
+    return file;
+  };
+  return { Invoice: main('Invoice'), CreditNote: main('CreditNote') };
+}
+
+describe('our subset as an XSD, validated by xmllint', () => {
+  const schemas = writeSubsetXsd();
+  const dir = mkdtempSync(join(tmpdir(), 'e2p-ubl-doc-'));
+  /** xmllint's verdict: null when valid, else its complaint. */
+  const xmllint = (xml: string): string | null => {
+    const file = join(dir, 'doc.xml');
+    writeFileSync(file, xml);
+    try {
+      execFileSync('xmllint', ['--noout', '--schema', xml.includes('<CreditNote') ? schemas.CreditNote : schemas.Invoice, file], { stdio: 'pipe' });
+      return null;
+    } catch (e) {
+      return String((e as { stderr: Buffer }).stderr);
+    }
+  };
+
+  it('accepts our documents and the hand-written fixture', () => {
+    const documents = [
+      runInvoice,
+      creditNote,
+      feesOnly,
+      toUbl(sampleDocument({ kind: 'credit_note', lines: RUN_LINES })),
+      toUbl(sampleDocument({ period: false, seller: { email: null, bic: '', register: null }, buyer: { email: null, address: null }, lines: [{ type: 'one_off', quantity: 1, amountCents: 1000, vatRate: 21 }] })),
+      readFileSync(join(FIXTURES, 'invoice-two-rates-prepaid.xml'), 'utf8'),
+    ];
+    for (const xml of documents) expect(xmllint(xml)).toBeNull();
+  });
+
+  it('rejects what ubl-check.ts rejects for order, cardinality, namespace and data type', () => {
+    for (const [xml, from, to] of [
+      [runInvoice, /(\s*<cbc:DueDate>.*<\/cbc:DueDate>)(\s*<cbc:InvoiceTypeCode>.*<\/cbc:InvoiceTypeCode>)/, '$2$1'],
+      [creditNote, /(\s*<cac:Item>[\s\S]*?<\/cac:Item>)(\s*<cac:Price>[\s\S]*?<\/cac:Price>)/, '$2$1'],
+      [creditNote, '<cbc:Note>Erreur de quantité</cbc:Note>', '<cbc:Note>a</cbc:Note><cbc:Note>b</cbc:Note>'],
+      [creditNote, '<cbc:CreditNoteTypeCode>', '<cbc:DueDate>2027-02-27</cbc:DueDate><cbc:CreditNoteTypeCode>'],
+      [runInvoice, /<cac:PaymentTerms>([\s\S]*?)<\/cac:PaymentTerms>/, '<cbc:PaymentTerms>$1</cbc:PaymentTerms>'],
+      [runInvoice, '<cbc:IssueDate>2027-01-28</cbc:IssueDate>', '<cbc:IssueDate>2027-02-30</cbc:IssueDate>'],
+      [runInvoice, '<cbc:PriceAmount currencyID="EUR">12.50</cbc:PriceAmount>', '<cbc:PriceAmount>12.50</cbc:PriceAmount>'],
+    ] as const) {
+      const changed = xml.replace(from, to);
+      expect(changed).not.toBe(xml);
+      expect(checkPeppolUbl(changed).ok, String(from)).toBe(false);
+      expect(xmllint(changed), String(from)).toMatch(/fails to validate/);
+    }
   });
 });
 

@@ -172,7 +172,8 @@ const STRUCTURE: Record<string, readonly string[]> = {
   Price: ['cbc:PriceAmount 1', 'cbc:BaseQuantity ?'],
 };
 
-interface Particle {
+/** One child of a sequence: its namespace, name, type (aggregates) and cardinality. */
+export interface Particle {
   ns: keyof typeof NS_URI;
   name: string;
   type: string;
@@ -187,6 +188,9 @@ function particle(spec: string): Particle {
   return { ns: m[1] as Particle['ns'], name: m[2]!, type: m[3] ?? m[2]!, min, max };
 }
 const SEQUENCES = new Map(Object.entries(STRUCTURE).map(([type, specs]) => [type, specs.map(particle)]));
+/** The sequences of STRUCTURE, by type (`Invoice`, `CreditNote`, then the aggregate types): the tests turn them into an XSD for xmllint. */
+export const UBL_SUBSET: ReadonlyMap<string, readonly Particle[]> = SEQUENCES;
+export { NS_URI as UBL_NAMESPACES };
 
 /** The namespace bindings in scope at `n` (xmlns and xmlns:prefix attributes, inherited). */
 function scopeOf(n: XmlNode, parent: Readonly<Record<string, string>>): Record<string, string> {
