@@ -218,6 +218,7 @@ describe('Peppol BIS 3.0 / EN 16931 rules', () => {
     expect(errorsAfter(runInvoice, '<cbc:EndpointID schemeID="0208">0455218921', '<cbc:EndpointID schemeID="0208">0455218922')).toEqual(only('PEPPOL-COMMON-R043: EndpointID 0455218922'));
     expect(errorsAfter(runInvoice, '<cbc:CompanyID schemeID="0208">0812345603', '<cbc:CompanyID schemeID="0208">2812345603')).toEqual(only('PEPPOL-COMMON-R043: CompanyID 2812345603'));
     expect(errorsAfter(runInvoice, '<cbc:CompanyID>BE0455218921', '<cbc:CompanyID>BE0455218912')).toEqual(only('BR-CO-09: buyer VAT identifier BE0455218912'));
+    expect(errorsAfter(runInvoice, '<cbc:CompanyID>BE0455218921', '<cbc:CompanyID>0455218921')).toEqual(only('BR-CO-09: buyer VAT identifier 0455218921'));
   });
 
   it('BT-83: the structured communication carries its mod 97 check', () => {

@@ -322,8 +322,7 @@ export function checkPeppolUbl(xml: string): UblCheck {
     for (const t of kids(p, 'PartyTaxScheme')) {
       const id = val(t, 'CompanyID');
       // BR-CO-09: a VAT identifier starts with its country code; ours are BE + the enterprise number.
-      if (id !== undefined && parseEnterpriseNumber(id.slice(2))?.digits !== id.slice(2)) errors.push(`BR-CO-09: ${role} VAT identifier ${id}: expected BE + an enterprise number`);
-      if (id !== undefined && !id.startsWith('BE')) errors.push(`BR-CO-09: ${role} VAT identifier ${id} without its BE prefix`);
+      if (id !== undefined && (!id.startsWith('BE') || parseEnterpriseNumber(id.slice(2))?.digits !== id.slice(2))) errors.push(`BR-CO-09: ${role} VAT identifier ${id}: expected BE + an enterprise number`);
       if (val(t, 'TaxScheme', 'ID') !== 'VAT') errors.push(`${role} PartyTaxScheme without TaxScheme VAT`);
     }
   }
