@@ -163,4 +163,20 @@ describeEachDb('invoices API: list, documents, credit notes', (kind) => {
     expect(await balance()).toBe(0);
     expect(pdfText((await call(h, 'GET', `/api/v1/invoices/${notes.items[0]!.id}/pdf`, { cookie: adminA })).rawPayload)).toBe(''); // compressed: no readable text
   });
+
+  it('the VAT category of a reminder fee follows its document (docs/operator-guide.md "Peppol UBL"): E beside 21 % lines, O when credited alone', async () => {
+    const invoiceUbl = (await call(h, 'GET', `/api/v1/invoices/${invoiceB}/ubl`, { cookie: staff })).body;
+    expect(checkPeppolUbl(invoiceUbl)).toEqual({ ok: true, errors: [] });
+    // BR-O-11/12: no O beside S, so the fee is E (0 %, with the exemption text, BR-E-10) on the invoice.
+    expect(invoiceUbl).toMatch(/<cac:TaxCategory>\s*<cbc:ID>E<\/cbc:ID>\s*<cbc:Percent>0<\/cbc:Percent>\s*<cbc:TaxExemptionReason>Hors champ/);
+    expect(invoiceUbl).not.toContain('<cbc:ID>O</cbc:ID>');
+    const [, , fee] = await h.platform.ctx.db.select().from(invoiceLines).where(eq(invoiceLines.invoiceId, invoiceB)).orderBy(asc(invoiceLines.position));
+    const note = await call(h, 'POST', `/api/v1/invoices/${invoiceB}/credit-notes`, { cookie: billing, body: { reason: 'Frais de rappel annulés', lines: [{ lineId: fee!.id, amountCents: 1500 }] } });
+    expect(note.statusCode, note.body).toBe(201);
+    const noteUbl = (await call(h, 'GET', `/api/v1/invoices/${json<{ id: string }>(note).id}/ubl`, { cookie: staff })).body;
+    expect(checkPeppolUbl(noteUbl)).toEqual({ ok: true, errors: [] });
+    // Alone on its credit note the fee is O, VATEX-EU-O, and the document carries no VAT identifier (BR-O-02).
+    expect(noteUbl).toMatch(/<cac:TaxCategory>\s*<cbc:ID>O<\/cbc:ID>\s*<cbc:TaxExemptionReasonCode>VATEX-EU-O<\/cbc:TaxExemptionReasonCode>/);
+    expect(noteUbl).not.toContain('<cac:PartyTaxScheme>');
+  });
 });

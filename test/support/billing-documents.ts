@@ -1,13 +1,26 @@
 /** Sample billing documents for the PDF and UBL tests: every kind of line, every VAT category. */
 import { categoryOf, lineText, vatBreakdownOf, type BillingDocument, type DocumentLine } from '../../src/modules/billing/documents/document.ts';
 import { LABELS } from '../../src/modules/billing/documents/labels.ts';
-import { DEFAULT_SELLER, type DocumentLanguage } from '../../src/modules/billing/documents/parties.ts';
+import { DEFAULT_SELLER, type BuyerIdentity, type DocumentLanguage, type SellerIdentity } from '../../src/modules/billing/documents/parties.ts';
 import { invoiceTotals } from '../../src/modules/billing/invoice-totals.ts';
 import type { InvoiceLineType } from '../../src/modules/billing/schema.ts';
 
 type Raw = { type: InvoiceLineType; productCode?: string; productName?: string; zone?: string; quantity: number; periodStart?: string; periodEnd?: string; amountCents: number; vatRate: number; description?: string };
 
-export function sampleDocument(opts: { kind?: 'invoice' | 'credit_note'; language?: DocumentLanguage; lines: Raw[]; buyerName?: string }): BillingDocument {
+/**
+ * A document as loadDocument builds it. Optional parts: `seller` / `buyer` override the
+ * parties (null email, BIC or address: the elements they feed are left out), `period:
+ * false` drops the invoice's own period (then only the lines' periods give one).
+ */
+export function sampleDocument(opts: {
+  kind?: 'invoice' | 'credit_note';
+  language?: DocumentLanguage;
+  lines: Raw[];
+  buyerName?: string;
+  seller?: Partial<SellerIdentity>;
+  buyer?: Partial<BuyerIdentity>;
+  period?: false;
+}): BillingDocument {
   const language = opts.language ?? 'fr';
   const hasS = opts.lines.some((l) => l.vatRate === 21);
   const lines: DocumentLine[] = opts.lines.map((r, i) => ({
@@ -27,18 +40,22 @@ export function sampleDocument(opts: { kind?: 'invoice' | 'credit_note'; languag
   }));
   const totals = invoiceTotals(lines);
   const credit = opts.kind === 'credit_note';
+  // As loadDocument: the invoice period widened to every line period (PEPPOL-EN16931-R110/R111).
+  const base = opts.period === false ? [] : ['2027-01-15', '2027-02-28'];
+  const starts = [...base.slice(0, 1), ...lines.map((l) => l.periodStart)].filter((d): d is string => d !== null).sort();
+  const ends = [...base.slice(1), ...lines.map((l) => l.periodEnd)].filter((d): d is string => d !== null).sort();
   return {
     id: '00000000-0000-4000-8000-000000000001',
     kind: opts.kind ?? 'invoice',
     number: credit ? 'NC2027-000001' : '2027-000002',
     issueDate: '2027-01-28',
     dueDate: '2027-02-27',
-    periodStart: '2027-01-15',
-    periodEnd: '2027-02-28',
+    periodStart: starts[0] ?? null,
+    periodEnd: ends.at(-1) ?? null,
     structuredReference: '+++202/7000/00223+++',
     language,
     parties: {
-      seller: DEFAULT_SELLER,
+      seller: { ...DEFAULT_SELLER, ...opts.seller },
       buyer: {
         clientId: '00000000-0000-4000-8000-0000000000aa',
         name: opts.buyerName ?? 'ACME SRL',
@@ -46,6 +63,7 @@ export function sampleDocument(opts: { kind?: 'invoice' | 'credit_note'; languag
         address: { street: 'Boulevard d’Avroy 12', postalCode: '4000', city: 'Liège', country: 'BE' },
         language,
         email: 'compta@acme.test',
+        ...opts.buyer,
       },
     },
     lines,
@@ -60,7 +78,7 @@ export function sampleDocument(opts: { kind?: 'invoice' | 'credit_note'; languag
 export const RUN_LINES: Raw[] = [
   { type: 'prorata', productCode: 'USER', productName: 'Utilisateur', quantity: 3, periodStart: '2027-01-15', periodEnd: '2027-01-31', amountCents: 2057, vatRate: 21 },
   { type: 'recurring', productCode: 'USER', productName: 'Utilisateur', quantity: 3, periodStart: '2027-02-01', periodEnd: '2027-02-28', amountCents: 3750, vatRate: 21 },
-  { type: 'regularisation', productCode: 'NUM-BE', quantity: 1, periodStart: '2027-01-01', periodEnd: '2027-01-31', amountCents: 100, vatRate: 21 },
+  { type: 'regularisation', productCode: 'NUM-BE', quantity: 1, periodStart: '2027-01-15', periodEnd: '2027-01-31', amountCents: 100, vatRate: 21 },
   { type: 'traffic', zone: 'BE-MOBILE', quantity: 7, amountCents: 83, vatRate: 21 },
   { type: 'defect_credit', quantity: 1, amountCents: -500, vatRate: 21, description: 'Réduction pour défaut — ticket T-1 (§10.4)' },
   { type: 'interest', quantity: 1, amountCents: 37, vatRate: 0, description: 'Intérêts de retard — facture 2027-000001 (12 jours) & <autres>' },

@@ -1,11 +1,14 @@
 /**
  * A checker of the Peppol BIS Billing 3.0 / EN 16931 rules that matter for our documents,
- * run on the generated XML (tests, and `easy2phone invoice show --ubl`): mandatory
- * elements, the BR-CO sums, the VAT breakdown per category against the lines, rounding,
- * the category rules for S, E and O. Not the full Peppol schematron; the XSD check is
- * separate (xmllint with the OASIS schemas, test/billing/ubl-xsd.test.ts). Exact decimal
- * arithmetic in bigint cents.
+ * run on the generated XML (tests, and `easy2phone invoice show --ubl`): the element order
+ * and cardinality an XSD would check (our own subset of the UBL 2.1 schema, below), the
+ * mandatory elements, the BR-CO sums, the VAT breakdown per category against the lines,
+ * rounding, the category rules for S, E and O, periods, identifiers. Not the full Peppol
+ * schematron; validation against the OASIS XSD itself is the E2P_UBL_XSD_DIR test of
+ * ubl.test.ts. Exact decimal arithmetic in bigint cents.
  */
+import { parseEnterpriseNumber } from '../../../kernel/enterprise-number.ts';
+import { isValid as isStructuredCommunication } from '../../../kernel/structured-communication.ts';
 
 export interface XmlNode {
   name: string;
@@ -91,10 +94,183 @@ function roundDiv(a: bigint, b: bigint): bigint {
   return neg ? -q : q;
 }
 
+const NS_URI = {
+  cac: 'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2',
+  cbc: 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2',
+} as const;
+
+/**
+ * Our own subset of the UBL 2.1 schema — written for this checker, not the OASIS files:
+ * for each aggregate type we emit (and the few more elements the rules below read:
+ * OrderReference, PartyIdentification, the optional totals), its children in the order
+ * of the UBL 2.1 XSD sequences (maindoc Invoice / CreditNote, common aggregate types;
+ * elements we never use left out, their neighbours keep their relative order), with the
+ * cardinality of the Peppol BIS Billing 3.0 syntax binding, which narrows UBL's (one
+ * document Note, PEPPOL-EN16931-R002; one PaymentTerms; Item/Name, Price and the
+ * ClassifiedTaxCategory mandatory…). An element outside this subset is reported, never
+ * skipped: a new element in ubl.ts must be added here, at its XSD position.
+ * Notation: `ns:Name[=Type] card`, card `1` (1..1), `?` (0..1), `*` (0..n), `+` (1..n), `a..b`.
+ */
+const HEADER = ['cbc:CustomizationID 1', 'cbc:ProfileID 1', 'cbc:ID 1', 'cbc:IssueDate 1'];
+const PARTIES_TO_LINES = [
+  'cbc:Note ?',
+  'cbc:DocumentCurrencyCode 1',
+  'cbc:BuyerReference ?',
+  'cac:InvoicePeriod=Period ?',
+  'cac:OrderReference ?',
+  'cac:BillingReference *',
+  'cac:AccountingSupplierParty=SupplierParty 1',
+  'cac:AccountingCustomerParty=CustomerParty 1',
+  'cac:PaymentMeans *',
+  'cac:PaymentTerms ?',
+  'cac:TaxTotal 1..2',
+  'cac:LegalMonetaryTotal=MonetaryTotal 1',
+];
+const LINE = (quantity: string): string[] => ['cbc:ID 1', 'cbc:Note ?', `cbc:${quantity} 1`, 'cbc:LineExtensionAmount 1', 'cac:InvoicePeriod=Period ?', 'cac:Item 1', 'cac:Price 1'];
+const STRUCTURE: Record<string, readonly string[]> = {
+  // UBL 2.1 Invoice: DueDate before InvoiceTypeCode; CreditNote has no DueDate (BT-9 would be PaymentMeans/PaymentDueDate).
+  Invoice: [...HEADER, 'cbc:DueDate ?', 'cbc:InvoiceTypeCode 1', ...PARTIES_TO_LINES, 'cac:InvoiceLine +'],
+  CreditNote: [...HEADER, 'cbc:CreditNoteTypeCode 1', ...PARTIES_TO_LINES, 'cac:CreditNoteLine +'],
+  Period: ['cbc:StartDate ?', 'cbc:EndDate ?'],
+  OrderReference: ['cbc:ID 1'],
+  BillingReference: ['cac:InvoiceDocumentReference=DocumentReference 1'],
+  DocumentReference: ['cbc:ID 1', 'cbc:IssueDate ?'],
+  SupplierParty: ['cac:Party 1'],
+  CustomerParty: ['cac:Party 1'],
+  Party: ['cbc:EndpointID 1', 'cac:PartyIdentification *', 'cac:PartyName ?', 'cac:PostalAddress=Address 1', 'cac:PartyTaxScheme 0..2', 'cac:PartyLegalEntity 1', 'cac:Contact ?'],
+  PartyIdentification: ['cbc:ID 1'],
+  PartyName: ['cbc:Name 1'],
+  Address: ['cbc:StreetName ?', 'cbc:AdditionalStreetName ?', 'cbc:CityName ?', 'cbc:PostalZone ?', 'cac:Country 1'],
+  Country: ['cbc:IdentificationCode 1'],
+  PartyTaxScheme: ['cbc:CompanyID 1', 'cac:TaxScheme 1'],
+  TaxScheme: ['cbc:ID 1'],
+  PartyLegalEntity: ['cbc:RegistrationName 1', 'cbc:CompanyID ?', 'cbc:CompanyLegalForm ?'],
+  Contact: ['cbc:Name ?', 'cbc:Telephone ?', 'cbc:ElectronicMail ?'],
+  PaymentMeans: ['cbc:PaymentMeansCode 1', 'cbc:PaymentID ?', 'cac:PayeeFinancialAccount=FinancialAccount ?'],
+  FinancialAccount: ['cbc:ID 1', 'cbc:Name ?', 'cac:FinancialInstitutionBranch=Branch ?'],
+  Branch: ['cbc:ID 1'],
+  PaymentTerms: ['cbc:Note 1'],
+  TaxTotal: ['cbc:TaxAmount 1', 'cac:TaxSubtotal *'],
+  TaxSubtotal: ['cbc:TaxableAmount 1', 'cbc:TaxAmount 1', 'cac:TaxCategory 1'],
+  TaxCategory: ['cbc:ID 1', 'cbc:Percent ?', 'cbc:TaxExemptionReasonCode ?', 'cbc:TaxExemptionReason ?', 'cac:TaxScheme 1'],
+  MonetaryTotal: [
+    'cbc:LineExtensionAmount 1',
+    'cbc:TaxExclusiveAmount 1',
+    'cbc:TaxInclusiveAmount 1',
+    'cbc:AllowanceTotalAmount ?',
+    'cbc:ChargeTotalAmount ?',
+    'cbc:PrepaidAmount ?',
+    'cbc:PayableRoundingAmount ?',
+    'cbc:PayableAmount 1',
+  ],
+  InvoiceLine: LINE('InvoicedQuantity'),
+  CreditNoteLine: LINE('CreditedQuantity'),
+  Item: ['cbc:Description ?', 'cbc:Name 1', 'cac:SellersItemIdentification=ItemIdentification ?', 'cac:ClassifiedTaxCategory=LineTaxCategory 1'],
+  ItemIdentification: ['cbc:ID 1'],
+  // Peppol: a line's category carries no exemption reason (that is the breakdown's, BT-120/121).
+  LineTaxCategory: ['cbc:ID 1', 'cbc:Percent ?', 'cac:TaxScheme 1'],
+  Price: ['cbc:PriceAmount 1', 'cbc:BaseQuantity ?'],
+};
+
+/** One child of a sequence: its namespace, name, type (aggregates) and cardinality. */
+export interface Particle {
+  ns: keyof typeof NS_URI;
+  name: string;
+  type: string;
+  min: number;
+  max: number;
+}
+const CARDINALITY: Record<string, [number, number]> = { '1': [1, 1], '?': [0, 1], '*': [0, Infinity], '+': [1, Infinity] };
+function particle(spec: string): Particle {
+  const m = /^(cac|cbc):(\w+)(?:=(\w+))? (1|\?|\*|\+|(\d+)\.\.(\d+))$/.exec(spec);
+  if (!m) throw new Error(`UBL structure: bad particle ${spec}`);
+  const [min, max] = CARDINALITY[m[4]!] ?? [Number(m[5]), Number(m[6])];
+  return { ns: m[1] as Particle['ns'], name: m[2]!, type: m[3] ?? m[2]!, min, max };
+}
+const SEQUENCES = new Map(Object.entries(STRUCTURE).map(([type, specs]) => [type, specs.map(particle)]));
+/** The sequences of STRUCTURE, by type (`Invoice`, `CreditNote`, then the aggregate types): the tests turn them into an XSD for xmllint. */
+export const UBL_SUBSET: ReadonlyMap<string, readonly Particle[]> = SEQUENCES;
+export { NS_URI as UBL_NAMESPACES };
+
+/** The namespace bindings in scope at `n` (xmlns and xmlns:prefix attributes, inherited). */
+function scopeOf(n: XmlNode, parent: Readonly<Record<string, string>>): Record<string, string> {
+  const scope = { ...parent };
+  for (const [k, v] of Object.entries(n.attrs)) {
+    if (k === 'xmlns') scope[''] = v;
+    else if (k.startsWith('xmlns:')) scope[k.slice(6)] = v;
+  }
+  return scope;
+}
+
+/** xsd:date as Peppol wants it (PEPPOL-EN16931-F001): YYYY-MM-DD, a real day. */
+export function isIsoDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+}
+
+/** A basic (cbc) element: text only, not empty (PEPPOL-EN16931-R008), its data type by its UBL representation term. */
+function checkBasic(n: XmlNode, path: string, errors: string[]): void {
+  if (n.children.length > 0) errors.push(`UBL 2.1 XSD: ${path} is a basic element and cannot contain elements`);
+  const text = n.text.trim();
+  if (text === '') {
+    errors.push(`PEPPOL-EN16931-R008: ${path} is empty`);
+    return;
+  }
+  const term = /(Date|Amount|Quantity|Percent)$/.exec(local(n.name))?.[1];
+  if (term === 'Date' && !isIsoDate(text)) errors.push(`UBL 2.1 XSD / PEPPOL-EN16931-F001: ${path} "${text}" is not a date YYYY-MM-DD`);
+  if ((term === 'Amount' || term === 'Quantity' || term === 'Percent') && !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) errors.push(`UBL 2.1 XSD: ${path} "${text}" is not a decimal`);
+  if (term === 'Amount' && n.attrs.currencyID === undefined) errors.push(`UBL 2.1 XSD: ${path} without its required currencyID`);
+}
+
+/**
+ * Checks an aggregate against its sequence in STRUCTURE, recursively: every child known,
+ * in the XSD order, in the right namespace, occurring within its cardinality.
+ */
+function checkStructure(n: XmlNode, type: string, path: string, parentScope: Readonly<Record<string, string>>, errors: string[]): void {
+  const seq = SEQUENCES.get(type)!;
+  const scope = scopeOf(n, parentScope);
+  if (n.text.trim() !== '') errors.push(`UBL 2.1 XSD: ${path} is an aggregate and cannot contain text`);
+  if (n.children.length === 0) errors.push(`PEPPOL-EN16931-R008: ${path} is empty`);
+  const counts = seq.map(() => 0);
+  let at = 0;
+  for (const child of n.children) {
+    const childScope = scopeOf(child, scope);
+    const colon = child.name.indexOf(':');
+    const uri = childScope[colon < 0 ? '' : child.name.slice(0, colon)];
+    const i = seq.findIndex((p) => p.name === local(child.name) && NS_URI[p.ns] === uri);
+    if (i < 0) {
+      const sameName = seq.find((p) => p.name === local(child.name));
+      errors.push(
+        sameName
+          ? `UBL 2.1 XSD: ${path}/${child.name} must be in the ${sameName.ns} namespace (${NS_URI[sameName.ns]})`
+          : `UBL 2.1 XSD: ${path}/${child.name} is not an element of ${type} (in the subset our documents use)`,
+      );
+      continue;
+    }
+    if (i < at) errors.push(`UBL 2.1 XSD order: ${path}/${child.name} is out of place, the ${type} sequence puts it before ${seq[at]!.ns}:${seq[at]!.name}`);
+    at = Math.max(at, i);
+    counts[i]!++;
+    const p = seq[i]!;
+    const where = `${path}/${p.ns}:${p.name}${p.max > 1 ? `[${counts[i]}]` : ''}`;
+    if (p.ns === 'cac') checkStructure(child, p.type, where, childScope, errors);
+    else checkBasic(child, where, errors);
+  }
+  seq.forEach((p, i) => {
+    if (counts[i]! < p.min || counts[i]! > p.max) {
+      errors.push(`cardinality (UBL 2.1 / Peppol BIS 3.0): ${path}/${p.ns}:${p.name} occurs ${counts[i]} time(s), ${type} allows ${p.min}..${p.max === Infinity ? 'n' : p.max}`);
+    }
+  });
+}
+
 export interface UblCheck {
   ok: boolean;
   errors: string[];
 }
+
+/** Canonical form of a VAT rate ("21.00" → "21"), for keying categories. */
+const rateKey = (cat: string | undefined, pct: string | undefined): string => `${cat ?? '?'}:${cat === 'O' ? '0' : pct === undefined ? '?' : String(Number(pct))}`;
 
 /** Checks one Peppol BIS 3 Invoice or CreditNote. */
 export function checkPeppolUbl(xml: string): UblCheck {
@@ -106,44 +282,47 @@ export function checkPeppolUbl(xml: string): UblCheck {
     return { ok: false, errors: [(e as Error).message] };
   }
   const isCredit = root.name === 'CreditNote';
-  if (!isCredit && root.name !== 'Invoice') errors.push(`root element ${root.name}: expected Invoice or CreditNote`);
+  if (!isCredit && root.name !== 'Invoice') return { ok: false, errors: [`root element ${root.name}: expected Invoice or CreditNote`] };
   const expectedNs = `urn:oasis:names:specification:ubl:schema:xsd:${isCredit ? 'CreditNote' : 'Invoice'}-2`;
   if (root.attrs.xmlns !== expectedNs) errors.push(`namespace ${root.attrs.xmlns}: expected ${expectedNs}`);
+  checkStructure(root, root.name, `/${root.name}`, {}, errors);
   const need = (path: string[], rule: string): string | undefined => {
     const v = val(root, ...path);
     if (v === undefined) errors.push(`${rule}: ${path.join('/')} missing`);
     return v;
   };
-  if (need(['CustomizationID'], 'BR-01') !== 'urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0') errors.push('BR-01: wrong CustomizationID');
-  if (need(['ProfileID'], 'PEPPOL-EN16931-R001') !== 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0') errors.push('PEPPOL-EN16931-R001: wrong ProfileID');
+  if (need(['CustomizationID'], 'BR-01') !== 'urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0') errors.push('BR-01 / PEPPOL-EN16931-R004: wrong CustomizationID');
+  if (need(['ProfileID'], 'PEPPOL-EN16931-R001') !== 'urn:fdc:peppol.eu:2017:poacc:billing:01:1.0') errors.push('PEPPOL-EN16931-R007: wrong ProfileID');
   need(['ID'], 'BR-02');
-  const issue = need(['IssueDate'], 'BR-03');
-  if (issue !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(issue)) errors.push('BR-03: IssueDate is not YYYY-MM-DD');
+  need(['IssueDate'], 'BR-03');
   const typeCode = need([isCredit ? 'CreditNoteTypeCode' : 'InvoiceTypeCode'], 'BR-04');
   if (typeCode !== undefined && typeCode !== (isCredit ? '381' : '380')) errors.push(`BR-04: type code ${typeCode}`);
   if (need(['DocumentCurrencyCode'], 'BR-05') !== 'EUR') errors.push('BR-05: currency is not EUR');
   if (val(root, 'BuyerReference') === undefined && val(root, 'OrderReference', 'ID') === undefined) errors.push('PEPPOL-EN16931-R003: BuyerReference (or OrderReference) missing');
 
+  // PEPPOL-COMMON-R043: every identifier in scheme 0208 is a Belgian enterprise number (10 digits, 0 or 1 first, mod 97 check digits).
+  for (const id of collect(root, (n) => n.attrs.schemeID === '0208')) {
+    const text = id.text.trim();
+    if (parseEnterpriseNumber(text)?.digits !== text) errors.push(`PEPPOL-COMMON-R043: ${local(id.name)} ${text} is not a Belgian enterprise number`);
+  }
   for (const [role, path] of [
     ['seller', 'AccountingSupplierParty'],
     ['buyer', 'AccountingCustomerParty'],
   ] as const) {
     const p = kid(root, path, 'Party');
     if (!p) {
-      errors.push(`${role}: ${path}/Party missing`);
+      errors.push(`${role === 'seller' ? 'BR-06' : 'BR-07'}: ${path}/Party missing`);
       continue;
     }
     const endpoint = kid(p, 'EndpointID');
-    if (!endpoint) errors.push(`PEPPOL-EN16931-R020/R010: ${role} EndpointID missing`);
-    else {
-      if (endpoint.attrs.schemeID !== '0208') errors.push(`${role} EndpointID schemeID ${endpoint.attrs.schemeID}: expected 0208`);
-      if (!/^[01]\d{9}$/.test(endpoint.text.trim())) errors.push(`${role} EndpointID ${endpoint.text}: not a Belgian enterprise number`);
-    }
+    if (!endpoint) errors.push(`${role === 'seller' ? 'PEPPOL-EN16931-R020' : 'PEPPOL-EN16931-R010'}: ${role} EndpointID missing`);
+    else if (endpoint.attrs.schemeID !== '0208') errors.push(`${role === 'seller' ? 'BR-62' : 'BR-63'}: ${role} EndpointID schemeID ${endpoint.attrs.schemeID}: expected 0208`);
     if (val(p, 'PartyLegalEntity', 'RegistrationName') === undefined) errors.push(`${role === 'seller' ? 'BR-06' : 'BR-07'}: ${role} RegistrationName missing`);
     if (val(p, 'PostalAddress', 'Country', 'IdentificationCode') === undefined) errors.push(`${role === 'seller' ? 'BR-09' : 'BR-11'}: ${role} country code missing`);
     for (const t of kids(p, 'PartyTaxScheme')) {
       const id = val(t, 'CompanyID');
-      if (id !== undefined && !/^BE[01]\d{9}$/.test(id)) errors.push(`${role} VAT identifier ${id}: expected BE + 10 digits`);
+      // BR-CO-09: a VAT identifier starts with its country code; ours are BE + the enterprise number.
+      if (id !== undefined && (!id.startsWith('BE') || parseEnterpriseNumber(id.slice(2))?.digits !== id.slice(2))) errors.push(`BR-CO-09: ${role} VAT identifier ${id}: expected BE + an enterprise number`);
       if (val(t, 'TaxScheme', 'ID') !== 'VAT') errors.push(`${role} PartyTaxScheme without TaxScheme VAT`);
     }
   }
@@ -154,20 +333,31 @@ export function checkPeppolUbl(xml: string): UblCheck {
   if (sellerVat === undefined && val(seller, 'PartyLegalEntity', 'CompanyID') === undefined) errors.push('BR-CO-26: seller VAT identifier or legal registration missing');
 
   const pm = kid(root, 'PaymentMeans');
-  if (!pm) errors.push('BR-49: PaymentMeans missing');
-  else {
+  if (pm) {
     const code = val(pm, 'PaymentMeansCode');
     if (code !== '30' && code !== '58') errors.push(`BR-49: PaymentMeansCode ${code}: expected 30 or 58`);
     const ref = val(pm, 'PaymentID');
-    if (ref === undefined || !/^\+\+\+\d{3}\/\d{4}\/\d{5}\+\+\+$/.test(ref)) errors.push(`BT-83: PaymentID ${ref}: expected a structured communication`);
+    // BT-83 (remittance information): our Belgian structured communication, +++ddd/dddd/ddddd+++ with its mod 97 check.
+    if (ref === undefined || !/^\+\+\+\d{3}\/\d{4}\/\d{5}\+\+\+$/.test(ref) || !isStructuredCommunication(ref)) errors.push(`BT-83: PaymentID ${ref}: expected a structured communication`);
     const iban = val(pm, 'PayeeFinancialAccount', 'ID');
-    if (iban === undefined || !/^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$/.test(iban)) errors.push(`BR-50: payee IBAN ${iban} missing or malformed`);
-  }
+    if (iban === undefined || !/^[A-Z]{2}\d{2}[A-Z0-9]{8,30}$/.test(iban)) errors.push(`BR-50/BR-61: payee IBAN ${iban} missing or malformed`);
+  } else errors.push('BR-49: PaymentMeans missing');
+
+  // Periods: BR-CO-19/20 (start or end), BR-29/30 (end ≥ start), PEPPOL-EN16931-R110/R111 (a line's period within the document's).
+  const period = (n: XmlNode | undefined, where: string, rules: [string, string]): { start?: string; end?: string } | null => {
+    if (!n) return null;
+    const [start, end] = [val(n, 'StartDate'), val(n, 'EndDate')];
+    if (start === undefined && end === undefined) errors.push(`${rules[0]}: ${where} period without start or end date`);
+    if (start !== undefined && end !== undefined && end < start) errors.push(`${rules[1]}: ${where} period ends ${end} before it starts ${start}`);
+    return { start, end };
+  };
+  const docPeriod = period(kid(root, 'InvoicePeriod'), 'document', ['BR-CO-19', 'BR-29']);
 
   // Lines.
   const lines = kids(root, isCredit ? 'CreditNoteLine' : 'InvoiceLine');
   if (lines.length === 0) errors.push('BR-16: no line');
   const byCategory = new Map<string, bigint>();
+  const lineCategories = new Set<string>();
   let lineSum = 0n;
   for (const l of lines) {
     const id = val(l, 'ID');
@@ -178,15 +368,26 @@ export function checkPeppolUbl(xml: string): UblCheck {
     if (val(l, 'Item', 'Name') === undefined) errors.push(`BR-25: ${where} item name missing`);
     const cat = val(l, 'Item', 'ClassifiedTaxCategory', 'ID');
     if (cat === undefined) errors.push(`BR-CO-04: ${where} VAT category missing`);
+    else lineCategories.add(cat);
     const pct = val(l, 'Item', 'ClassifiedTaxCategory', 'Percent');
     if (cat === 'O' && pct !== undefined) errors.push(`BR-O-05: ${where} category O with a rate`);
-    const key = `${cat ?? '?'}:${cat === 'O' ? '0' : (pct ?? '?')}`;
+    if (cat === 'S' && !(Number(pct) > 0)) errors.push(`BR-S-05: ${where} category S needs a rate above 0`);
+    if (cat === 'E' && (pct === undefined || Number(pct) !== 0)) errors.push(`BR-E-05: ${where} category E needs the rate 0`);
+    const key = rateKey(cat, pct);
     byCategory.set(key, (byCategory.get(key) ?? 0n) + amount);
+    const lp = period(kid(l, 'InvoicePeriod'), where, ['BR-CO-20', 'BR-30']);
+    if (lp?.start !== undefined && docPeriod?.start !== undefined && lp.start < docPeriod.start) errors.push(`PEPPOL-EN16931-R110: ${where} starts ${lp.start}, before the invoice period ${docPeriod.start}`);
+    if (lp?.end !== undefined && docPeriod?.end !== undefined && lp.end > docPeriod.end) errors.push(`PEPPOL-EN16931-R111: ${where} ends ${lp.end}, after the invoice period ${docPeriod.end}`);
     // PEPPOL-EN16931-R120: line amount = quantity × price / base quantity, exactly to the cent; BR-27 price ≥ 0.
-    const qty = decimal(val(l, isCredit ? 'CreditedQuantity' : 'InvoicedQuantity'));
+    const qtyNode = kid(l, isCredit ? 'CreditedQuantity' : 'InvoicedQuantity');
+    const baseNode = kid(l, 'Price', 'BaseQuantity');
+    if (qtyNode && qtyNode.attrs.unitCode === undefined) errors.push(`BR-23: ${where} quantity without unit of measure`);
+    if (baseNode && baseNode.attrs.unitCode !== undefined && baseNode.attrs.unitCode !== qtyNode?.attrs.unitCode) errors.push(`PEPPOL-EN16931-R130: ${where} base quantity unit ≠ quantity unit`);
+    const qty = decimal(qtyNode?.text.trim());
     const price = decimal(val(l, 'Price', 'PriceAmount'));
-    const base = decimal(val(l, 'Price', 'BaseQuantity') ?? '1');
-    if (!qty || !price || !base || base.n === 0n) errors.push(`BR-22/BR-26: ${where} quantity or price missing`);
+    const base = decimal(baseNode?.text.trim() ?? '1');
+    if (!qty || !price || !base) errors.push(`BR-22/BR-26: ${where} quantity or price missing`);
+    else if (base.n <= 0n) errors.push(`PEPPOL-EN16931-R121: ${where} base quantity must be positive`);
     else {
       if (price.n < 0n) errors.push(`BR-27: ${where} negative price`);
       const num = qty.n * price.n * 100n * 10n ** BigInt(base.scale);
@@ -195,23 +396,25 @@ export function checkPeppolUbl(xml: string): UblCheck {
     }
   }
 
-  // Totals (BR-CO-10, 13, 15, 16).
+  // Totals (BR-12..15, BR-CO-10, 13, 15, 16, 25).
   const t = kid(root, 'LegalMonetaryTotal');
+  const optional = (name: string, rule: string): bigint => (val(t, name) === undefined ? 0n : cents(val(t, name), rule, errors));
   const lineExt = cents(val(t, 'LineExtensionAmount'), 'BR-12', errors);
   const taxExcl = cents(val(t, 'TaxExclusiveAmount'), 'BR-13', errors);
   const taxIncl = cents(val(t, 'TaxInclusiveAmount'), 'BR-14', errors);
   const payable = cents(val(t, 'PayableAmount'), 'BR-15', errors);
-  const allowances = val(t, 'AllowanceTotalAmount') ? cents(val(t, 'AllowanceTotalAmount'), 'BT-107', errors) : 0n;
-  const charges = val(t, 'ChargeTotalAmount') ? cents(val(t, 'ChargeTotalAmount'), 'BT-108', errors) : 0n;
-  const prepaid = val(t, 'PrepaidAmount') ? cents(val(t, 'PrepaidAmount'), 'BT-113', errors) : 0n;
-  const rounding = val(t, 'PayableRoundingAmount') ? cents(val(t, 'PayableRoundingAmount'), 'BT-114', errors) : 0n;
+  const allowances = optional('AllowanceTotalAmount', 'BT-107');
+  const charges = optional('ChargeTotalAmount', 'BT-108');
+  const prepaid = optional('PrepaidAmount', 'BT-113');
+  const rounding = optional('PayableRoundingAmount', 'BT-114');
   if (lineExt !== lineSum) errors.push(`BR-CO-10: LineExtensionAmount ${lineExt} ≠ sum of lines ${lineSum}`);
   if (taxExcl !== lineExt - allowances + charges) errors.push('BR-CO-13: TaxExclusiveAmount ≠ lines − allowances + charges');
   const taxTotals = kids(root, 'TaxTotal');
-  if (taxTotals.length !== 1) errors.push(`BR-CO-18: expected one TaxTotal, got ${taxTotals.length}`);
+  if (taxTotals.length !== 1) errors.push(`PEPPOL-EN16931-R053: expected one TaxTotal, got ${taxTotals.length}`);
   const tax = cents(val(taxTotals[0], 'TaxAmount'), 'BR-CO-14', errors);
   if (taxIncl !== taxExcl + tax) errors.push(`BR-CO-15: TaxInclusiveAmount ${taxIncl} ≠ TaxExclusiveAmount + VAT ${taxExcl + tax}`);
   if (payable !== taxIncl - prepaid + rounding) errors.push('BR-CO-16: PayableAmount ≠ TaxInclusiveAmount − prepaid + rounding');
+  if (payable > 0n && val(root, 'DueDate') === undefined && val(root, 'PaymentTerms', 'Note') === undefined) errors.push('BR-CO-25: an amount is due but neither a due date nor payment terms are given');
 
   // VAT breakdown = the lines per category and rate; VAT = half-up of base × rate.
   const subtotals = kids(taxTotals[0], 'TaxSubtotal');
@@ -220,13 +423,14 @@ export function checkPeppolUbl(xml: string): UblCheck {
   for (const s of subtotals) {
     const cat = val(s, 'TaxCategory', 'ID') ?? '?';
     const pct = val(s, 'TaxCategory', 'Percent');
-    const key = `${cat}:${cat === 'O' ? '0' : (pct ?? '?')}`;
+    const key = rateKey(cat, pct);
     if (seen.has(key)) errors.push(`BR-CO-17: two VAT breakdowns for ${key}`);
     seen.add(key);
     const base = cents(val(s, 'TaxableAmount'), `BR-45 ${key}`, errors);
     const amount = cents(val(s, 'TaxAmount'), `BR-46 ${key}`, errors);
     subtotalTax += amount;
     if (base !== (byCategory.get(key) ?? 0n)) errors.push(`BR-${cat}-08: taxable amount of ${key} ${base} ≠ sum of its lines ${byCategory.get(key) ?? 0n}`);
+    if (cat !== 'O' && pct === undefined) errors.push(`BR-48: VAT breakdown ${cat} without a rate`);
     const rate = decimal(pct ?? '0');
     if (rate) {
       const expected = roundDiv(base * rate.n, 100n * 10n ** BigInt(rate.scale));
@@ -241,13 +445,15 @@ export function checkPeppolUbl(xml: string): UblCheck {
     if (cat === 'E' && sellerVat === undefined) errors.push('BR-E-02: category E without seller VAT identifier');
     if (cat === 'O') {
       if (subtotals.length > 1) errors.push('BR-O-11: a category O breakdown beside other categories');
-      if (sellerVat !== undefined || buyerVat !== undefined) errors.push('BR-O-02/03: category O with a seller or buyer VAT identifier');
+      if ([...lineCategories].some((c) => c !== 'O')) errors.push('BR-O-12: a category O breakdown with lines of another category');
     }
   }
-  for (const key of byCategory.keys()) if (!seen.has(key)) errors.push(`BR-CO-18: no VAT breakdown for lines of ${key}`);
+  // BR-O-02: a line of category O excludes the seller's and the buyer's VAT identifiers.
+  if (lineCategories.has('O') && (sellerVat !== undefined || buyerVat !== undefined)) errors.push('BR-O-02: category O with a seller or buyer VAT identifier');
+  for (const key of byCategory.keys()) if (!seen.has(key)) errors.push(`BR-CO-18 / BR-${key.slice(0, key.indexOf(':'))}-01: no VAT breakdown for lines of ${key}`);
   if (subtotalTax !== tax) errors.push(`BR-CO-14: TaxAmount ${tax} ≠ sum of the breakdown ${subtotalTax}`);
   for (const amountNode of collect(root, (n) => local(n.name).endsWith('Amount') && local(n.name) !== 'BaseAmount')) {
-    if (amountNode.attrs.currencyID !== 'EUR') errors.push(`BR-CL-03: ${local(amountNode.name)} without currencyID EUR`);
+    if (amountNode.attrs.currencyID !== 'EUR') errors.push(`BR-CL-03 / PEPPOL-EN16931-R051: ${local(amountNode.name)} without currencyID EUR`);
   }
   return { ok: errors.length === 0, errors };
 }

@@ -27,6 +27,14 @@ const documents = {
   'termination fee, English, name with markup': sampleDocument({ language: 'en', buyerName: 'Smith & <Sons> "Ltd"', lines: [{ type: 'termination_fee', quantity: 1, amountCents: 123456, vatRate: 21, description: 'Early termination fee (§11.2) — 23 months' }] }),
   'credit note (partial)': sampleDocument({ kind: 'credit_note', lines: RUN_LINES.slice(0, 2) }),
   'credit note of a reminder fee (O)': sampleDocument({ kind: 'credit_note', lines: [RUN_LINES[6]!] }),
+  'credit note of a whole run invoice (S, E, a negative line)': sampleDocument({ kind: 'credit_note', lines: RUN_LINES }),
+  'zero total: a §10.4 reduction cancelling the month': sampleDocument({ lines: [RUN_LINES[1]!, { type: 'defect_credit', quantity: 1, amountCents: -3750, vatRate: 21, description: 'Réduction (§10.4)' }] }),
+  'optional parts left out: no period, contact, BIC, register, buyer address, product code': sampleDocument({
+    period: false,
+    seller: { email: null, bic: '', register: null },
+    buyer: { email: null, address: null },
+    lines: [{ type: 'one_off', quantity: 1, amountCents: 1000, vatRate: 21 }, RUN_LINES[5]!],
+  }),
 };
 
 describe('Peppol UBL', () => {
@@ -62,7 +70,7 @@ describe('Peppol UBL', () => {
     expect(xml).toContain('<cbc:SellersItemIdentification>'.replace('<cbc:', '<cac:'));
   });
 
-  it('an invoice of interest and fees only is category O with VATEX-EU-O and no VAT identifiers (BR-O-02/03)', () => {
+  it('an invoice of interest and fees only is category O with VATEX-EU-O and no VAT identifiers (BR-O-02)', () => {
     const xml = toUbl(documents['invoice of interest and fees only (O)']);
     expect(xml).toContain('<cbc:TaxExemptionReasonCode>VATEX-EU-O</cbc:TaxExemptionReasonCode>');
     expect(xml).not.toContain('<cac:PartyTaxScheme>');

@@ -1,8 +1,10 @@
 /**
  * Peppol BIS Billing 3.0 (UBL 2.1) e-invoice of an issued invoice or credit note (§8
  * "Each invoice exists … as a Peppol BIS Billing 3.0 (UBL 2.1) e-invoice"). Built as a
- * string with XML escaping; elements in the order of the UBL 2.1 XSD sequences. Amounts
- * are formatted from integer cents (formatEuros), never through a float.
+ * string with XML escaping; elements in the order of the UBL 2.1 XSD sequences, within
+ * the Peppol cardinalities — ubl-check.ts checks both against its STRUCTURE table, to
+ * which any element added here must be added too. Amounts are formatted from integer
+ * cents (formatEuros), never through a float.
  */
 import { formatEuros } from '../../../kernel/money.ts';
 import { PAYMENT_TERM_DAYS } from '../invoice-totals.ts';
@@ -126,7 +128,8 @@ export function toUbl(doc: BillingDocument): string {
   const qtyEl = isCredit ? 'cbc:CreditedQuantity' : 'cbc:InvoicedQuantity';
   const labels = LABELS[doc.language];
   const { seller, buyer } = doc.parties;
-  // BR-O-02 / BR-O-03: a document with category O carries no seller or buyer VAT identifier.
+  // BR-O-02: a document with a category O line carries no seller or buyer VAT identifier
+  // (O is alone on its document, BR-O-11/12: see categoryOf and docs/operator-guide.md).
   const hasO = doc.vatBreakdown.some((b) => b.category === 'O');
   const x = new Xml();
   x.open(root, { xmlns: NS[doc.kind], 'xmlns:cac': NS.cac, 'xmlns:cbc': NS.cbc });
