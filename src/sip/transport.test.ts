@@ -6,7 +6,7 @@ import type { SipMessage } from './message.ts';
 import type { ParseError } from './parser.ts';
 import { TcpTransport } from './tcp.ts';
 import type { Source, Transport, TransportDelegate } from './transport.ts';
-import { UdpTransport } from './udp.ts';
+import { UDP_RECEIVE_BUFFER, UdpTransport } from './udp.ts';
 
 const options = (branch: string, body = ''): Buffer =>
   Buffer.from(
@@ -86,6 +86,17 @@ describe('UdpTransport', () => {
     await server.send(replyToParseError(e.error)!, e.source.remote);
     expect((await reply).toString()).toMatch(/^SIP\/2\.0 400 /u);
     client.close();
+  });
+
+  it('asks the kernel for a large receive buffer, so that a burst during a busy event loop is not dropped', async () => {
+    const small = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 100_000 }));
+    const large = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 300_000 }));
+    const byDefault = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    // Any Linux allows 208 KiB (the default rmem_max) and reports twice what it grants.
+    expect(small.receiveBufferBytes).toBeGreaterThanOrEqual(100_000);
+    expect(large.receiveBufferBytes).toBeGreaterThan(small.receiveBufferBytes);
+    expect(UDP_RECEIVE_BUFFER).toBeGreaterThan(300_000);
+    expect(byDefault.receiveBufferBytes).toBeGreaterThanOrEqual(large.receiveBufferBytes);
   });
 
   it('drops keep-alives and oversized datagrams silently', async () => {
