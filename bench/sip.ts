@@ -376,12 +376,19 @@ interface Figures {
   load: string;
 }
 
+/**
+ * sipp's socket buffers: 4 MiB like the Easy2Phone server's (src/sip/udp.ts), capped by the
+ * kernel's rmem_max/wmem_max; with sipp's default a burst of answers overflowed the UAC's
+ * socket and cost it 500 ms retransmissions, whatever the target.
+ */
+const SIPP_BUFFER = ['-buff_size', String(4 * 1024 * 1024)];
+
 const MB = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function measure(start: (uasPort: number) => Promise<Target>): Promise<Figures> {
   const uasPort = await freePort();
-  const uas = spawn('sipp', ['-sf', here('./sip/uas.xml'), '-i', HOST, '-p', String(uasPort), '-nostdin', '-timeout', `${P.maxSeconds * 3}s`], {
+  const uas = spawn('sipp', ['-sf', here('./sip/uas.xml'), '-i', HOST, '-p', String(uasPort), ...SIPP_BUFFER, '-nostdin', '-timeout', `${P.maxSeconds * 3}s`], {
     cwd: work,
     stdio: ['ignore', 'ignore', 'ignore'],
   });
@@ -390,7 +397,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
   try {
     const before = await target.memory();
     const memBefore = before.bytes;
-    const common = ['-i', HOST, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
+    const common = ['-i', HOST, ...SIPP_BUFFER, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
     const reg = await sipp(`${target.name}-register`, [`${HOST}:${target.port}`, '-sf', here('./sip/register.xml'), ...common, '-m', String(P.users), '-r', String(P.regRate), '-l', String(P.regLimit)]);
     loads.push(load());
     const regPerSecond = reg.successful / reg.seconds;

@@ -48,9 +48,14 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     return this.req;
   }
 
-  /** Sends 100 Trying at once (§17.2.1: the TU may not answer within 200 ms). */
+  /**
+   * Sends 100 Trying (§17.2.1: when the TU may not answer within 200 ms) unless the
+   * transaction has answered already: the transaction layer calls it once the requests of
+   * the current I/O turn have been handed to the TU, so that an INVITE answered at once
+   * (the 407 challenge, a refusal) costs one datagram instead of two.
+   */
   start(): void {
-    this.respond(buildResponse(this.request, 100));
+    if (this.state === 'proceeding' && this.last === undefined) this.respond(buildResponse(this.request, 100));
   }
 
   respond(response: SipResponse): void {
@@ -97,7 +102,8 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       }
       return 'absorbed';
     }
-    if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.send(this.last);
+    if (this.state === 'proceeding' && this.last === undefined) this.start();
+    else if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.send(this.last);
     return 'absorbed';
   }
 

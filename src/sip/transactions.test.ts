@@ -200,16 +200,42 @@ describe('client non-INVITE transaction (§17.1.2)', () => {
 });
 
 describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
-  it('answers 100 at once, resends the last provisional on retransmission', () => {
-    const { transport, user } = setup();
+  it('answers 100 at the next timer turn when the TU has not answered, resends the last provisional on retransmission', () => {
+    const { timers, transport, user } = setup();
     transport.deliver(inbound('INVITE'), peer);
     expect(user.requests).toHaveLength(1);
+    expect(transport.sent).toHaveLength(0);
+    timers.advance(0);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100]);
+    timers.advance(0);
+    expect(transport.sent).toHaveLength(1);
     const tx = user.requests[0]!.tx!;
     tx.respond(reply(user.requests[0]!.request, 180));
     transport.deliver(inbound('INVITE'), peer);
     expect(user.requests).toHaveLength(1);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100, 180, 180]);
+  });
+
+  it('sends no 100 before an answer the TU gives at once (the 407 challenge): one datagram', () => {
+    const { timers, transport, user } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    transport.deliver(inbound('INVITE', { branch: 'z9hG4bKphone2' }), peer);
+    user.requests[0]!.tx!.respond(reply(user.requests[0]!.request, 407));
+    timers.advance(0);
+    // The second INVITE, not answered yet, got its 100 in the same turn.
+    expect(transport.messages().map((m) => m.kind === 'response' && [m.status, m.via[0]!.branch])).toEqual([
+      [407, 'z9hG4bKphone1'],
+      [100, 'z9hG4bKphone2'],
+    ]);
+  });
+
+  it('answers a retransmitted INVITE with the 100 at once when none was sent yet', () => {
+    const { timers, transport } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    transport.deliver(inbound('INVITE'), peer);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100]);
+    timers.advance(0);
+    expect(transport.sent).toHaveLength(1);
   });
 
   it('retransmits a non-2xx final with Timer G until the ACK, which is absorbed, then ends after Timer I', () => {
@@ -245,9 +271,11 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     const { tx, request: invite } = user.requests[0]!;
     tx!.respond(reply(invite, 200));
     transport.deliver(inbound('INVITE'), peer);
-    expect(transport.sent).toHaveLength(2);
+    expect(transport.sent).toHaveLength(1);
     tx!.respond(reply(invite, 200));
-    expect(transport.sent).toHaveLength(3);
+    expect(transport.sent).toHaveLength(2);
+    timers.advance(0);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([200, 200]);
     transport.deliver(inbound('ACK', { toTag: 'b1' }), peer);
     expect(user.requests.map((r) => [r.request.method, r.tx])).toEqual([['INVITE', tx], ['ACK', undefined]]);
     timers.advance(32_000);

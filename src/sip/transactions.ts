@@ -72,6 +72,8 @@ export class TransactionLayer implements TransportDelegate {
   private readonly unanswered = new Set<ServerTransaction>();
   private readonly timers: Timers;
   private readonly values: TimerValues;
+  /** New INVITE server transactions owed a 100 Trying if the TU has not answered them by the next timer turn. */
+  private trying: ServerInviteTransaction[] = [];
 
   constructor(private readonly o: TransactionLayerOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -154,13 +156,29 @@ export class TransactionLayer implements TransportDelegate {
       const invite = new ServerInviteTransaction(ctx, key, request);
       tx = invite;
       this.servers.set(key, invite);
-      invite.start();
+      this.owesTrying(invite);
     } else {
       tx = new ServerNonInviteTransaction(ctx, key, request);
       this.servers.set(key, tx);
     }
     this.unanswered.add(tx);
     this.o.user.onRequest(request, tx, source);
+  }
+
+  /**
+   * §17.2.1: the 100 Trying of a new INVITE is sent after the TU has had the requests of
+   * this I/O turn (one timer of 0 ms for all of them, well within the 200 ms of the RFC):
+   * an INVITE the TU answers at once (407 challenge, 404, 503) gets no 100 before its
+   * answer, which saves a datagram per call on each side.
+   */
+  private owesTrying(invite: ServerInviteTransaction): void {
+    this.trying.push(invite);
+    if (this.trying.length > 1) return;
+    this.timers.schedule(0, () => {
+      const owed = this.trying;
+      this.trying = [];
+      for (const t of owed) t.start();
+    });
   }
 
   /** Too many server transactions waiting for their final answer (or too many at all). */

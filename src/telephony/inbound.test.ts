@@ -59,6 +59,7 @@ describeEachDb('inbound calls from the carrier', (kind) => {
     start();
     await registerUser(database, r, BOB, 'bob', [BOB_DESK]);
     await deliver(carrierInvite(DID, 'in-1'));
+    r.timers.advance(0); // §17.2.1: the 100 Trying goes out at the next timer turn
     expect(responsesTo(r, TRUNK).map((m) => m.status)).toEqual([100]);
     const [out] = requestsTo(r, BOB_DESK, 'INVITE');
     expect(getHeader(out!, 'From')).toMatch(/^<sip:\+32475123456@sip\.example\.be;user=phone>;tag=/u);
