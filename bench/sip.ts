@@ -229,6 +229,11 @@ interface Target {
   note: string;
   /** The call policy's decision time in the server (Easy2Phone): emptied, then read (ms). */
   policy?: { reset(): Promise<void>; read(): Promise<Decisions> };
+  /**
+   * CPU time (user + system, µs) the server process has used so far (Easy2Phone): per call,
+   * the figure that a machine shared with other jobs distorts least.
+   */
+  cpu?(): Promise<number>;
 }
 
 interface Decisions {
@@ -288,6 +293,11 @@ async function startE2p(uasPort: number): Promise<Target> {
         const r = await reply;
         return { count: Number(r.count), p50: Number(r.p50), p90: Number(r.p90), p99: Number(r.p99) };
       },
+    },
+    async cpu() {
+      const reply = next();
+      child.send({ cpu: true });
+      return Number((await reply).cpuMicros);
     },
     async memory() {
       const reply = next();
@@ -411,10 +421,13 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
       `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts and ${P.settleSeconds} s${after.heap === undefined ? '' : ` (JS heap after a full GC ${MB(before.heap ?? 0)} → ${MB(after.heap)})`}${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}`,
     );
     const call = ['-sf', here('./sip/uac-call.xml'), ...common, '-s', DIAL, '-auth_uri', `${DIAL}@${HOST}:${target.port}`];
+    const cpuBefore = await target.cpu?.();
     const max = await sipp(`${target.name}-calls`, [`${HOST}:${target.port}`, ...call, '-m', String(P.calls), '-r', String(P.callRate), '-l', String(P.callLimit)]);
     loads.push(load());
+    const cpuAfter = await target.cpu?.();
     const callsPerSecond = max.successful / max.seconds;
-    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}`);
+    const cpuPerCall = cpuBefore === undefined || cpuAfter === undefined ? '' : `; server CPU ${((cpuAfter - cpuBefore) / Math.max(1, max.successful)).toFixed(0)} µs per call`;
+    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${cpuPerCall}`);
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);
