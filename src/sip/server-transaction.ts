@@ -50,9 +50,9 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
 
   /**
    * Sends 100 Trying (§17.2.1: when the TU may not answer within 200 ms) unless the
-   * transaction has answered already: the transaction layer calls it once the requests of
-   * the current I/O turn have been handed to the TU, so that an INVITE answered at once
-   * (the 407 challenge, a refusal) costs one datagram instead of two.
+   * transaction has answered already: the transaction layer calls it `TRYING_DELAY_MS`
+   * after the INVITE, so that one answered at once (the 407 challenge, a refusal) or
+   * ringing quickly costs no 100.
    */
   start(): void {
     if (this.state === 'proceeding' && this.last === undefined) this.respond(buildResponse(this.request, 100));
@@ -70,6 +70,8 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     if (status < 200) return;
     this.req = undefined;
     if (status < 300) {
+      // Accepted: the TU resends its 2xx (§13.3.1.4), the transaction never does.
+      this.last = undefined;
       this.state = 'accepted';
       this.terminateAfter('L', 64 * this.ctx.values.t1);
       return;

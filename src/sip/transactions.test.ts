@@ -8,7 +8,7 @@ import { type SipRequest, type SipResponse, toTag } from './message.ts';
 import { parseMessage } from './parser.ts';
 import type { ServerTransaction } from './server-transaction.ts';
 import { ManualTimers } from './timers.ts';
-import { TransactionLayer, type TransactionUser } from './transactions.ts';
+import { TRYING_DELAY_MS, TransactionLayer, type TransactionUser } from './transactions.ts';
 import type { Source, TransportProtocol } from './transport.ts';
 import { parseUri, type Uri } from './uri.ts';
 
@@ -200,14 +200,14 @@ describe('client non-INVITE transaction (§17.1.2)', () => {
 });
 
 describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
-  it('answers 100 at the next timer turn when the TU has not answered, resends the last provisional on retransmission', () => {
+  it('answers 100 after TRYING_DELAY_MS when the TU has not answered, resends the last provisional on retransmission', () => {
     const { timers, transport, user } = setup();
     transport.deliver(inbound('INVITE'), peer);
     expect(user.requests).toHaveLength(1);
     expect(transport.sent).toHaveLength(0);
-    timers.advance(0);
+    timers.advance(TRYING_DELAY_MS);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100]);
-    timers.advance(0);
+    timers.advance(TRYING_DELAY_MS);
     expect(transport.sent).toHaveLength(1);
     const tx = user.requests[0]!.tx!;
     tx.respond(reply(user.requests[0]!.request, 180));
@@ -221,7 +221,7 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     transport.deliver(inbound('INVITE'), peer);
     transport.deliver(inbound('INVITE', { branch: 'z9hG4bKphone2' }), peer);
     user.requests[0]!.tx!.respond(reply(user.requests[0]!.request, 407));
-    timers.advance(0);
+    timers.advance(TRYING_DELAY_MS);
     // The second INVITE, not answered yet, got its 100 in the same turn.
     expect(transport.messages().map((m) => m.kind === 'response' && [m.status, m.via[0]!.branch])).toEqual([
       [407, 'z9hG4bKphone1'],
@@ -229,12 +229,21 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     ]);
   });
 
+  it('sends no 100 when the TU relays a 180 within TRYING_DELAY_MS (§17.2.1: it answered within 200 ms)', () => {
+    const { timers, transport, user } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    timers.advance(TRYING_DELAY_MS - 1);
+    user.requests[0]!.tx!.respond(reply(user.requests[0]!.request, 180));
+    timers.advance(1);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([180]);
+  });
+
   it('answers a retransmitted INVITE with the 100 at once when none was sent yet', () => {
     const { timers, transport } = setup();
     transport.deliver(inbound('INVITE'), peer);
     transport.deliver(inbound('INVITE'), peer);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100]);
-    timers.advance(0);
+    timers.advance(TRYING_DELAY_MS);
     expect(transport.sent).toHaveLength(1);
   });
 
@@ -274,7 +283,7 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     expect(transport.sent).toHaveLength(1);
     tx!.respond(reply(invite, 200));
     expect(transport.sent).toHaveLength(2);
-    timers.advance(0);
+    timers.advance(TRYING_DELAY_MS);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([200, 200]);
     transport.deliver(inbound('ACK', { toTag: 'b1' }), peer);
     expect(user.requests.map((r) => [r.request.method, r.tx])).toEqual([['INVITE', tx], ['ACK', undefined]]);

@@ -49,6 +49,9 @@ export interface TransactionLayerOptions {
   readonly maxServerTransactions?: number;
 }
 
+/** The longest a new INVITE waits for its 100 Trying when the TU has not answered it (§17.2.1: < 200 ms). */
+export const TRYING_DELAY_MS = 100;
+
 /** A branch made by an RFC 3261 element: the magic cookie and something after it. */
 export const isRfc3261Branch = (branch: string | undefined): boolean =>
   branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
@@ -72,7 +75,7 @@ export class TransactionLayer implements TransportDelegate {
   private readonly unanswered = new Set<ServerTransaction>();
   private readonly timers: Timers;
   private readonly values: TimerValues;
-  /** New INVITE server transactions owed a 100 Trying if the TU has not answered them by the next timer turn. */
+  /** New INVITE server transactions owed a 100 Trying if the TU has not answered them within `TRYING_DELAY_MS`. */
   private trying: ServerInviteTransaction[] = [];
 
   constructor(private readonly o: TransactionLayerOptions) {
@@ -166,15 +169,15 @@ export class TransactionLayer implements TransportDelegate {
   }
 
   /**
-   * §17.2.1: the 100 Trying of a new INVITE is sent after the TU has had the requests of
-   * this I/O turn (one timer of 0 ms for all of them, well within the 200 ms of the RFC):
-   * an INVITE the TU answers at once (407 challenge, 404, 503) gets no 100 before its
-   * answer, which saves a datagram per call on each side.
+   * §17.2.1: a new INVITE gets its 100 Trying only if the TU has not answered it within
+   * `TRYING_DELAY_MS` (one timer for all the INVITEs of that window: each waits 0 to 100 ms,
+   * half the RFC's 200 ms). An INVITE answered at once (407 challenge, 404, 503) or whose
+   * call rings quickly (180 relayed) costs no 100: one datagram less per call on each side.
    */
   private owesTrying(invite: ServerInviteTransaction): void {
     this.trying.push(invite);
     if (this.trying.length > 1) return;
-    this.timers.schedule(0, () => {
+    this.timers.schedule(TRYING_DELAY_MS, () => {
       const owed = this.trying;
       this.trying = [];
       for (const t of owed) t.start();
