@@ -3,7 +3,8 @@
  * and keep-alives are dropped; parse errors go to the delegate with the source.
  */
 import { type Socket, createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { parseMessage } from './parser.ts';
 import { type Endpoint, type Transport, type TransportDelegate, isKeepAlive, normalizeAddress } from './transport.ts';
 
@@ -27,6 +28,17 @@ export interface UdpOptions {
  */
 export const UDP_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
+/**
+ * The socket's name resolution: an IP literal (every reply, every binding) is handed back
+ * at once, so that `send` goes out in the same turn instead of after a `process.nextTick`
+ * hop through `dns.lookup`; a host name (a trunk configured by name) goes to `dns.lookup`.
+ */
+export function literalFirstLookup(hostname: string, family: number, callback: (err: Error | null, address: string, family: number) => void): void {
+  const literal = isIP(hostname);
+  if (literal !== 0) callback(null, hostname, literal);
+  else dnsLookup(hostname, family, callback);
+}
+
 export class UdpTransport implements Transport {
   readonly protocol = 'UDP';
   readonly reliable = false;
@@ -38,7 +50,7 @@ export class UdpTransport implements Transport {
   ) {}
 
   static listen(o: UdpOptions): Promise<UdpTransport> {
-    const socket = createSocket({ type: isIPv6(o.host) ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIPv6(o.host) ? 'udp6' : 'udp4', lookup: literalFirstLookup as unknown as typeof dnsLookup });
     const max = o.maxDatagramSize ?? 65507;
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
