@@ -425,9 +425,11 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     const max = await sipp(`${target.name}-calls`, [`${HOST}:${target.port}`, ...call, '-m', String(P.calls), '-r', String(P.callRate), '-l', String(P.callLimit)]);
     loads.push(load());
     const cpuAfter = await target.cpu?.();
+    // What the calls just ended still hold (answered transactions linger 32 s): the JS heap after a full GC.
+    const heldAfterCalls = (await target.memory()).heap;
     const callsPerSecond = max.successful / max.seconds;
     const cpuPerCall = cpuBefore === undefined || cpuAfter === undefined ? '' : `; server CPU ${((cpuAfter - cpuBefore) / Math.max(1, max.successful)).toFixed(0)} µs per call`;
-    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${cpuPerCall}`);
+    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${cpuPerCall}${heldAfterCalls === undefined ? '' : `; JS heap right after them ${MB(heldAfterCalls)}`}`);
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);

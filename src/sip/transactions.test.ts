@@ -111,6 +111,21 @@ describe('client INVITE transaction (§17.1.1, RFC 6026)', () => {
     expect(layer.size).toBe(0);
   });
 
+  it('lets its request go once a 2xx puts it in Accepted (32 s of Timer M), still passing 2xx retransmissions up', () => {
+    const { timers, transport, layer } = setup();
+    const rec = new Recorder();
+    const invite = request('INVITE');
+    const tx = layer.sendRequest(invite, transport, peer, rec);
+    expect(tx.request).toBe(invite);
+    transport.deliver(reply(invite, 200), peer);
+    expect(tx.state).toBe('accepted');
+    expect(() => tx.request).toThrow(/no longer kept/u);
+    transport.deliver(reply(invite, 200), peer);
+    expect(rec.responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(sendTimes(timers, transport, 32_000)).toEqual([]);
+    expect(tx.state).toBe('terminated');
+  });
+
   it('stops retransmitting on 1xx, ACKs a non-2xx final, absorbs its retransmissions, ends after Timer D', () => {
     const { timers, transport, layer } = setup();
     const rec = new Recorder();
@@ -189,10 +204,13 @@ describe('client non-INVITE transaction (§17.1.2)', () => {
     const tx = layer.sendRequest(req, transport, peer, rec);
     transport.deliver(reply(req, 100), peer);
     expect(sendTimes(timers, transport, 9000)).toEqual([500, 4500, 8500]);
+    expect(tx.request).toBe(req);
     transport.deliver(reply(req, 200), peer);
     transport.deliver(reply(req, 200), peer);
     expect(rec.responses.map((r) => r.status)).toEqual([100, 200]);
-    timers.advance(4900);
+    // Completed: nothing is sent again, the request is let go for the T4 it lingers.
+    expect(() => tx.request).toThrow(/no longer kept/u);
+    expect(sendTimes(timers, transport, 4900)).toEqual([]);
     expect(tx.state).toBe('completed');
     timers.advance(100);
     expect(tx.state).toBe('terminated');
