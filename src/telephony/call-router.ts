@@ -491,6 +491,7 @@ export class CallRouter {
     if (call.state !== 'ringing') {
       this.sendRaw(branch, branch.ack);
       this.byeBranch(branch);
+      if (call.state === 'ended') this.release(branch);
       return;
     }
     call.winner = branch;
