@@ -229,6 +229,11 @@ interface Target {
   note: string;
   /** The call policy's decision time in the server (Easy2Phone): emptied, then read (ms). */
   policy?: { reset(): Promise<void>; read(): Promise<Decisions> };
+  /**
+   * CPU time (user + system, µs) the server process has used so far (Easy2Phone): per call,
+   * the figure that a machine shared with other jobs distorts least.
+   */
+  cpu?(): Promise<number>;
 }
 
 interface Decisions {
@@ -288,6 +293,11 @@ async function startE2p(uasPort: number): Promise<Target> {
         const r = await reply;
         return { count: Number(r.count), p50: Number(r.p50), p90: Number(r.p90), p99: Number(r.p99) };
       },
+    },
+    async cpu() {
+      const reply = next();
+      child.send({ cpu: true });
+      return Number((await reply).cpuMicros);
     },
     async memory() {
       const reply = next();
@@ -376,12 +386,19 @@ interface Figures {
   load: string;
 }
 
+/**
+ * sipp's socket buffers: 4 MiB like the Easy2Phone server's (src/sip/udp.ts), capped by the
+ * kernel's rmem_max/wmem_max; with sipp's default a burst of answers overflowed the UAC's
+ * socket and cost it 500 ms retransmissions, whatever the target.
+ */
+const SIPP_BUFFER = ['-buff_size', String(4 * 1024 * 1024)];
+
 const MB = (b: number): string => `${(b / 1048576).toFixed(1)} MB`;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function measure(start: (uasPort: number) => Promise<Target>): Promise<Figures> {
   const uasPort = await freePort();
-  const uas = spawn('sipp', ['-sf', here('./sip/uas.xml'), '-i', HOST, '-p', String(uasPort), '-nostdin', '-timeout', `${P.maxSeconds * 3}s`], {
+  const uas = spawn('sipp', ['-sf', here('./sip/uas.xml'), '-i', HOST, '-p', String(uasPort), ...SIPP_BUFFER, '-nostdin', '-timeout', `${P.maxSeconds * 3}s`], {
     cwd: work,
     stdio: ['ignore', 'ignore', 'ignore'],
   });
@@ -390,7 +407,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
   try {
     const before = await target.memory();
     const memBefore = before.bytes;
-    const common = ['-i', HOST, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
+    const common = ['-i', HOST, ...SIPP_BUFFER, '-inf', join(work, 'users.csv'), '-recv_timeout', '10000', '-nd'];
     const reg = await sipp(`${target.name}-register`, [`${HOST}:${target.port}`, '-sf', here('./sip/register.xml'), ...common, '-m', String(P.users), '-r', String(P.regRate), '-l', String(P.regLimit)]);
     loads.push(load());
     const regPerSecond = reg.successful / reg.seconds;
@@ -404,10 +421,15 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
       `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts and ${P.settleSeconds} s${after.heap === undefined ? '' : ` (JS heap after a full GC ${MB(before.heap ?? 0)} → ${MB(after.heap)})`}${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}`,
     );
     const call = ['-sf', here('./sip/uac-call.xml'), ...common, '-s', DIAL, '-auth_uri', `${DIAL}@${HOST}:${target.port}`];
+    const cpuBefore = await target.cpu?.();
     const max = await sipp(`${target.name}-calls`, [`${HOST}:${target.port}`, ...call, '-m', String(P.calls), '-r', String(P.callRate), '-l', String(P.callLimit)]);
     loads.push(load());
+    const cpuAfter = await target.cpu?.();
+    // What the calls just ended still hold (answered transactions linger 32 s): the JS heap after a full GC.
+    const heldAfterCalls = (await target.memory()).heap;
     const callsPerSecond = max.successful / max.seconds;
-    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}`);
+    const cpuPerCall = cpuBefore === undefined || cpuAfter === undefined ? '' : `; server CPU ${((cpuAfter - cpuBefore) / Math.max(1, max.successful)).toFixed(0)} µs per call`;
+    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${cpuPerCall}${heldAfterCalls === undefined ? '' : `; JS heap right after them ${MB(heldAfterCalls)}`}`);
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);

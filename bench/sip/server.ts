@@ -92,7 +92,11 @@ const decisions = async (): Promise<{ count: number; p50: number; p90: number; p
   const count = values.find((v) => v.metricName === `${POLICY_DECISION_METRIC}_count`)?.value ?? 0;
   return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 };
-process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean; policy?: boolean }) => {
+process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean; policy?: boolean; cpu?: boolean }) => {
+  if (m.cpu) {
+    const used = process.cpuUsage();
+    send({ cpuMicros: used.user + used.system });
+  }
   if (m.policyReset) {
     ctx.metrics.getSingleMetric(POLICY_DECISION_METRIC)?.reset();
     send({ policyReset: true });

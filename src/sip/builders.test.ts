@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequest, buildResponse, newBranch, newCallId, newTag } from './builders.ts';
+import { buildRequest, buildResponse, newBranch, newCallId, newTag, randomToken } from './builders.ts';
 import { MAGIC_COOKIE, type SipRequest, getHeader, toTag } from './message.ts';
 import { parseMessage } from './parser.ts';
 import { serializeMessage } from './serializer.ts';
@@ -43,6 +43,14 @@ describe('identifiers', () => {
     for (const b of branches) expect(b).toMatch(new RegExp(`^${MAGIC_COOKIE}[A-Za-z0-9_-]{16}$`, 'u'));
     expect(newTag()).toMatch(/^[A-Za-z0-9_-]{11}$/u);
     expect(newCallId('example.com')).toMatch(/^[A-Za-z0-9_-]+@example\.com$/u);
+  });
+
+  it('draws every token from fresh bytes of the pool, across its refills', () => {
+    // 12 does not divide the 4 KiB pool: the refill must not hand out a short or repeated token.
+    const tokens = Array.from({ length: 3000 }, (_, i) => randomToken(i % 2 === 0 ? 12 : 16));
+    expect(new Set(tokens).size).toBe(3000);
+    for (const [i, t] of tokens.entries()) expect(t).toHaveLength(i % 2 === 0 ? 16 : 22);
+    expect(randomToken(4096)).toHaveLength(5462);
   });
 });
 

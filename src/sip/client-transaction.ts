@@ -21,23 +21,52 @@ export interface ClientTransactionDelegate {
 export type ClientInviteState = 'calling' | 'proceeding' | 'completed' | 'accepted';
 export type ClientNonInviteState = 'trying' | 'proceeding' | 'completed';
 
-export class ClientInviteTransaction extends TransactionBase<ClientInviteState> {
+/**
+ * The request of a client transaction and its bytes, dropped once they can no longer be
+ * sent again: an INVITE answered 2xx lingers 32 s in Accepted (Timer M) and at hundreds of
+ * calls/s the requests it kept were a large part of the heap (and of the GC's work).
+ */
+abstract class ClientTransactionBase<State extends string> extends TransactionBase<State> {
+  private req: SipRequest | undefined;
+  private bytes: Uint8Array | undefined;
+
+  protected constructor(ctx: TransactionContext, key: string, request: SipRequest) {
+    super(ctx, key);
+    this.req = request;
+    this.bytes = serializeMessage(request);
+  }
+
+  /** The request, until the transaction no longer needs it (2xx to an INVITE, final to a non-INVITE). */
+  get request(): SipRequest {
+    if (this.req === undefined) throw new Error('the request of a finished client transaction is no longer kept');
+    return this.req;
+  }
+
+  protected release(): void {
+    this.req = undefined;
+    this.bytes = undefined;
+  }
+
+  protected resend(): void {
+    if (this.bytes !== undefined) this.send(this.bytes);
+  }
+}
+
+export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteState> {
   state: ClientInviteState | 'terminated' = 'calling';
-  private readonly bytes: Uint8Array;
   private ack: Uint8Array | undefined;
 
   constructor(
     ctx: TransactionContext,
     key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly delegate: ClientTransactionDelegate,
   ) {
-    super(ctx, key);
-    this.bytes = serializeMessage(request);
+    super(ctx, key, request);
   }
 
   start(): void {
-    this.send(this.bytes);
+    this.resend();
     if (this.unreliable) this.retransmit(this.ctx.values.t1);
     this.startTimer('B', 64 * this.ctx.values.t1, () => {
       this.delegate.onTimeout?.();
@@ -48,7 +77,7 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
   /** Timer A: resend the INVITE, doubling the interval (§17.1.1.2). */
   private retransmit(interval: number): void {
     this.startTimer('A', interval, () => {
-      this.send(this.bytes);
+      this.resend();
       this.retransmit(interval * 2);
     });
   }
@@ -65,11 +94,13 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
           this.delegate.onResponse(response);
         } else if (status < 300) {
           this.state = 'accepted';
+          this.release();
           this.delegate.onResponse(response);
           this.terminateAfter('M', 64 * this.ctx.values.t1);
         } else {
           this.state = 'completed';
           this.ack = serializeMessage(buildAckForNon2xx(this.request, response));
+          this.release();
           this.send(this.ack);
           this.delegate.onResponse(response);
           this.terminateAfter('D', this.unreliable ? 32_000 : 0);
@@ -92,22 +123,20 @@ export class ClientInviteTransaction extends TransactionBase<ClientInviteState> 
   }
 }
 
-export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteState> {
+export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonInviteState> {
   state: ClientNonInviteState | 'terminated' = 'trying';
-  private readonly bytes: Uint8Array;
 
   constructor(
     ctx: TransactionContext,
     key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly delegate: ClientTransactionDelegate,
   ) {
-    super(ctx, key);
-    this.bytes = serializeMessage(request);
+    super(ctx, key, request);
   }
 
   start(): void {
-    this.send(this.bytes);
+    this.resend();
     if (this.unreliable) this.retransmit(this.ctx.values.t1);
     this.startTimer('F', 64 * this.ctx.values.t1, () => {
       this.delegate.onTimeout?.();
@@ -118,7 +147,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
   /** Timer E: resend, doubling up to T2 while Trying, every T2 once Proceeding (§17.1.2.2). */
   private retransmit(interval: number): void {
     this.startTimer('E', interval, () => {
-      this.send(this.bytes);
+      this.resend();
       const { t2 } = this.ctx.values;
       this.retransmit(this.state === 'proceeding' ? t2 : Math.min(2 * interval, t2));
     });
@@ -132,6 +161,7 @@ export class ClientNonInviteTransaction extends TransactionBase<ClientNonInviteS
       return;
     }
     this.state = 'completed';
+    this.release();
     this.stopTimer('E');
     this.stopTimer('F');
     this.delegate.onResponse(response);

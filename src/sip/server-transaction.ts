@@ -48,9 +48,14 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     return this.req;
   }
 
-  /** Sends 100 Trying at once (§17.2.1: the TU may not answer within 200 ms). */
+  /**
+   * Sends 100 Trying (§17.2.1: when the TU may not answer within 200 ms) unless the
+   * transaction has answered already: the transaction layer calls it `TRYING_DELAY_MS`
+   * after the INVITE, so that one answered at once (the 407 challenge, a refusal) or
+   * ringing quickly costs no 100.
+   */
   start(): void {
-    this.respond(buildResponse(this.request, 100));
+    if (this.state === 'proceeding' && this.last === undefined) this.respond(buildResponse(this.request, 100));
   }
 
   respond(response: SipResponse): void {
@@ -65,6 +70,8 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     if (status < 200) return;
     this.req = undefined;
     if (status < 300) {
+      // Accepted: the TU resends its 2xx (§13.3.1.4), the transaction never does.
+      this.last = undefined;
       this.state = 'accepted';
       this.terminateAfter('L', 64 * this.ctx.values.t1);
       return;
@@ -97,7 +104,8 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       }
       return 'absorbed';
     }
-    if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.send(this.last);
+    if (this.state === 'proceeding' && this.last === undefined) this.start();
+    else if ((this.state === 'proceeding' || this.state === 'completed') && this.last !== undefined) this.send(this.last);
     return 'absorbed';
   }
 

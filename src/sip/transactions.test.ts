@@ -8,7 +8,7 @@ import { type SipRequest, type SipResponse, toTag } from './message.ts';
 import { parseMessage } from './parser.ts';
 import type { ServerTransaction } from './server-transaction.ts';
 import { ManualTimers } from './timers.ts';
-import { TransactionLayer, type TransactionUser } from './transactions.ts';
+import { TRYING_DELAY_MS, TransactionLayer, type TransactionUser } from './transactions.ts';
 import type { Source, TransportProtocol } from './transport.ts';
 import { parseUri, type Uri } from './uri.ts';
 
@@ -111,6 +111,21 @@ describe('client INVITE transaction (§17.1.1, RFC 6026)', () => {
     expect(layer.size).toBe(0);
   });
 
+  it('lets its request go once a 2xx puts it in Accepted (32 s of Timer M), still passing 2xx retransmissions up', () => {
+    const { timers, transport, layer } = setup();
+    const rec = new Recorder();
+    const invite = request('INVITE');
+    const tx = layer.sendRequest(invite, transport, peer, rec);
+    expect(tx.request).toBe(invite);
+    transport.deliver(reply(invite, 200), peer);
+    expect(tx.state).toBe('accepted');
+    expect(() => tx.request).toThrow(/no longer kept/u);
+    transport.deliver(reply(invite, 200), peer);
+    expect(rec.responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(sendTimes(timers, transport, 32_000)).toEqual([]);
+    expect(tx.state).toBe('terminated');
+  });
+
   it('stops retransmitting on 1xx, ACKs a non-2xx final, absorbs its retransmissions, ends after Timer D', () => {
     const { timers, transport, layer } = setup();
     const rec = new Recorder();
@@ -189,10 +204,13 @@ describe('client non-INVITE transaction (§17.1.2)', () => {
     const tx = layer.sendRequest(req, transport, peer, rec);
     transport.deliver(reply(req, 100), peer);
     expect(sendTimes(timers, transport, 9000)).toEqual([500, 4500, 8500]);
+    expect(tx.request).toBe(req);
     transport.deliver(reply(req, 200), peer);
     transport.deliver(reply(req, 200), peer);
     expect(rec.responses.map((r) => r.status)).toEqual([100, 200]);
-    timers.advance(4900);
+    // Completed: nothing is sent again, the request is let go for the T4 it lingers.
+    expect(() => tx.request).toThrow(/no longer kept/u);
+    expect(sendTimes(timers, transport, 4900)).toEqual([]);
     expect(tx.state).toBe('completed');
     timers.advance(100);
     expect(tx.state).toBe('terminated');
@@ -200,16 +218,51 @@ describe('client non-INVITE transaction (§17.1.2)', () => {
 });
 
 describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
-  it('answers 100 at once, resends the last provisional on retransmission', () => {
-    const { transport, user } = setup();
+  it('answers 100 after TRYING_DELAY_MS when the TU has not answered, resends the last provisional on retransmission', () => {
+    const { timers, transport, user } = setup();
     transport.deliver(inbound('INVITE'), peer);
     expect(user.requests).toHaveLength(1);
+    expect(transport.sent).toHaveLength(0);
+    timers.advance(TRYING_DELAY_MS);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100]);
+    timers.advance(TRYING_DELAY_MS);
+    expect(transport.sent).toHaveLength(1);
     const tx = user.requests[0]!.tx!;
     tx.respond(reply(user.requests[0]!.request, 180));
     transport.deliver(inbound('INVITE'), peer);
     expect(user.requests).toHaveLength(1);
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100, 180, 180]);
+  });
+
+  it('sends no 100 before an answer the TU gives at once (the 407 challenge): one datagram', () => {
+    const { timers, transport, user } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    transport.deliver(inbound('INVITE', { branch: 'z9hG4bKphone2' }), peer);
+    user.requests[0]!.tx!.respond(reply(user.requests[0]!.request, 407));
+    timers.advance(TRYING_DELAY_MS);
+    // The second INVITE, not answered yet, got its 100 in the same turn.
+    expect(transport.messages().map((m) => m.kind === 'response' && [m.status, m.via[0]!.branch])).toEqual([
+      [407, 'z9hG4bKphone1'],
+      [100, 'z9hG4bKphone2'],
+    ]);
+  });
+
+  it('sends no 100 when the TU relays a 180 within TRYING_DELAY_MS (§17.2.1: it answered within 200 ms)', () => {
+    const { timers, transport, user } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    timers.advance(TRYING_DELAY_MS - 1);
+    user.requests[0]!.tx!.respond(reply(user.requests[0]!.request, 180));
+    timers.advance(1);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([180]);
+  });
+
+  it('answers a retransmitted INVITE with the 100 at once when none was sent yet', () => {
+    const { timers, transport } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    transport.deliver(inbound('INVITE'), peer);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100]);
+    timers.advance(TRYING_DELAY_MS);
+    expect(transport.sent).toHaveLength(1);
   });
 
   it('retransmits a non-2xx final with Timer G until the ACK, which is absorbed, then ends after Timer I', () => {
@@ -245,9 +298,11 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     const { tx, request: invite } = user.requests[0]!;
     tx!.respond(reply(invite, 200));
     transport.deliver(inbound('INVITE'), peer);
-    expect(transport.sent).toHaveLength(2);
+    expect(transport.sent).toHaveLength(1);
     tx!.respond(reply(invite, 200));
-    expect(transport.sent).toHaveLength(3);
+    expect(transport.sent).toHaveLength(2);
+    timers.advance(TRYING_DELAY_MS);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([200, 200]);
     transport.deliver(inbound('ACK', { toTag: 'b1' }), peer);
     expect(user.requests.map((r) => [r.request.method, r.tx])).toEqual([['INVITE', tx], ['ACK', undefined]]);
     timers.advance(32_000);

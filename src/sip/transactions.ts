@@ -49,6 +49,9 @@ export interface TransactionLayerOptions {
   readonly maxServerTransactions?: number;
 }
 
+/** The longest a new INVITE waits for its 100 Trying when the TU has not answered it (§17.2.1: < 200 ms). */
+export const TRYING_DELAY_MS = 100;
+
 /** A branch made by an RFC 3261 element: the magic cookie and something after it. */
 export const isRfc3261Branch = (branch: string | undefined): boolean =>
   branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
@@ -72,6 +75,8 @@ export class TransactionLayer implements TransportDelegate {
   private readonly unanswered = new Set<ServerTransaction>();
   private readonly timers: Timers;
   private readonly values: TimerValues;
+  /** New INVITE server transactions owed a 100 Trying if the TU has not answered them within `TRYING_DELAY_MS`. */
+  private trying: ServerInviteTransaction[] = [];
 
   constructor(private readonly o: TransactionLayerOptions) {
     this.timers = o.timers ?? systemTimers;
@@ -154,13 +159,29 @@ export class TransactionLayer implements TransportDelegate {
       const invite = new ServerInviteTransaction(ctx, key, request);
       tx = invite;
       this.servers.set(key, invite);
-      invite.start();
+      this.owesTrying(invite);
     } else {
       tx = new ServerNonInviteTransaction(ctx, key, request);
       this.servers.set(key, tx);
     }
     this.unanswered.add(tx);
     this.o.user.onRequest(request, tx, source);
+  }
+
+  /**
+   * §17.2.1: a new INVITE gets its 100 Trying only if the TU has not answered it within
+   * `TRYING_DELAY_MS` (one timer for all the INVITEs of that window: each waits 0 to 100 ms,
+   * half the RFC's 200 ms). An INVITE answered at once (407 challenge, 404, 503) or whose
+   * call rings quickly (180 relayed) costs no 100: one datagram less per call on each side.
+   */
+  private owesTrying(invite: ServerInviteTransaction): void {
+    this.trying.push(invite);
+    if (this.trying.length > 1) return;
+    this.timers.schedule(TRYING_DELAY_MS, () => {
+      const owed = this.trying;
+      this.trying = [];
+      for (const t of owed) t.start();
+    });
   }
 
   /** Too many server transactions waiting for their final answer (or too many at all). */

@@ -6,7 +6,7 @@ import type { SipMessage } from './message.ts';
 import type { ParseError } from './parser.ts';
 import { TcpTransport } from './tcp.ts';
 import type { Source, Transport, TransportDelegate } from './transport.ts';
-import { UdpTransport } from './udp.ts';
+import { UDP_RECEIVE_BUFFER, UdpTransport, literalFirstLookup } from './udp.ts';
 
 const options = (branch: string, body = ''): Buffer =>
   Buffer.from(
@@ -73,6 +73,23 @@ describe('UdpTransport', () => {
     expect((await inboxA.next()).kind).toBe('message');
   });
 
+  it('resolves an IP literal within the call (no resolver hop before the send) and a host name through dns.lookup', async () => {
+    const got: [string, number][] = [];
+    literalFirstLookup('127.0.0.1', 4, (err, address, family) => got.push([String(err ?? address), family]));
+    literalFirstLookup('::1', 6, (err, address, family) => got.push([String(err ?? address), family]));
+    expect(got).toEqual([['127.0.0.1', 4], ['::1', 6]]);
+    const byName = new Promise<string>((resolve) => literalFirstLookup('localhost', 4, (err, address) => resolve(String(err ?? address))));
+    expect(got).toHaveLength(2);
+    expect(await byName).toBe('127.0.0.1');
+    // And the transport sends by name too.
+    const inbox = new Inbox();
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    await client.send(options('u4'), { address: 'localhost', port: server.local.port });
+    const e = await inbox.next();
+    expect(e.kind === 'message' && e.message.callId).toBe('u4');
+  });
+
   it('hands parse errors up with the source, so the layer above can answer 400', async () => {
     const inbox = new Inbox();
     const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
@@ -86,6 +103,17 @@ describe('UdpTransport', () => {
     await server.send(replyToParseError(e.error)!, e.source.remote);
     expect((await reply).toString()).toMatch(/^SIP\/2\.0 400 /u);
     client.close();
+  });
+
+  it('asks the kernel for a large receive buffer, so that a burst during a busy event loop is not dropped', async () => {
+    const small = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 100_000 }));
+    const large = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 300_000 }));
+    const byDefault = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    // Any Linux allows 208 KiB (the default rmem_max) and reports twice what it grants.
+    expect(small.receiveBufferBytes).toBeGreaterThanOrEqual(100_000);
+    expect(large.receiveBufferBytes).toBeGreaterThan(small.receiveBufferBytes);
+    expect(UDP_RECEIVE_BUFFER).toBeGreaterThan(300_000);
+    expect(byDefault.receiveBufferBytes).toBeGreaterThanOrEqual(large.receiveBufferBytes);
   });
 
   it('drops keep-alives and oversized datagrams silently', async () => {

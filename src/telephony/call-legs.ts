@@ -51,6 +51,20 @@ export interface Branch {
   answer: SipResponse | undefined;
   ack: Uint8Array | undefined;
   cseq: number;
+  /** What its client transaction's callbacks reach (`call-router.ts`: cut loose at the end of the call). */
+  owner: BranchOwner | undefined;
+}
+
+/**
+ * The call and branch a branch's INVITE transaction reports to. That transaction outlives
+ * the call by up to 32 s (Timer M, RFC 6026); once the call has ended, an answered branch
+ * keeps only its ACK (to answer a retransmitted 2xx), not the whole call (~20 KB each: at
+ * hundreds of calls/s, the heap the GC kept walking).
+ */
+export interface BranchOwner {
+  call: Call | undefined;
+  branch: Branch | undefined;
+  ack: { readonly bytes: Uint8Array; readonly transport: Transport; readonly destination: Endpoint } | undefined;
 }
 
 /** An ACK the B2BUA owes the other leg once the originator of a relayed re-INVITE ACKs our 2xx. */

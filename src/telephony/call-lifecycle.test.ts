@@ -71,6 +71,21 @@ describeEachDb('call lifecycle', (kind) => {
     return { callId, bInvite: bInvite!, aTag };
   }
 
+  it('after the call, ACKs a 2xx the callee retransmits (its transaction lingers in Accepted without the call)', async () => {
+    r = rig(database);
+    const { callId, bInvite, aTag } = await answered();
+    expect(requestsTo(r, BOB_DESK, 'ACK')).toHaveLength(1);
+    r.udp.deliver(fromCaller('BYE', callId, aTag, 3), PHONE);
+    await r.server.idle();
+    expect(requestsTo(r, BOB_DESK, 'BYE')).toHaveLength(1);
+    expect(r.server.router.size).toBe(0);
+    answer(r, bInvite, 200, BOB_DESK, 'bob1'); // the callee missed our ACK
+    await r.server.idle();
+    expect(requestsTo(r, BOB_DESK, 'ACK')).toHaveLength(2);
+    expect(requestsTo(r, BOB_DESK, 'BYE')).toHaveLength(1);
+    expect(requestsTo(r, BOB_DESK, 'ACK')[1]!.to.params.get('tag')).toBe('bob1');
+  });
+
   it('closes the CDRs a crash left open at start-up (crash_recovery) and releases their admissions; other nodes keep theirs', async () => {
     const policy = hooks();
     r = rig(database, { policy });

@@ -36,6 +36,7 @@ import {
 import type { Authenticator } from './auth.ts';
 import {
   type Branch,
+  type BranchOwner,
   type Call,
   type CallEnd,
   type CallKind,
@@ -434,14 +435,32 @@ export class CallRouter {
       answer: undefined,
       ack: undefined,
       cseq: 1,
+      owner: undefined,
     };
+    const owner: BranchOwner = (branch.owner = { call, branch, ack: undefined });
     call.branches.push(branch);
     this.legs.set(callId, { call, branch });
     branch.tx = this.o.layer.sendRequest(invite, transport, branch.destination, {
-      onResponse: (res) => this.onBranchResponse(call, branch, res),
-      onTimeout: () => this.onBranchFailed(call, branch, 408),
-      onTransportError: () => this.onBranchFailed(call, branch, 480),
+      onResponse: (res) => {
+        if (owner.call !== undefined) this.onBranchResponse(owner.call, owner.branch!, res);
+        else if (owner.ack !== undefined && res.status >= 200 && res.status < 300) this.send(owner.ack.transport, owner.ack.destination, owner.ack.bytes);
+      },
+      onTimeout: () => owner.call !== undefined && this.onBranchFailed(owner.call, owner.branch!, 408),
+      onTransportError: () => owner.call !== undefined && this.onBranchFailed(owner.call, owner.branch!, 480),
     });
+  }
+
+  /**
+   * The call has ended: the INVITE transaction of a branch that answered (it lingers 32 s
+   * in Accepted) keeps only the ACK for a retransmitted 2xx. A branch still unanswered
+   * keeps the call, to ACK and BYE a late 2xx.
+   */
+  private release(branch: Branch): void {
+    const owner = branch.owner;
+    if (owner === undefined || branch.answer === undefined) return;
+    owner.ack = branch.ack === undefined ? undefined : { bytes: branch.ack, transport: branch.transport, destination: branch.destination };
+    owner.call = undefined;
+    owner.branch = undefined;
   }
 
   private onBranchResponse(call: Call, branch: Branch, res: SipResponse): void {
@@ -472,6 +491,7 @@ export class CallRouter {
     if (call.state !== 'ringing') {
       this.sendRaw(branch, branch.ack);
       this.byeBranch(branch);
+      if (call.state === 'ended') this.release(branch);
       return;
     }
     call.winner = branch;
@@ -538,7 +558,10 @@ export class CallRouter {
     call.maxTimer?.();
     this.byInviteTx.delete(call.tx);
     this.legs.delete(call.invite.callId);
-    for (const b of call.branches) this.legs.delete(b.callId);
+    for (const b of call.branches) {
+      this.legs.delete(b.callId);
+      this.release(b);
+    }
     this.records.ended(call, how, this.o.clock.now());
   }
 
@@ -577,6 +600,10 @@ export class CallRouter {
   }
 
   private sendRaw(branch: Branch, bytes: Uint8Array): void {
-    branch.transport.send(bytes, branch.destination).catch((e: unknown) => this.o.log.debug({ err: e }, 'SIP send failed'));
+    this.send(branch.transport, branch.destination, bytes);
+  }
+
+  private send(transport: Transport, destination: Endpoint, bytes: Uint8Array): void {
+    transport.send(bytes, destination).catch((e: unknown) => this.o.log.debug({ err: e }, 'SIP send failed'));
   }
 }

@@ -9,6 +9,7 @@ import { BOB, BOB_DESK, CLIENT, DOMAIN, PHONE, type Rig, SDP, TRUNK, answer, cdr
 import type { Database } from '../db/client.ts';
 import type { Endpoint } from '../sip/index.ts';
 import { getHeader } from '../sip/index.ts';
+import { TRYING_DELAY_MS } from '../sip/transactions.ts';
 import { type CallPolicy, permissiveCallPolicy } from './policy.ts';
 
 const DID = '+3243210002';
@@ -59,6 +60,7 @@ describeEachDb('inbound calls from the carrier', (kind) => {
     start();
     await registerUser(database, r, BOB, 'bob', [BOB_DESK]);
     await deliver(carrierInvite(DID, 'in-1'));
+    r.timers.advance(TRYING_DELAY_MS); // §17.2.1: the 100 Trying when the call has not rung by then
     expect(responsesTo(r, TRUNK).map((m) => m.status)).toEqual([100]);
     const [out] = requestsTo(r, BOB_DESK, 'INVITE');
     expect(getHeader(out!, 'From')).toMatch(/^<sip:\+32475123456@sip\.example\.be;user=phone>;tag=/u);
