@@ -6,7 +6,7 @@
  *   npm run bench:billing                                  # defaults: 50 clients × 20 users, 50 000 CDRs
  *   BENCH_CLIENTS=10000 BENCH_CDRS=10000000 npm run bench:billing   # the issue's full size (BENCH_RUN_LIMIT=1000: bill the first 1 000 only)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/e2p_billing npm run bench:billing
- *   BENCH_RATE_BATCH (clients per rating statement, 100), BENCH_RATE_CONNECTIONS (statements at once: 2 on PostgreSQL, 1 on PGlite)
+ *   BENCH_RATE_BATCH (clients per rating statement: a tenth of the clients, at most 100), BENCH_RATE_CONNECTIONS (statements at once: 2 on PostgreSQL, 1 on PGlite)
  *
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
@@ -37,7 +37,9 @@ import { rateClientsMonth } from '../src/modules/rating/rate-client-month.ts';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 20);
 const CDRS = Number(process.env.BENCH_CDRS ?? 50_000);
-const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? 100);
+// A tenth of the clients at most: a statement's new row versions must fit in the free space
+// of the pages (fillfactor 85) to be HOT updates.
+const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? Math.min(100, Math.ceil(CLIENTS / 10)));
 const RUN_LIMIT = Number(process.env.BENCH_RUN_LIMIT ?? CLIENTS);
 const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 const url = process.env.BENCH_DATABASE_URL;
