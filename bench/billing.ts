@@ -6,6 +6,7 @@
  *   npm run bench:billing                                  # defaults: 50 clients × 20 users, 50 000 CDRs
  *   BENCH_CLIENTS=10000 BENCH_CDRS=10000000 npm run bench:billing   # the issue's full size (BENCH_RUN_LIMIT=1000: bill the first 1 000 only)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/e2p_billing npm run bench:billing
+ *   BENCH_RATE_BATCH (clients per rating statement: a tenth of the clients, at most 100), BENCH_RATE_CONNECTIONS (statements at once: 2 on PostgreSQL, 1 on PGlite)
  *
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
@@ -36,10 +37,13 @@ import { rateClientsMonth } from '../src/modules/rating/rate-client-month.ts';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 20);
 const CDRS = Number(process.env.BENCH_CDRS ?? 50_000);
-const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? 100);
+// A tenth of the clients at most: a statement's new row versions must fit in the free space
+// of the pages (fillfactor 85) to be HOT updates.
+const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? Math.min(100, Math.ceil(CLIENTS / 10)));
 const RUN_LIMIT = Number(process.env.BENCH_RUN_LIMIT ?? CLIENTS);
 const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 const url = process.env.BENCH_DATABASE_URL;
+const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? (url ? 2 : 1));
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -56,7 +60,7 @@ const database = await openDatabase(url ? { url } : { dataDir: process.env.BENCH
 await database.migrate();
 const clock = new SimulatedClock('2026-12-01T09:00:00+01:00');
 const ctx: AppContext = { config: loadConfig({ E2P_LOG_LEVEL: 'silent' }), database, db: database.db, clock, log: createLogger('silent'), metrics: new Registry() };
-process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement, run limited to ${RUN_LIMIT} clients, ${DOC_WORKERS} document worker(s)\n`);
+process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement on ${RATE_CONNECTIONS} connection(s), run limited to ${RUN_LIMIT} clients, ${DOC_WORKERS} document worker(s)\n`);
 
 // Catalogue: per-user subscription, a pack of 200 minutes for Belgian fixed, tariffs.
 let t = performance.now();
@@ -131,10 +135,20 @@ for (let done = 0; done < CDRS; done += CDR_BATCH) {
 }
 process.stdout.write(`CDRs written: ${CDRS} in ${secs(performance.now() - t)}\n`);
 
-// Rating: every client-month (§8.3), set-based, RATE_BATCH clients per statement.
+// Rating: every client-month (§8.3), set-based, RATE_BATCH clients per statement, on
+// RATE_CONNECTIONS connections at once (PostgreSQL: a statement per core; PGlite has one).
 t = performance.now();
-let rated = 0;
-for (let i = 0; i < clientIds.length; i += RATE_BATCH) rated += await rateClientsMonth(ctx.db, clientIds.slice(i, i + RATE_BATCH), '2026-12-01', new Date('2026-12-28T00:00:00+01:00'));
+const rateBatches: string[][] = [];
+for (let i = 0; i < clientIds.length; i += RATE_BATCH) rateBatches.push(clientIds.slice(i, i + RATE_BATCH));
+let nextBatch = 0;
+const ratedPerConnection = await Promise.all(
+  Array.from({ length: RATE_CONNECTIONS }, async () => {
+    let n = 0;
+    for (let b = nextBatch++; b < rateBatches.length; b = nextBatch++) n += await rateClientsMonth(ctx.db, rateBatches[b]!, '2026-12-01', new Date('2026-12-28T00:00:00+01:00'));
+    return n;
+  }),
+);
+const rated = ratedPerConnection.reduce((a, b) => a + b, 0);
 const ratingMs = performance.now() - t;
 process.stdout.write(`rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s\n`);
 

@@ -8,6 +8,12 @@ import { boolean, index, integer, pgTable, text, timestamp, uuid } from 'drizzle
  * next start-up (`crash_recovery`). The scenario runner's `call` writes it at once.
  * Rating fills the rating columns later (§8.3); billing sets `invoice_id` when it
  * invoices the call. The decision that allowed or refused it is kept with its clause.
+ *
+ * Storage (migration `cdrs_hot_rating`): fillfactor 85, and no index on a column that the rating, the
+ * answer or the invoice mark write (`rated_at`, `zone`, `pack_seconds`, `cost_cents`,
+ * `answered_at`, `invoice_id`), so that those updates are HOT (heap-only: the new row
+ * version on the same page, no index entry); unrated calls are found through
+ * `cdrs_client_started_idx` (client, start) with a filter.
  */
 export const cdrs = pgTable(
   'cdrs',
@@ -55,7 +61,6 @@ export const cdrs = pgTable(
   },
   (t) => [
     index('cdrs_client_started_idx').on(t.clientId, t.startedAt),
-    index('cdrs_unrated_idx').on(t.ratedAt),
     index('cdrs_call_id_idx').on(t.callId),
     index('cdrs_open_idx').on(t.sipNode).where(sql`ended_at is null`),
   ],

@@ -4,32 +4,64 @@
  * already invoiced keep their rating (an issued invoice never changes) but still consume
  * their pack seconds.
  */
-import { and, asc, eq, gte, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { addMonths, firstOfMonth, localDate, startOfLocalDay, type LocalDate } from '../../kernel/time.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
-import { priceOn, zoneFor } from '../catalog/product-queries.ts';
-import { contractLineQuantities, contractStatusOf } from '../customers/contract-status.ts';
+import { zoneFor } from '../catalog/product-queries.ts';
+import { productVersions, products } from '../catalog/schema.ts';
+import { contractLines, contracts } from '../customers/schema.ts';
 import { rateCalls, type PackPool, type RatableCall } from './call-rating.ts';
 import { packAllowanceSeconds } from './pack-allowance.ts';
 import { mergedPools, rateMonthSql, tariffPeriodsOf } from './rate-set.ts';
 
 /** The pack pools of the client for the month of `month` (§8.3), in product code order. */
 export async function packPoolsOf(db: DbOrTx, clientId: string, month: LocalDate): Promise<PackPool[]> {
-  const status = await contractStatusOf(db, clientId);
-  const start = status.serviceStartDate;
-  if (start === null) return [];
+  return (await packPoolsOfClients(db, [clientId], month)).get(clientId) ?? [];
+}
+
+/**
+ * The pack pools (§8.3) of each client for the month of `month`, in product code order,
+ * read by three statements for all the clients: the current contract of each (the last
+ * created, as `currentContract`), its pack lines, the pack's version in force on the
+ * first day of the month or on the service start when later (§8.2).
+ */
+export async function packPoolsOfClients(db: DbOrTx, clientIds: readonly string[], month: LocalDate): Promise<Map<string, PackPool[]>> {
   const first = firstOfMonth(month);
-  const lines = (await contractLineQuantities(db, clientId)).filter((l) => l.kind === 'pack' && l.quantity > 0);
+  const pools = new Map<string, PackPool[]>(clientIds.map((id) => [id, []]));
+  if (clientIds.length === 0) return pools;
+  const current = await db
+    .selectDistinctOn([contracts.clientId], { id: contracts.id, clientId: contracts.clientId, state: contracts.state, start: contracts.serviceStartDate, endDate: contracts.endDate })
+    .from(contracts)
+    .where(inArray(contracts.clientId, [...clientIds]))
+    .orderBy(contracts.clientId, desc(contracts.createdAt), desc(contracts.id));
+  // No pack before the service starts; a draft has no lines in force.
+  const started = new Map(current.filter((c) => c.start !== null && c.state !== 'draft').map((c) => [c.id, c]));
+  if (started.size === 0) return pools;
+  const lines = await db
+    .select({ contractId: contractLines.contractId, productCode: contractLines.productCode, quantity: contractLines.quantity })
+    .from(contractLines)
+    .innerJoin(products, eq(products.code, contractLines.productCode))
+    .where(and(inArray(contractLines.contractId, [...started.keys()]), eq(products.kind, 'pack'), gt(contractLines.quantity, 0)))
+    .orderBy(asc(contractLines.id));
+  if (lines.length === 0) return pools;
+  const versions = await db
+    .select({ productCode: productVersions.productCode, effective: productVersions.effective, minutes: productVersions.packMinutes, zones: productVersions.packZones })
+    .from(productVersions)
+    .where(inArray(productVersions.productCode, [...new Set(lines.map((l) => l.productCode))]))
+    .orderBy(desc(productVersions.effective), desc(productVersions.id));
   lines.sort((a, b) => (a.productCode < b.productCode ? -1 : a.productCode > b.productCode ? 1 : 0));
-  const pools: PackPool[] = [];
   for (const l of lines) {
-    const version = await priceOn(db, l.productCode, start > first ? start : first);
-    if (!version?.packMinutes || !version.packZones) continue;
-    pools.push({
+    const c = started.get(l.contractId)!;
+    const start = c.start!;
+    const on = start > first ? start : first;
+    // As `priceOn`: the latest effective ≤ the date, the last recorded on a tie.
+    const version = versions.find((v) => v.productCode === l.productCode && v.effective <= on);
+    if (!version?.minutes || !version.zones) continue;
+    pools.get(c.clientId)!.push({
       product: l.productCode,
-      zones: version.packZones,
-      seconds: packAllowanceSeconds({ minutes: version.packMinutes, quantity: l.quantity, month: first, serviceStart: start, endDate: status.endDate }),
+      zones: version.zones,
+      seconds: packAllowanceSeconds({ minutes: version.minutes, quantity: l.quantity, month: first, serviceStart: start, endDate: c.endDate }),
     });
   }
   return pools;
@@ -56,8 +88,9 @@ export async function rateClientsMonth(db: DbOrTx, clientIds: readonly string[],
   const first = firstOfMonth(month);
   const setBased: { clientId: string; pools: { zones: string[]; seconds: number }[] }[] = [];
   let rated = 0;
+  const poolsOf = await packPoolsOfClients(db, clientIds, first);
   for (const clientId of clientIds) {
-    const raw = await packPoolsOf(db, clientId, first);
+    const raw = poolsOf.get(clientId)!;
     const pools = mergedPools(raw);
     if (pools === null) rated += await rateClientMonthInMemory(db, clientId, first, at, raw);
     else setBased.push({ clientId, pools });

@@ -9,7 +9,11 @@
  *   left after a call is max(0, A − S), so the call takes max(0, A − S_before) − max(0, A − S)
  *   (greedy consumption, no roll-over). Invoiced calls keep their rating and still
  *   consume their recorded pack seconds;
- * - cost = ceil((seconds − pack seconds) × µ€/min ÷ 600 000) in bigint integer arithmetic.
+ * - cost = ceil((seconds − pack seconds) × µ€/min ÷ 600 000) in bigint integer arithmetic;
+ * - each row is written back by its `ctid` (the version the statement read): a call that
+ *   another transaction changed meanwhile (rated, or invoiced, by it) keeps what that
+ *   transaction wrote. The rating columns are in no index and `cdrs` keeps free space on
+ *   its pages (cdr-schema.ts), so the new versions are HOT (same page, no index entry).
  * A client whose pack pools overlap without being equal (a zone in two different zone
  * sets) is rated by the in-memory path instead (rate-client-month.ts): one pool per call
  * is what the window function needs.
@@ -87,6 +91,39 @@ export function mergedPools(pools: readonly PackPool[]): { zones: string[]; seco
 const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
 
 /**
+ * Settings of the rating statement: sorts of a batch in memory; no JIT (its compile time
+ * is not repaid by one statement); no sequential scan, so that the rows rated are
+ * updated through their `ctid` (a TID scan per row) instead of hashing the whole table.
+ */
+const RATING_SETTINGS: Readonly<Record<string, string>> = { work_mem: '64MB', jit: 'off', enable_seqscan: 'off' };
+
+/**
+ * Runs `fn` in a transaction (a savepoint when `db` is already one) with `settings`, set
+ * LOCAL and restored afterwards: a SET LOCAL would otherwise last until the end of the
+ * caller's transaction (the billing run rates inside its own).
+ */
+async function withSettings<T>(db: DbOrTx, settings: Readonly<Record<string, string>>, fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
+  const names = Object.keys(settings);
+  const setAll = (values: readonly string[]): SQL =>
+    sql`select ${sql.join(
+      names.map((n, i) => sql`set_config(${n}, ${values[i]}, true)`),
+      sql`, `,
+    )}`;
+  return db.transaction(async (tx) => {
+    const read = await tx.execute(sql`select ${sql.join(
+      names.map((n, i) => sql`current_setting(${n}) as ${sql.raw(`s${i}`)}`),
+      sql`, `,
+    )}`);
+    const row = (read as { rows: Record<string, string>[] }).rows[0]!;
+    const before = names.map((_, i) => row[`s${i}`]!);
+    await tx.execute(setAll(names.map((n) => settings[n]!)));
+    const result = await fn(tx);
+    await tx.execute(setAll(before));
+    return result;
+  });
+}
+
+/**
  * Rates, in one statement, every finished call started in the month of `month` of the
  * clients given with their merged pools; returns how many calls were (re)rated.
  */
@@ -118,12 +155,13 @@ export async function rateMonthSql(
     clients.map((c) => sql`${c.clientId}::uuid`),
     sql`, `,
   );
-  const result = await db.execute(sql`
+  const result = await withSettings(db, RATING_SETTINGS, (tx) =>
+    tx.execute(sql`
     with t(period, prefix, zone, micros) as (values ${sql.join(tariffRows, sql`, `)}),
     pr(period, from_ts, to_ts) as (values ${sql.join(periodRows, sql`, `)}),
     p(client_id, pool, zone, seconds) as (values ${sql.join(poolRows, sql`, `)}),
     base as (
-      select c.id, c.client_id, c.started_at, c.destination, pr.period,
+      select c.ctid as row_id, c.id, c.client_id, c.started_at, c.destination, pr.period,
         c.invoice_id is not null and c.rated_at is not null as fixed,
         coalesce(c.pack_seconds, 0)::bigint as fixed_pack,
         c.allowed,
@@ -156,7 +194,7 @@ export async function rateMonthSql(
       from z left join p on p.client_id = z.client_id and p.zone = z.zone
     ),
     r as (
-      select w.id, w.stored_zone,
+      select w.row_id, w.stored_zone,
         case when w.zone is null or w.secs <= 0 or w.allowance is null then 0
           else greatest(0, w.allowance - (w.s_incl - w.want)) - greatest(0, w.allowance - w.s_incl) end::bigint as pack,
         w.zone, w.secs, w.micros
@@ -165,11 +203,12 @@ export async function rateMonthSql(
     , u as (
       update ${cdrs} set rated_at = ${ts(at)}, zone = r.stored_zone, pack_seconds = r.pack::integer,
         cost_cents = case when r.zone is null or r.secs <= 0 then 0 else ((r.secs - r.pack) * r.micros + 599999) / 600000 end::integer -- bigint division: exact ceil
-      from r where ${cdrs.id} = r.id
+      from r where ${cdrs}.ctid = r.row_id
       returning 1
     )
     select count(*)::integer as n from u
-  `);
+  `),
+  );
   const rows = (result as { rows: { n: number }[] }).rows;
   return rows[0]?.n ?? 0;
 }
