@@ -16,6 +16,16 @@ export async function currentContract(db: DbOrTx, clientId: string, forUpdate = 
   return row;
 }
 
+/** The current contract (as `currentContract`: the latest) of each of the clients that has one, by one statement. */
+export async function currentContracts(db: DbOrTx, clientIds: readonly string[]): Promise<ContractRow[]> {
+  if (clientIds.length === 0) return [];
+  return db
+    .selectDistinctOn([contracts.clientId])
+    .from(contracts)
+    .where(inArray(contracts.clientId, [...clientIds]))
+    .orderBy(contracts.clientId, desc(contracts.createdAt), desc(contracts.id));
+}
+
 export async function loadContract(db: DbOrTx, clientId: string, contractId: string, forUpdate = false): Promise<ContractRow | undefined> {
   const q = db
     .select()

@@ -10,7 +10,8 @@ import { addMonths, firstOfMonth, localDate, startOfLocalDay, type LocalDate } f
 import { cdrs } from '../../telephony/cdr-schema.ts';
 import { zoneFor } from '../catalog/product-queries.ts';
 import { productVersions, products } from '../catalog/schema.ts';
-import { contractLines, contracts } from '../customers/schema.ts';
+import { currentContracts } from '../customers/contract-store.ts';
+import { contractLines } from '../customers/schema.ts';
 import { rateCalls, type PackPool, type RatableCall } from './call-rating.ts';
 import { packAllowanceSeconds } from './pack-allowance.ts';
 import { mergedPools, rateMonthSql, tariffPeriodsOf } from './rate-set.ts';
@@ -22,21 +23,17 @@ export async function packPoolsOf(db: DbOrTx, clientId: string, month: LocalDate
 
 /**
  * The pack pools (§8.3) of each client for the month of `month`, in product code order,
- * read by three statements for all the clients: the current contract of each (the last
- * created, as `currentContract`), its pack lines, the pack's version in force on the
+ * read by three statements for all the clients: the current contract of each
+ * (`currentContracts`), its pack lines, the pack's version in force on the
  * first day of the month or on the service start when later (§8.2).
  */
 export async function packPoolsOfClients(db: DbOrTx, clientIds: readonly string[], month: LocalDate): Promise<Map<string, PackPool[]>> {
   const first = firstOfMonth(month);
   const pools = new Map<string, PackPool[]>(clientIds.map((id) => [id, []]));
   if (clientIds.length === 0) return pools;
-  const current = await db
-    .selectDistinctOn([contracts.clientId], { id: contracts.id, clientId: contracts.clientId, state: contracts.state, start: contracts.serviceStartDate, endDate: contracts.endDate })
-    .from(contracts)
-    .where(inArray(contracts.clientId, [...clientIds]))
-    .orderBy(contracts.clientId, desc(contracts.createdAt), desc(contracts.id));
+  const current = await currentContracts(db, clientIds);
   // No pack before the service starts; a draft has no lines in force.
-  const started = new Map(current.filter((c) => c.start !== null && c.state !== 'draft').map((c) => [c.id, c]));
+  const started = new Map(current.filter((c) => c.serviceStartDate !== null && c.state !== 'draft').map((c) => [c.id, c]));
   if (started.size === 0) return pools;
   const lines = await db
     .select({ contractId: contractLines.contractId, productCode: contractLines.productCode, quantity: contractLines.quantity })
@@ -53,7 +50,7 @@ export async function packPoolsOfClients(db: DbOrTx, clientIds: readonly string[
   lines.sort((a, b) => (a.productCode < b.productCode ? -1 : a.productCode > b.productCode ? 1 : 0));
   for (const l of lines) {
     const c = started.get(l.contractId)!;
-    const start = c.start!;
+    const start = c.serviceStartDate!;
     const on = start > first ? start : first;
     // As `priceOn`: the latest effective ≤ the date, the last recorded on a tie.
     const version = versions.find((v) => v.productCode === l.productCode && v.effective <= on);
