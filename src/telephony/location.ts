@@ -175,8 +175,11 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
     contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
   );
   const rows = rowsOf(await executePrepared(db, 'e2p_apply_registers', registerStatement(reqs, input)));
+  // The rows of each REGISTER, in one pass (a filter per REGISTER was quadratic in the batch size).
+  const rowsOfReq: Record<string, unknown>[][] = items.map(() => []);
+  for (const row of rows) rowsOfReq[Number(row.req)]?.push(row);
   const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
-    const mine = rows.filter((row) => Number(row.req) === r);
+    const mine = rowsOfReq[r]!;
     const head = mine[0];
     if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
     if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
