@@ -5,6 +5,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
+import { executePrepared } from '../db/prepared.ts';
 import { newId } from '../kernel/ids.ts';
 import { parseUri, uriEquals } from '../sip/index.ts';
 import { sipBindings } from './schema.ts';
@@ -193,24 +194,6 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
     return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
   });
   return Promise.all(outcomes);
-}
-
-interface DrizzleInternals {
-  readonly dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
-  readonly session: { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: false): { execute(): Promise<unknown> } };
-}
-
-/**
- * Runs `query` as a NAMED prepared statement (issue #4): PostgreSQL parses it once per
- * connection and, after five executions, keeps a generic plan — the location statement
- * took 3–5 ms to plan every time, as long as executing a batch. `query` must always give
- * the same text (only its parameters vary). PGlite ignores the name (one in-process
- * backend, nothing to save on the wire). Drizzle has no public way to name a raw SQL
- * statement: this is what its query builder's `.prepare(name)` does underneath.
- */
-export function executePrepared(db: DbOrTx, name: string, query: SQL): Promise<unknown> {
-  const { dialect, session } = db as unknown as DrizzleInternals;
-  return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
 }
 
 /** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks). */
