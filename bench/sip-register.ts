@@ -6,9 +6,14 @@
  * number of registrations, sipp stops after 120 s at most.
  * Parameters: BENCH_CALLS (default 2000), BENCH_RATE per second (default 500),
  * BENCH_DATABASE_URL (a PostgreSQL database to use instead of PGlite; gets migrated).
+ * Besides the rate it prints the CPU time per REGISTER of this process and, on a local
+ * PostgreSQL, of the database's backends (from /proc): on a shared machine the rate follows
+ * the other jobs, the CPU per REGISTER much less (issue #4).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { sql } from 'drizzle-orm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +67,26 @@ const server = new SipServer({
 });
 const { udp } = await server.listen();
 const scenario = fileURLToPath(new URL('./sip-register.xml', import.meta.url));
+/** CPU seconds (user + system) of the given processes, from /proc (0 for one gone or unreadable). */
+const cpuOf = (pids: readonly number[]): number =>
+  pids.reduce((sum, pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return sum + (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return sum;
+    }
+  }, 0);
+// The pool's connections, opened now so that they are all there during the run.
+const backendPids = databaseUrl
+  ? await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)`))).then(
+      (rs) => [...new Set(rs.map((r) => (r as { rows: { pid: number }[] }).rows[0]!.pid))],
+    )
+  : [];
+const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const cpuStarted = process.cpuUsage();
+const dbCpuStarted = cpuOf(backendPids);
 const started = process.hrtime.bigint();
 // sipp runs asynchronously so that this process keeps serving.
 const { spawn } = await import('node:child_process');
@@ -77,6 +102,8 @@ const result = await new Promise<{ code: number | null; output: string }>((resol
   child.on('exit', (code) => resolve({ code, output }));
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpuStarted);
+const dbCpu = cpuOf(backendPids) - dbCpuStarted;
 await server.close();
 await database.close();
 if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
@@ -85,6 +112,9 @@ process.stdout.write(
     `sip-register: ${calls} authenticated REGISTERs offered at ${rate}/s over UDP by ${users} users (sipp bench/sip-register.xml), ${databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}`,
     `  sipp exit code ${result.code} (0 = every registration got its 200)`,
     `  wall time ${seconds.toFixed(2)} s, ${(calls / seconds).toFixed(0)} registrations/s completed (offered: ${rate}/s)`,
+    `  CPU per REGISTER: node ${((cpu.user + cpu.system) / 1000 / calls).toFixed(3)} ms (user ${(cpu.user / 1000 / calls).toFixed(3)}, system ${(cpu.system / 1000 / calls).toFixed(3)})` +
+      (databaseUrl ? `, PostgreSQL backends ${((1000 * dbCpu) / calls).toFixed(3)} ms (${backendPids.length} connections, local server only)` : ''),
+    `  load average ${load} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     '',
   ].join('\n'),
 );

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   type DigestAlgorithm,
@@ -64,6 +65,41 @@ describe('challenges', () => {
     const nonceOf = (v: string) => /nonce="([^"]+)"/u.exec(v)?.[1];
     const nonces = new Set(Array.from({ length: 100 }, () => nonceOf(makeChallenges(realm, { secret, now: () => clock }).values[0]!)));
     expect(nonces.size).toBe(100);
+  });
+
+  it('keeps nonces distinct and valid across refills of the salt pool (512 salts each)', async () => {
+    const nonceOf = (v: string) => /nonce="([^"]+)"/u.exec(v)![1]!;
+    const challenges = Array.from({ length: 1100 }, () => makeChallenges(realm, { secret, now: () => clock }).values[0]!);
+    expect(new Set(challenges.map(nonceOf)).size).toBe(1100);
+    for (const c of [challenges[0]!, challenges[511]!, challenges[512]!, challenges[1099]!]) {
+      expect((await verify(answer(c), 'REGISTER', lookup, base())).kind).toBe('ok');
+    }
+  });
+
+  it('accepts the nonces of the earlier encoding (64-bit timestamp written with BigInt): nodes of both versions share them', async () => {
+    const head = Buffer.alloc(16);
+    head.writeBigUInt64BE(BigInt(clock - 1000));
+    head.fill(7, 8);
+    const tag = createHmac('sha256', secret).update(`${head.toString('hex')}|${realm}`).digest().subarray(0, 16);
+    const nonce = Buffer.concat([head, tag]).toString('base64url');
+    expect(makeNonce(realm, { secret, now: () => clock })).toHaveLength(nonce.length);
+    const c = makeChallenges(realm, base()).values[0]!.replace(/nonce="[^"]+"/u, `nonce="${nonce}"`);
+    expect(await verify(answer(c), 'REGISTER', lookup, base())).toMatchObject({ kind: 'ok' });
+    // Its timestamp is read back exactly: fresh up to the lifetime (60 s in base()), stale one millisecond later.
+    const at = (ms: number): VerifyOptions => ({ ...base(), now: () => ms });
+    expect(await verify(answer(c), 'REGISTER', lookup, at(clock - 1000 + 60_000))).toMatchObject({ kind: 'ok' });
+    expect(await verify(answer(c), 'REGISTER', lookup, at(clock - 1000 + 60_001))).toEqual({ kind: 'stale' });
+  });
+
+  it('gives each secret its own opaque (the per-secret memo never answers for another secret)', async () => {
+    const opaqueOf = (s: string | Uint8Array) => /opaque="([^"]+)"/u.exec(makeChallenges(realm, { secret: s }).values[0]!)![1];
+    expect(opaqueOf('secret-a')).toBe(opaqueOf('secret-a'));
+    expect(opaqueOf('secret-a')).not.toBe(opaqueOf('secret-b'));
+    expect(opaqueOf(Buffer.from('secret-a'))).toBe(opaqueOf('secret-a'));
+    const other = makeChallenges(realm, { ...base(), secret: 'secret-b' }).values[0]!;
+    const mine = makeChallenges(realm, base()).values[0]!;
+    const withOtherOpaque = mine.replace(/opaque="[^"]+"/u, `opaque="${/opaque="([^"]+)"/u.exec(other)![1]}"`);
+    expect(await verify(answer(withOtherOpaque), 'REGISTER', lookup, base())).toMatchObject({ reason: 'wrong opaque' });
   });
 });
 
@@ -147,6 +183,26 @@ describe('verify', () => {
     ['NoOneKnowsThisScheme opaque-data=here'],
   ])('refuses the malformed %s', async (value) => {
     expect((await verify(value, 'REGISTER', lookup, base())).kind).toBe('invalid');
+  });
+
+  it('verifies an Authorization already parsed exactly as its text', async () => {
+    const a = answer(makeChallenges(realm, base()).values[0]!);
+    const parsed = parseAuthorization(a);
+    if (typeof parsed === 'string') throw new Error(parsed);
+    expect(await verify(parsed, 'REGISTER', lookup, base())).toEqual({ kind: 'ok', username: '1001', algorithm: 'SHA-256' });
+    expect(await verify({ ...parsed, response: '0'.repeat(64) }, 'REGISTER', lookup, base())).toMatchObject({ reason: 'wrong response' });
+  });
+
+  it('parses each value afresh when values alternate (the last one is remembered, immutable)', () => {
+    const a = 'Digest username="a", realm="r", nonce="n", uri="u", response="x"';
+    const b = 'Digest username="b", realm="r", nonce="n", uri="u", response="x"';
+    const first = parseAuthorization(a);
+    expect(parseAuthorization(a)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(parseAuthorization(b)).toMatchObject({ username: 'b' });
+    expect(parseAuthorization(a)).toMatchObject({ username: 'a' });
+    expect(parseAuthorization('Digest realm="r"')).toBe('missing username, realm, nonce, uri or response');
+    expect(parseAuthorization('')).toBe('not a Digest authorization');
   });
 
   it('parses quoted and token parameters, unquoted algorithm, odd spacing', () => {

@@ -4,14 +4,14 @@
  * (timestamp + HMAC over timestamp and realm), verification of Authorization /
  * Proxy-Authorization with nonce-count replay protection.
  */
-import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash as oneShotHash, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { quote, splitList, trimWs, unquote } from './syntax.ts';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
 
-const hash = (algorithm: DigestAlgorithm, text: string): string =>
-  createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(text, 'utf8').digest('hex');
+// The one-shot `crypto.hash` costs a third of createHash().update().digest() (issue #4: three hashes per REGISTER).
+const hash = (algorithm: DigestAlgorithm, text: string): string => oneShotHash(algorithm === 'MD5' ? 'md5' : 'sha256', text, 'hex');
 
 /** H(username:realm:password), what a credential store keeps per algorithm. */
 export const ha1 = (algorithm: DigestAlgorithm, user: string, realm: string, password: string): string =>
@@ -49,12 +49,30 @@ const SALT_BYTES = 8;
 const HEAD_BYTES = 8 + SALT_BYTES;
 const mac = (secret: string | Uint8Array, data: string): Buffer => createHmac('sha256', secret).update(data).digest();
 
+/**
+ * Salts come from a pool filled 512 at a time: one `randomFillSync` per nonce cost as much
+ * as its HMAC (a system call each, issue #4). The bytes are as random; none is used twice.
+ */
+const saltPool = Buffer.alloc(SALT_BYTES * 512);
+let saltAt = saltPool.length;
+function takeSalt(into: Buffer, offset: number): void {
+  if (saltAt === saltPool.length) {
+    randomFillSync(saltPool);
+    saltAt = 0;
+  }
+  saltPool.copy(into, offset, saltAt, saltAt + SALT_BYTES);
+  saltAt += SALT_BYTES;
+}
+
 /** Nonce = base64url(timestamp ‖ salt ‖ HMAC(secret, timestamp ‖ salt ‖ realm)): checkable by any node, without state. */
 export function makeNonce(realm: string, o: NonceOptions): string {
-  const head = Buffer.alloc(HEAD_BYTES);
-  head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor((o.now ?? Date.now)()))));
-  randomFillSync(head, 8, SALT_BYTES);
-  return Buffer.concat([head, mac(o.secret, `${head.toString('hex')}|${realm}`).subarray(0, TAG_BYTES)]).toString('base64url');
+  const raw = Buffer.allocUnsafe(HEAD_BYTES + TAG_BYTES);
+  const ms = Math.max(0, Math.floor((o.now ?? Date.now)()));
+  raw.writeUInt32BE(Math.floor(ms / 2 ** 32), 0);
+  raw.writeUInt32BE(ms % 2 ** 32, 4);
+  takeSalt(raw, 8);
+  mac(o.secret, `${raw.toString('hex', 0, HEAD_BYTES)}|${realm}`).copy(raw, HEAD_BYTES, 0, TAG_BYTES);
+  return raw.toString('base64url');
 }
 
 type NonceCheck = 'fresh' | 'expired' | 'forged';
@@ -66,13 +84,25 @@ function checkNonce(nonce: string, realm: string, o: NonceOptions): NonceCheck {
   const head = raw.subarray(0, HEAD_BYTES);
   const expected = mac(o.secret, `${head.toString('hex')}|${realm}`).subarray(0, TAG_BYTES);
   if (!timingSafeEqual(raw.subarray(HEAD_BYTES), expected)) return 'forged';
-  const age = (o.now ?? Date.now)() - Number(head.readBigUInt64BE(0));
+  const age = (o.now ?? Date.now)() - (head.readUInt32BE(0) * 2 ** 32 + head.readUInt32BE(4));
   if (age < -30_000) return 'forged';
   return age > (o.lifetimeMs ?? 300_000) ? 'expired' : 'fresh';
 }
 
 /** The opaque value of a realm: derived from the secret, so any node can check it. */
-const opaqueFor = (realm: string, o: NonceOptions): string => mac(o.secret, `opaque|${realm}`).subarray(0, 12).toString('base64url');
+const opaqueFor = (realm: string, o: NonceOptions): string => {
+  // Computed once per secret and realm (an HMAC in every challenge and every answer before, issue #4).
+  if (typeof o.secret !== 'string') return mac(o.secret, `opaque|${realm}`).subarray(0, 12).toString('base64url');
+  const key = `${realm}\n${o.secret}`;
+  let opaque = opaques.get(key);
+  if (opaque === undefined) {
+    opaque = mac(o.secret, `opaque|${realm}`).subarray(0, 12).toString('base64url');
+    if (opaques.size >= 64) opaques.clear();
+    opaques.set(key, opaque);
+  }
+  return opaque;
+};
+const opaques = new Map<string, string>();
 
 // ---------------------------------------------------------------- challenges
 
@@ -120,8 +150,18 @@ export interface DigestCredentials {
   readonly userhash: boolean;
 }
 
-/** Parses an Authorization or Proxy-Authorization value (quoted and token parameters). */
+/**
+ * Parses an Authorization or Proxy-Authorization value (quoted and token parameters).
+ * The last value parsed is remembered: one REGISTER's header is read by the brute-force
+ * guard, the authenticator and `verify` in turn (issue #4). The result is immutable.
+ */
 export function parseAuthorization(value: string): DigestCredentials | string {
+  if (value !== lastParsed.value) lastParsed = { value, parsed: parseAuthorizationText(value) };
+  return lastParsed.parsed;
+}
+let lastParsed: { readonly value: string; readonly parsed: DigestCredentials | string } = { value: '', parsed: 'not a Digest authorization' };
+
+function parseAuthorizationText(value: string): DigestCredentials | string {
   const m = /^[ \t]*Digest[ \t]+(.*)$/isu.exec(value);
   if (!m) return 'not a Digest authorization';
   const parts = splitList(m[1]!);
@@ -142,7 +182,7 @@ export function parseAuthorization(value: string): DigestCredentials | string {
   if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
     return 'missing username, realm, nonce, uri or response';
   }
-  return {
+  return Object.freeze({
     username,
     realm,
     nonce,
@@ -154,7 +194,7 @@ export function parseAuthorization(value: string): DigestCredentials | string {
     cnonce: p.get('cnonce'),
     opaque: p.get('opaque'),
     userhash: p.get('userhash')?.toLowerCase() === 'true',
-  };
+  });
 }
 
 // ---------------------------------------------------------------- verification
@@ -235,7 +275,7 @@ function nonceKey(nonce: string): number {
     const raw = Buffer.from(nonce.slice(0, 22), 'base64url'); // timestamp ‖ salt
     if (raw.length === HEAD_BYTES) return (raw.readUInt32BE(8) & 0x1f_ffff) * 2 ** 32 + raw.readUInt32BE(12);
   }
-  const h = createHash('sha256').update(nonce, 'utf8').digest();
+  const h = oneShotHash('sha256', nonce, 'buffer');
   return (h.readUInt32BE(0) & 0x1f_ffff) * 2 ** 32 + h.readUInt32BE(4);
 }
 
@@ -260,9 +300,15 @@ const sameHex = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-export async function verify(authorization: string, method: string, lookup: Ha1Lookup, o: VerifyOptions): Promise<VerifyResult> {
+/** Checks an Authorization value, as received or already parsed by `parseAuthorization`. */
+export async function verify(
+  authorization: string | DigestCredentials,
+  method: string,
+  lookup: Ha1Lookup,
+  o: VerifyOptions,
+): Promise<VerifyResult> {
   const invalid = (reason: string): VerifyResult => ({ kind: 'invalid', reason });
-  const c = parseAuthorization(authorization);
+  const c = typeof authorization === 'string' ? parseAuthorization(authorization) : authorization;
   if (typeof c === 'string') return invalid(c);
   const algorithm = DIGEST_ALGORITHMS.find((a) => a.toLowerCase() === c.algorithm.toLowerCase());
   if (algorithm === undefined) return invalid(`unsupported algorithm ${c.algorithm}`);

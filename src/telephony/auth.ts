@@ -79,28 +79,29 @@ export class Authenticator {
     // Some phones answer a 407 with Authorization instead of Proxy-Authorization: accept both.
     const offered = getHeaderValues(req, headerName);
     const candidates = proxy && offered.length === 0 ? getHeaderValues(req, 'Authorization') : offered;
-    const mine = candidates.filter((v) => {
-      const c = parseAuthorization(v);
-      return typeof c === 'string' || c.realm === this.o.realm;
-    });
-    const authorization = mine[0];
-    if (authorization === undefined) return challenge(false);
-    const parsed = parseAuthorization(authorization);
+    // Parsed once here and handed to `verify` as is (issue #4).
+    let parsed: ReturnType<typeof parseAuthorization> | undefined;
+    for (const value of candidates) {
+      const c = parseAuthorization(value);
+      if (typeof c === 'string' || c.realm === this.o.realm) {
+        parsed = c;
+        break;
+      }
+    }
+    if (parsed === undefined) return challenge(false);
     const claimed = typeof parsed === 'string' ? undefined : parsed.username;
     const fail = async (reason: string): Promise<AuthResult> => {
       await this.reportFailure(req, source, claimed, reason);
       return challenge(false);
     };
-    if (typeof parsed !== 'string') {
-      const digestUri = parseUri(parsed.uri);
-      if (!digestUri.ok || !uriEquals(digestUri.value, req.uri)) return fail('digest uri does not match the Request-URI');
-      if (!this.o.algorithms.some((a) => a.toLowerCase() === parsed.algorithm.toLowerCase())) {
-        return fail(`algorithm ${parsed.algorithm} not offered`);
-      }
-    }
+    if (typeof parsed === 'string') return fail(parsed);
+    const digestUri = parseUri(parsed.uri);
+    if (!digestUri.ok || !uriEquals(digestUri.value, req.uri)) return fail('digest uri does not match the Request-URI');
+    const algorithm = parsed.algorithm.toLowerCase();
+    if (!this.o.algorithms.some((a) => a.toLowerCase() === algorithm)) return fail(`algorithm ${parsed.algorithm} not offered`);
     let credentials: SipCredentials | null = null;
     const result = await verify(
-      authorization,
+      parsed,
       req.method,
       async (username, algorithm) => {
         credentials = await this.o.directory.findSipCredentials(username);

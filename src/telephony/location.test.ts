@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
 import { LocationWriter, type RegisterUpdate, activeBindings, applyRegister, applyRegisters, purgeExpiredBindings, userBindings } from './location.ts';
@@ -126,6 +127,35 @@ describeEachDb('location, group commit', (kind) => {
       'too-many',
     ]);
     await expect(applyRegisters(database.db, [{ update: update(), now: T0 }, { update: update(), now: T0 }])).rejects.toThrow(/one REGISTER per AOR/u);
+  });
+
+  it('keeps every outcome once PostgreSQL runs the prepared statement with its generic plan (6th execution on)', async () => {
+    const erin = 'sip:erin@pbx.test';
+    const frank = 'sip:frank@pbx.test';
+    await database.db.transaction(async (tx) => {
+      // One connection for the whole loop: the statement is prepared on it once.
+      for (let i = 1; i <= 8; i++) {
+        const outcomes = await applyRegisters(tx, [
+          { update: update({ aor: erin, callId: 'e', cseq: i, contacts: [{ uri: `sip:erin@10.0.0.${i}`, expires: 60, q: 1 }] }), now: at(i) },
+          { update: update({ aor: frank, callId: 'f', cseq: i === 1 ? 100 : 1 }), now: at(i) },
+          { update: update({ aor: `sip:g${i}@pbx.test`, maxBindings: 0 }), now: at(i) },
+        ]);
+        expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => `${b.contactUri} ${b.cseq}`) : o.kind))).toEqual([
+          Array.from({ length: i }, (_, k) => `sip:erin@10.0.0.${i - k} ${i - k}`),
+          i === 1 ? ['sip:alice@10.0.0.5 100'] : 'out-of-order',
+          'too-many',
+        ]);
+      }
+      if (kind === 'postgres') {
+        // Prepared once on this connection, planned no more after the first five executions.
+        const plans: unknown = await tx.execute(sql`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE name = 'e2p_apply_registers'`);
+        expect(plans).toMatchObject({ rows: [{ generic: expect.any(Number) as unknown }] });
+        expect((plans as { rows: { generic: number }[] }).rows[0]!.generic).toBeGreaterThan(0);
+      }
+      tx.rollback();
+    }).catch((e: unknown) => {
+      if (!(e instanceof Error && e.message === 'Rollback')) throw e;
+    });
   });
 
   it('LocationWriter: REGISTERs arriving together share statements; two of one AOR apply in order', async () => {

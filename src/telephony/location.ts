@@ -5,6 +5,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
+import { executePrepared } from '../db/prepared.ts';
 import { newId } from '../kernel/ids.ts';
 import { parseUri, uriEquals } from '../sip/index.ts';
 import { sipBindings } from './schema.ts';
@@ -174,10 +175,12 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
   const input = JSON.stringify(
     contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
   );
-  const result = await db.execute(registerStatement(reqs, input));
-  const rows = rowsOf(result);
+  const rows = rowsOf(await executePrepared(db, 'e2p_apply_registers', registerStatement(reqs, input)));
+  // The rows of each REGISTER, in one pass (a filter per REGISTER was quadratic in the batch size).
+  const rowsOfReq: Record<string, unknown>[][] = items.map(() => []);
+  for (const row of rows) rowsOfReq[Number(row.req)]?.push(row);
   const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
-    const mine = rows.filter((row) => Number(row.req) === r);
+    const mine = rowsOfReq[r]!;
     const head = mine[0];
     if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
     if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };

@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
+import { executePrepared } from '../../db/prepared.ts';
 import { mainNumber } from './caller-id.ts';
 import { phoneNumbers, provisionedUsers } from './schema.ts';
 
@@ -228,7 +229,9 @@ const own = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 /** The credential reads of cache misses, without the query builder: one statement for many usernames. */
 async function selectSipCredentialsOf(db: DbOrTx, usernames: readonly string[]): Promise<Map<string, SipCredentialsRecord>> {
-  const result = await db.execute(
+  const result = await executePrepared(
+    db,
+    'e2p_sip_credentials_of',
     sql`SELECT id, client_id, extension, sip_username, sip_realm, ha1_md5, ha1_sha256
         FROM provisioned_users
         WHERE sip_username IN (SELECT jsonb_array_elements_text(${JSON.stringify(usernames)}::jsonb)) AND deleted_at IS NULL`,
