@@ -20,7 +20,7 @@ import { SimulatedClock } from '../src/kernel/clock.ts';
 import { enterpriseCheckDigits } from '../src/kernel/enterprise-number.ts';
 import { localDate } from '../src/kernel/time.ts';
 import { createLogger } from '../src/logger.ts';
-import { DocumentPool, runBilling } from '../src/modules/billing/index.ts';
+import { DocumentPool, runBilling, runConcurrencyFor } from '../src/modules/billing/index.ts';
 import '../src/modules/payments/index.ts';
 import { createProduct } from '../src/modules/catalog/create-product.ts';
 import { createTariffZone } from '../src/modules/catalog/create-tariff-zone.ts';
@@ -40,6 +40,8 @@ const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? 100);
 const RUN_LIMIT = Number(process.env.BENCH_RUN_LIMIT ?? CLIENTS);
 const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 const url = process.env.BENCH_DATABASE_URL;
+/** Clients billed at once (default: as the job, `runConcurrencyFor`). */
+const RUN_CONCURRENCY = Number(process.env.BENCH_RUN_CONCURRENCY ?? runConcurrencyFor(url ? 'postgres' : 'pglite'));
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
@@ -76,11 +78,14 @@ if (fromSnapshot && SNAPSHOT) {
   await admin.query('DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS drizzle CASCADE; CREATE SCHEMA public;');
   await admin.end();
 }
+// BENCH_CDRS_FILLFACTOR (PostgreSQL, with a snapshot): the copy's cdrs rewritten with that fillfactor
+// (VACUUM FULL) before the run — room on each page for the update that marks a call invoiced.
+const CDRS_FILLFACTOR = process.env.BENCH_CDRS_FILLFACTOR;
 let database = await openDatabase(url ? { url } : { dataDir: process.env.BENCH_PGLITE_DIR ?? 'memory://' });
 await database.migrate();
 const clock = new SimulatedClock('2026-12-01T09:00:00+01:00');
 const ctx: AppContext = { config: loadConfig({ E2P_LOG_LEVEL: 'silent' }), database, db: database.db, clock, log: createLogger('silent'), metrics: new Registry() };
-process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement, run limited to ${RUN_LIMIT} clients, ${DOC_WORKERS} document worker(s)\n`);
+process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement, run limited to ${RUN_LIMIT} clients, ${RUN_CONCURRENCY} at once, ${DOC_WORKERS} document worker(s)\n`);
 
 let t = performance.now();
 if (!fromSnapshot) await buildDataSet();
@@ -175,6 +180,12 @@ if (SNAPSHOT && !fromSnapshot) {
   database = await openDatabase({ url });
 }
 const db = database.db;
+if (fromSnapshot && CDRS_FILLFACTOR) {
+  const t0 = performance.now();
+  await db.execute(sql.raw(`alter table cdrs set (fillfactor = ${Number(CDRS_FILLFACTOR)})`));
+  await db.execute(sql`vacuum full analyze cdrs`);
+  process.stdout.write(`cdrs rewritten with fillfactor ${Number(CDRS_FILLFACTOR)} in ${secs(performance.now() - t0)}\n`);
+}
 
 // The run of 28 December 00:00, then the documents of every invoice.
 const at = new Date('2026-12-28T00:00:00+01:00');
@@ -187,6 +198,7 @@ try {
   await runBilling({
     db,
     at,
+    concurrency: RUN_CONCURRENCY,
     afterClient: async (_client, id) => {
       if (id !== null) ids.push(id);
       if (++billed >= RUN_LIMIT) throw new RunLimit();
