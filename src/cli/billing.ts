@@ -11,7 +11,7 @@ import type { Db } from '../db/client.ts';
 import { notFound, validationError } from '../kernel/errors.ts';
 import { withPlatform } from './operations.ts';
 import { addMonths, formatLocalInstant, localDate, parseInstant, startOfLocalDay } from '../kernel/time.ts';
-import { billingDayOf, checkPeppolUbl, sellerIdentity, setSellerIdentity, getInvoice, invoiceIdByNumber, invoicePdf, invoiceUbl, listInvoices, previewRun, runBilling } from '../modules/billing/index.ts';
+import { billingDayOf, checkPeppolUbl, sellerIdentity, setSellerIdentity, getInvoice, invoiceIdByNumber, invoicePdf, invoiceUbl, listInvoices, previewRun, runBilling, runConcurrencyFor } from '../modules/billing/index.ts';
 
 
 /** The latest run instant ≤ now: 00:00 local on the billing day of this month, else of last month (§8.1). */
@@ -44,7 +44,7 @@ export function registerBilling(program: Command): void {
         const at = instantOption(o.at) ?? (await currentRunInstant(ctx.db, now));
         if (o.dryRun) return { dryRun: true, ...(await previewRun(ctx.db, at)), at: formatLocalInstant(at) };
         if (at > now) throw validationError('--at', 'a billing run cannot be in the future (use --dry-run to preview it)');
-        const ids = await runBilling({ db: ctx.db, at });
+        const ids = await runBilling({ db: ctx.db, at, concurrency: runConcurrencyFor(ctx.database.kind) });
         const issued = (await listInvoices(ctx.db)).filter((i) => ids.includes(i.id));
         return { dryRun: false, at: formatLocalInstant(at), invoices: issued.map((i) => ({ number: i.number, clientId: i.clientId, totalInclVatCents: i.totalInclVatCents })) };
       }),

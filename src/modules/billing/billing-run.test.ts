@@ -13,7 +13,9 @@ import { createClient } from '../customers/create-client.ts';
 import { createContract } from '../customers/create-contract.ts';
 import { signContract } from '../customers/sign-contract.ts';
 import { rateCdr } from '../rating/rate-client-month.ts';
+import { clientsWithLiveContract } from '../customers/contract-store.ts';
 import { balanceCents, listInvoices, previewRun, runBilling } from './index.ts';
+import { invoices as invoicesTable } from './schema.ts';
 
 describeEachDb('billing run', (kind) => {
   let database: Database;
@@ -137,5 +139,53 @@ describeEachDb('billing run', (kind) => {
     const byId = new Map((await rows()).map((c) => [c.id, c]));
     for (const id of [across, atInstant, late]) expect(byId.get(id)).toMatchObject({ invoiceId: february.id });
     expect(byId.get(across)).toMatchObject({ billableSeconds: 120, costCents: 17 });
+  });
+  it('§8.1 two clients at once: each invoiced once, numbers gap-free, the cursor never passes an unfinished client; a rerun from it completes', async () => {
+    ctx = testContext(database, '2027-01-04T09:00:00+01:00');
+    const mine: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const client = await createClient(ctx, { principal: 'system', name: `Concurrent ${i}` });
+      const draft = await createContract(ctx, { actor: 'system', clientId: client.id, lines: [{ product: 'OPT', quantity: 1 }] });
+      await signContract(ctx, { actor: 'system', clientId: client.id, contractId: draft.id });
+      await completeInstallation(ctx, { actor: 'system', clientId: client.id });
+      mine.push(client.id);
+    }
+    const marchRun = new Date('2027-03-27T23:00:00Z'); // 28 Mar 00:00 Brussels
+    at('2027-03-28T00:00:00+01:00');
+    const invoicedInMarch = async (): Promise<Set<string>> =>
+      new Set((await ctx.db.select({ clientId: invoicesTable.clientId }).from(invoicesTable).where(eq(invoicesTable.runKey, 'run:2027-03'))).map((r) => r.clientId));
+    const cursors: string[] = [];
+    const saveCursor = async (cursor: string): Promise<void> => {
+      // Every one of these clients up to the cursor is committed when the cursor is saved.
+      const done = await invoicedInMarch();
+      expect(mine.filter((id) => id <= cursor && !done.has(id))).toEqual([]);
+      cursors.push(cursor);
+    };
+    class Stop extends Error {}
+    let finished = 0;
+    await expect(
+      runBilling({
+        db: ctx.db,
+        at: marchRun,
+        concurrency: 2,
+        saveCursor,
+        afterClient: () => (++finished === 4 ? Promise.reject(new Stop()) : Promise.resolve()),
+      }),
+    ).rejects.toBeInstanceOf(Stop);
+    const afterStop = await invoicedInMarch();
+    expect(afterStop.size).toBeGreaterThanOrEqual(4);
+    // The first error stops both workers before their next client.
+    expect(afterStop.size).toBeLessThanOrEqual(5);
+    expect(cursors.length).toBeGreaterThan(0);
+    expect([...cursors].sort()).toEqual(cursors); // saved in increasing order
+
+    await runBilling({ db: ctx.db, at: marchRun, concurrency: 2, cursor: cursors.at(-1)!, saveCursor });
+    const march = await ctx.db.select().from(invoicesTable).where(eq(invoicesTable.runKey, 'run:2027-03'));
+    for (const id of mine) expect(march.filter((i) => i.clientId === id)).toHaveLength(1);
+    expect(new Set(march.map((i) => i.clientId)).size).toBe(march.length);
+    // RULES.md "Invoice numbers": gap-free over the year, whatever the order the clients committed in.
+    const numbers = (await ctx.db.select({ number: invoicesTable.number }).from(invoicesTable).where(eq(invoicesTable.kind, 'invoice'))).map((r) => r.number).sort();
+    expect(numbers).toEqual(numbers.map((_, i) => `2027-${String(i + 1).padStart(6, '0')}`));
+    expect(cursors.at(-1)).toBe([...(await clientsWithLiveContract(ctx.db))].sort().at(-1));
   });
 });

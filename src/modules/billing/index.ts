@@ -8,7 +8,7 @@ import { invoiceFinal } from './invoice-final.ts';
 import { invoiceOneOffs } from './invoice-one-offs.ts';
 
 export { billClient, quantityFor, runKeyOf } from './bill-client.ts';
-export { runBilling, type BillingRunOptions } from './billing-run.ts';
+export { runBilling, runConcurrencyFor, type BillingRunOptions } from './billing-run.ts';
 export { billingDayOf, setBillingDay, DEFAULT_BILLING_DAY } from './billing-day.ts';
 export { billingRunJob } from './jobs.ts';
 export { invoiceOneOffs } from './invoice-one-offs.ts';

@@ -41,14 +41,18 @@ export interface IssueInvoiceOptions {
   clause: string;
 }
 
-/** The next number of the series, the counter row locked until the transaction ends. */
+/**
+ * The next number of the series, the counter row locked until the transaction ends (one
+ * statement: the row is created at the first number of the year, incremented after).
+ */
 export async function nextNumber(tx: DbOrTx, kind: 'invoice' | 'credit_note', year: number): Promise<string> {
   const series = `${kind}:${year}`;
-  await tx.insert(invoiceCounters).values({ series, last: 0 }).onConflictDoNothing();
-  const [row] = await tx.select().from(invoiceCounters).where(eq(invoiceCounters.series, series)).for('update');
-  const seq = (row?.last ?? 0) + 1;
-  await tx.update(invoiceCounters).set({ last: sql`${invoiceCounters.last} + 1` }).where(eq(invoiceCounters.series, series));
-  return formatInvoiceNumber(kind, year, seq);
+  const [row] = await tx
+    .insert(invoiceCounters)
+    .values({ series, last: 1 })
+    .onConflictDoUpdate({ target: invoiceCounters.series, set: { last: sql`${invoiceCounters.last} + 1` } })
+    .returning({ last: invoiceCounters.last });
+  return formatInvoiceNumber(kind, year, row!.last);
 }
 
 export async function invoiceExists(db: DbOrTx, clientId: string, runKey: string): Promise<boolean> {
@@ -65,9 +69,12 @@ export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promi
   if (opts.lines.length === 0) return null;
   if (await invoiceExists(tx, opts.clientId, opts.runKey)) return null;
   const issueDate = localDate(opts.at);
-  const number = await nextNumber(tx, 'invoice', Number(issueDate.slice(0, 4)));
   const totals = invoiceTotals(opts.lines);
   const id = opts.id ?? newId(opts.at);
+  const parties = await currentParties(tx, opts.clientId);
+  await tx.insert(invoiceLines).values(opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position })));
+  // The number last: the counter row stays locked only from here to the commit (concurrent runs wait here, briefly).
+  const number = await nextNumber(tx, 'invoice', Number(issueDate.slice(0, 4)));
   const row = {
     id,
     number,
@@ -82,10 +89,9 @@ export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promi
     ...totals,
     structuredReference: fromInvoiceNumber(number),
     status: 'open' as const,
-    parties: await currentParties(tx, opts.clientId),
+    parties,
   };
   await tx.insert(invoices).values(row);
-  await tx.insert(invoiceLines).values(opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position })));
   await recordAudit(tx, { at: opts.at, actor: 'system', action: 'invoice.issue', entity: 'invoice', entityId: id, clientId: opts.clientId, before: null, after: row, clause: opts.clause });
   for (const hook of onInvoiceIssued) await hook(tx, { id, clientId: opts.clientId, number, totalInclVatCents: totals.totalInclVatCents, at: opts.at });
   return id;

@@ -7,7 +7,7 @@ import type { AppContext } from '../../context.ts';
 import type { JobDefinition } from '../../scheduler/runner.ts';
 import { localDate } from '../../kernel/time.ts';
 import { billingDayOf } from './billing-day.ts';
-import { runBilling } from './billing-run.ts';
+import { runBilling, runConcurrencyFor } from './billing-run.ts';
 
 export function billingRunJob(ctx: AppContext, order: number): JobDefinition {
   return {
@@ -17,7 +17,7 @@ export function billingRunJob(ctx: AppContext, order: number): JobDefinition {
     async run(job) {
       const day = Number(localDate(job.dueAt).slice(8, 10));
       if (day !== (await billingDayOf(job.db))) return;
-      await runBilling({ db: job.db, at: job.dueAt, cursor: job.cursor, saveCursor: job.saveCursor });
+      await runBilling({ db: job.db, at: job.dueAt, cursor: job.cursor, saveCursor: job.saveCursor, concurrency: runConcurrencyFor(ctx.database.kind) });
       ctx.log.info({ period: job.period }, 'billing run done');
     },
   };
