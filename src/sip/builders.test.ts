@@ -147,3 +147,17 @@ describe('buildResponse keeps the typed views of the request (issue #4: no parsi
     expect(() => buildResponse(invite(), 200, { headers: [{ name: 'Contact', value: '<sip:a@x' }] })).toThrow(/invalid Contact/);
   });
 });
+
+describe('serializeMessage', () => {
+  it('gives bytes kept after sending an allocation of their own, the same bytes (issue #4: no pinned pool slab)', () => {
+    const res = buildResponse(invite(), 486, { toTag: 'x' });
+    const withBody = buildResponse(invite(), 200, { toTag: 'x', content: { type: 'application/sdp', body: Buffer.from('v=0\r\n') } });
+    for (const m of [res, withBody]) {
+      const sent = serializeMessage(m);
+      const kept = serializeMessage(m, true);
+      expect(Buffer.from(kept).equals(Buffer.from(sent))).toBe(true);
+      expect(kept.buffer.byteLength).toBe(kept.byteLength);
+      expect(sent.buffer.byteLength).toBeGreaterThan(sent.byteLength); // a slice of the pool
+    }
+  });
+});
