@@ -30,14 +30,15 @@ interface WheelEntry {
  * its shortest timer is T1, 500 ms). At hundreds of calls/s a node runs ~10 transaction
  * timers per call, most of them cancelled before they fire (A/B/E/F) or lingering 32 s
  * (D/J/L/M); one `setTimeout` each cost a Timeout object, a cancel closure and Node's timer
- * list bookkeeping per timer (issue #4). `now` is the clock `base` runs on.
+ * list bookkeeping per timer (issue #4). `now` is the clock `base` runs on: monotonic by
+ * default, so that a step of the wall clock cannot put a timer in another tick's slot.
  */
 export class TimerWheel implements Timers {
   private readonly slots = new Map<number, WheelEntry[]>();
 
   constructor(
     private readonly base: Timers = systemTimers,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
     private readonly tickMs = 10,
   ) {}
 
