@@ -14,6 +14,8 @@
  * { rssBytes, heapBytes, bindingsBytes } (bindingsBytes: the size of `sip_bindings` with its indexes); { stop } closes the platform and exits (so --cpu-prof writes
  * its profile).
  */
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
@@ -92,6 +94,7 @@ const decisions = async (): Promise<{ count: number; p50: number; p90: number; p
   const count = values.find((v) => v.metricName === `${POLICY_DECISION_METRIC}_count`)?.value ?? 0;
   return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 };
+let snapshots = 0;
 process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean; policy?: boolean; cpu?: boolean }) => {
   if (m.cpu) {
     const used = process.cpuUsage();
@@ -106,6 +109,8 @@ process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean
     // A full collection first (--expose-gc): what is retained, not garbage not yet collected.
     (globalThis as { gc?: () => void }).gc?.();
     const mem = process.memoryUsage();
+    // BENCH_HEAP_SNAPSHOT=<dir>: a heap snapshot at each memory reading, to see what calls leave behind.
+    if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(join(process.env.BENCH_HEAP_SNAPSHOT, `e2p-${++snapshots}.heapsnapshot`));
     void ctx.db.execute<{ bytes: string }>(sql`select pg_total_relation_size('sip_bindings')::text as bytes`).then((r) => {
       const rows = (Array.isArray(r) ? r : (r as { rows: { bytes: string }[] }).rows) as { bytes: string }[];
       send({ rssBytes: mem.rss, heapBytes: mem.heapUsed, bindingsBytes: Number(rows[0]?.bytes ?? 0) });

@@ -31,6 +31,16 @@ describe('newId', () => {
     expect(stamp(made.at(-1)!) - at.getTime()).toBeLessThanOrEqual(5); // ≥ 2048 ids per millisecond before borrowing
   });
 
+  it('draws fresh random bits for every id, across refills of its random pool', () => {
+    // 3 000 ids × 10 random bytes: the 4 KiB pool is refilled seven times; a reused byte run would repeat a tail
+    const made = Array.from({ length: 3000 }, (_, i) => ids.newId(new Date(1_800_000_000_000 + 2 * i)));
+    const tails = made.map((id) => id.slice(19)); // variant + 62 random bits
+    expect(new Set(tails).size).toBe(made.length);
+    const starts = made.map((id) => parseInt(id.slice(15, 18), 16)); // the sequence's random start, below 2048
+    expect(starts.every((s) => s < 2048)).toBe(true);
+    expect(new Set(starts).size).toBeGreaterThan(1000);
+  });
+
   it('refuses instants a UUID v7 cannot hold', () => {
     expect(() => ids.newId(new Date(Number.NaN))).toThrow(RangeError);
     expect(() => ids.newId(new Date(-1))).toThrow(RangeError);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildRequest, buildResponse, newBranch, newCallId, newTag, randomToken } from './builders.ts';
 import { MAGIC_COOKIE, type SipRequest, getHeader, toTag } from './message.ts';
-import { parseMessage } from './parser.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMessage, typedHeaders } from './parser.ts';
 import { serializeMessage } from './serializer.ts';
 import { parseUri, type Uri } from './uri.ts';
 
@@ -108,5 +110,54 @@ describe('buildRequest (RFC 3261 §8.1.1)', () => {
         to: { displayName: undefined, uri: uri('sip:a@b'), params: new Map() }, callId: 'c', cseq: 1, via: { transport: 'UDP', host: 'h' },
       }),
     ).toThrow(TypeError);
+  });
+});
+
+describe('buildResponse keeps the typed views of the request (issue #4: no parsing again)', () => {
+  const fixtures = readdirSync('test/fixtures/sip/valid')
+    .map((f) => parseMessage(readFileSync(join('test/fixtures/sip/valid', f))))
+    .flatMap((r) => (r.ok && r.message.kind === 'request' ? [r.message] : []));
+  const requests: SipRequest[] = [invite(), ...fixtures];
+  const options = [
+    {},
+    { toTag: 'abc123' },
+    { headers: [{ name: 'Contact', value: '<sip:b2bua@192.0.2.9:5060>;expires=60' }, { name: 'Allow', value: 'INVITE, ACK, BYE' }] },
+    { headers: [{ name: 'Contact', value: '<sip:a@x>, <sip:b@y>' }, { name: 'Contact', value: 'sip:c@z' }] },
+    { content: { type: 'application/sdp', body: Buffer.from('v=0\r\n') } },
+    { headers: [{ name: 'Record-Route', value: '<sip:p9.example.com;lr>' }] }, // a typed header among the extras: parsed
+  ];
+
+  it.each([100, 180, 200, 407, 486])('gives the views a parse of its own headers gives, status %i', (status) => {
+    expect(requests.length).toBeGreaterThan(5);
+    for (const req of requests) {
+      for (const o of options) {
+        const built = buildResponse(req, status, o);
+        const typed = typedHeaders(built.headers);
+        expect(typed.ok).toBe(true);
+        if (!typed.ok) continue;
+        const { kind, status: s, reason, headers, body, ...views } = built;
+        expect(views).toEqual(typed.value);
+        expect([kind, s, reason, headers.length, body.length]).toEqual(['response', status, built.reason, built.headers.length, o.content?.body.length ?? 0]);
+      }
+    }
+  });
+
+  it('refuses an invalid Contact as before', () => {
+    expect(() => buildResponse(invite(), 200, { headers: [{ name: 'Contact', value: '*' }, { name: 'Contact', value: '<sip:a@x>' }] })).toThrow(/Contact \* mixed/);
+    expect(() => buildResponse(invite(), 200, { headers: [{ name: 'Contact', value: '<sip:a@x' }] })).toThrow(/invalid Contact/);
+  });
+});
+
+describe('serializeMessage', () => {
+  it('gives bytes kept after sending an allocation of their own, the same bytes (issue #4: no pinned pool slab)', () => {
+    const res = buildResponse(invite(), 486, { toTag: 'x' });
+    const withBody = buildResponse(invite(), 200, { toTag: 'x', content: { type: 'application/sdp', body: Buffer.from('v=0\r\n') } });
+    for (const m of [res, withBody]) {
+      const sent = serializeMessage(m);
+      const kept = serializeMessage(m, true);
+      expect(Buffer.from(kept).equals(Buffer.from(sent))).toBe(true);
+      expect(kept.buffer.byteLength).toBe(kept.byteLength);
+      expect(sent.buffer.byteLength).toBeGreaterThan(sent.byteLength); // a slice of the pool
+    }
   });
 });

@@ -99,7 +99,7 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           this.terminateAfter('M', 64 * this.ctx.values.t1);
         } else {
           this.state = 'completed';
-          this.ack = serializeMessage(buildAckForNon2xx(this.request, response));
+          this.ack = serializeMessage(buildAckForNon2xx(this.request, response), true);
           this.release();
           this.send(this.ack);
           this.delegate.onResponse(response);

@@ -58,7 +58,7 @@ export { UdpTransport } from './udp.ts';
 export type { TcpOptions } from './tcp.ts';
 export { TcpTransport } from './tcp.ts';
 export type { CancelTimer, Timers } from './timers.ts';
-export { ManualTimers, systemTimers } from './timers.ts';
+export { ManualTimers, TimerWheel, systemTimers } from './timers.ts';
 export type { TimerValues } from './transaction-base.ts';
 export { DEFAULT_TIMER_VALUES } from './transaction-base.ts';
 export type { ClientTransaction, ClientTransactionDelegate } from './client-transaction.ts';

@@ -192,6 +192,13 @@ function collectList<T>(values: readonly string[], name: string, parse: (v: stri
   return ok(out);
 }
 
+/** The Contact values of a message's Contact headers, `*` alone (§10.2.2). */
+export function typedContacts(values: readonly string[]): Result<Contact[]> {
+  const contact = collectList(values, 'Contact', parseContacts);
+  if (contact.ok && contact.value.length > 1 && contact.value.some((c) => c.star)) return fail('Contact * mixed with other contacts');
+  return contact;
+}
+
 const parseRoutes = (v: string): Result<NameAddr[]> => parseNameAddrList(v);
 
 /** The headers the typed views are built from, gathered in one pass over the raw headers. */
@@ -257,9 +264,8 @@ function typedFrom(g: Gathered): Result<Typed> {
   const clText = g.contentLength;
   const contentLength = clText === undefined ? undefined : parseUInt(clText, MAX_CONTENT_LENGTH);
   if (clText !== undefined && contentLength === undefined) return fail('invalid Content-Length');
-  const contact = collectList(g.contact, 'Contact', parseContacts);
+  const contact = typedContacts(g.contact);
   if (!contact.ok) return contact;
-  if (contact.value.length > 1 && contact.value.some((c) => c.star)) return fail('Contact * mixed with other contacts');
   const route = collectList(g.route, 'Route', parseRoutes);
   if (!route.ok) return route;
   const recordRoute = collectList(g.recordRoute, 'Record-Route', parseRoutes);

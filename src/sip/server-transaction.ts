@@ -65,7 +65,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       return;
     }
     if (this.state !== 'proceeding') return;
-    this.last = serializeMessage(response);
+    this.last = serializeMessage(response, status >= 300); // a 3xx–6xx is kept for Timer G
     this.send(this.last);
     if (status < 200) return;
     this.req = undefined;
@@ -143,7 +143,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
 
   respond(response: SipResponse): void {
     if (this.state === 'completed' || this.state === 'terminated') return;
-    this.last = serializeMessage(response);
+    this.last = serializeMessage(response, response.status >= 200); // a final response is kept 32 s (Timer J)
     this.send(this.last);
     if (response.status < 200) {
       this.state = 'proceeding';

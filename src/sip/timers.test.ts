@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualTimers } from './timers.ts';
+import { ManualTimers, TimerWheel } from './timers.ts';
 
 describe('ManualTimers', () => {
   it('fires due timers in order, including ones scheduled while firing, and honours cancel', () => {
@@ -17,5 +17,45 @@ describe('ManualTimers', () => {
     t.advance(1);
     expect(fired).toEqual(['a@100', 'd@100', 'c@150']);
     expect(t.size).toBe(0);
+  });
+});
+
+describe('TimerWheel', () => {
+  const wheel = () => {
+    const base = new ManualTimers();
+    return { base, wheel: new TimerWheel(base, () => base.now, 10) };
+  };
+
+  it('fires each timer at its time or up to one tick later, never earlier, in order of ticks', () => {
+    const { base, wheel: w } = wheel();
+    const fired: string[] = [];
+    base.advance(3); // not on a tick boundary
+    w.schedule(500, () => fired.push(`a@${base.now}`)); // due 503: fires at 510
+    w.schedule(507, () => fired.push(`b@${base.now}`)); // due 510: fires at 510
+    w.schedule(0, () => fired.push(`c@${base.now}`)); // due 3: fires at 10
+    base.advance(6);
+    expect(fired).toEqual([]);
+    base.advance(1);
+    expect(fired).toEqual(['c@10']);
+    base.advance(499);
+    expect(fired).toEqual(['c@10']);
+    base.advance(1);
+    expect(fired).toEqual(['c@10', 'a@510', 'b@510']);
+    expect([w.slotCount, base.size]).toEqual([0, 0]);
+  });
+
+  it('shares one timer of its base between the timers of a tick, honours cancel, and takes timers scheduled while firing', () => {
+    const { base, wheel: w } = wheel();
+    const fired: string[] = [];
+    const cancels = Array.from({ length: 100 }, (_, i) => w.schedule(32_001 + (i % 10), () => fired.push(`t${i}`))); // due 32 001–32 010: one tick
+    expect([w.slotCount, base.size]).toEqual([1, 1]);
+    cancels.forEach((cancel, i) => i % 2 === 1 && cancel());
+    w.schedule(31_995, () => w.schedule(0, () => fired.push(`late@${base.now}`))); // tick 32 000, then again
+    base.advance(32_000);
+    expect(fired).toEqual(['late@32000']);
+    base.advance(10);
+    expect(fired).toHaveLength(51);
+    expect(fired.slice(1).every((f) => /^t\d*[02468]$/.test(f))).toBe(true);
+    expect([w.slotCount, base.size]).toEqual([0, 0]);
   });
 });

@@ -19,6 +19,62 @@ export const systemTimers: Timers = {
   },
 };
 
+/** A timer of a `TimerWheel`: `fn` is dropped when it fires or is cancelled. */
+interface WheelEntry {
+  fn: (() => void) | undefined;
+}
+
+/**
+ * Coarse timers over `base`: the timers due within the same `tickMs` share one timer of
+ * `base`, and each fires at its time or up to `tickMs` later (RFC 3261 §17 asks no finer:
+ * its shortest timer is T1, 500 ms). At hundreds of calls/s a node runs ~10 transaction
+ * timers per call, most of them cancelled before they fire (A/B/E/F) or lingering 32 s
+ * (D/J/L/M); one `setTimeout` each cost a Timeout object, a cancel closure and Node's timer
+ * list bookkeeping per timer (issue #4). `now` is the clock `base` runs on: monotonic by
+ * default, so that a step of the wall clock cannot put a timer in another tick's slot.
+ */
+export class TimerWheel implements Timers {
+  private readonly slots = new Map<number, WheelEntry[]>();
+
+  constructor(
+    private readonly base: Timers = systemTimers,
+    private readonly now: () => number = () => performance.now(),
+    private readonly tickMs = 10,
+  ) {}
+
+  /** Ticks with a timer of `base` pending. */
+  get slotCount(): number {
+    return this.slots.size;
+  }
+
+  schedule(ms: number, fn: () => void): CancelTimer {
+    const at = this.now();
+    const slot = Math.ceil((at + Math.max(0, ms)) / this.tickMs);
+    let due = this.slots.get(slot);
+    if (due === undefined) {
+      due = [];
+      this.slots.set(slot, due);
+      this.base.schedule(slot * this.tickMs - at, () => this.fire(slot));
+    }
+    const entry: WheelEntry = { fn };
+    due.push(entry);
+    return () => {
+      entry.fn = undefined;
+    };
+  }
+
+  private fire(slot: number): void {
+    const due = this.slots.get(slot)!;
+    this.slots.delete(slot);
+    for (const entry of due) {
+      const fn = entry.fn;
+      if (fn === undefined) continue;
+      entry.fn = undefined;
+      fn();
+    }
+  }
+}
+
 interface Pending {
   readonly at: number;
   readonly seq: number;

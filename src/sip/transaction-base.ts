@@ -28,7 +28,16 @@ export interface TransactionContext {
 
 export abstract class TransactionBase<State extends string> {
   abstract state: State | 'terminated';
-  private readonly running = new Map<string, CancelTimer>();
+  /*
+   * The running timers, by name, in two slots: no transaction of §17 runs more than two at
+   * once (a retransmission timer A/E/G beside its timeout B/F/H; then one of D/I/J/K/L/M).
+   * Fields rather than a Map: a transaction lingers up to 32 s after its answer and a Map per
+   * transaction was ~250 bytes of the heap each call keeps that long (issue #4).
+   */
+  private firstName: string | undefined;
+  private firstCancel: CancelTimer | undefined;
+  private secondName: string | undefined;
+  private secondCancel: CancelTimer | undefined;
 
   protected constructor(
     protected readonly ctx: TransactionContext,
@@ -43,18 +52,38 @@ export abstract class TransactionBase<State extends string> {
 
   protected startTimer(name: string, ms: number, fire: () => void): void {
     this.stopTimer(name);
-    this.running.set(
-      name,
-      this.ctx.timers.schedule(ms, () => {
-        this.running.delete(name);
-        if (this.state !== 'terminated') fire();
-      }),
-    );
+    const cancel = this.ctx.timers.schedule(ms, () => {
+      this.forget(name);
+      if (this.state !== 'terminated') fire();
+    });
+    if (this.firstName === undefined) {
+      this.firstName = name;
+      this.firstCancel = cancel;
+    } else if (this.secondName === undefined) {
+      this.secondName = name;
+      this.secondCancel = cancel;
+    } else {
+      cancel();
+      throw new Error(`timer ${name} started while ${this.firstName} and ${this.secondName} run`);
+    }
   }
 
   protected stopTimer(name: string): void {
-    this.running.get(name)?.();
-    this.running.delete(name);
+    if (this.firstName === name) this.firstCancel!();
+    else if (this.secondName === name) this.secondCancel!();
+    else return;
+    this.forget(name);
+  }
+
+  /** Frees the slot of a timer that fired or was cancelled. */
+  private forget(name: string): void {
+    if (this.firstName === name) {
+      this.firstName = undefined;
+      this.firstCancel = undefined;
+    } else if (this.secondName === name) {
+      this.secondName = undefined;
+      this.secondCancel = undefined;
+    }
   }
 
   /** Waits `ms` in the current state then terminates; at once when `ms` is 0 (reliable transports). */
@@ -74,8 +103,8 @@ export abstract class TransactionBase<State extends string> {
 
   protected terminate(): void {
     if (this.state === 'terminated') return;
-    for (const cancel of this.running.values()) cancel();
-    this.running.clear();
+    if (this.firstName !== undefined) this.stopTimer(this.firstName);
+    if (this.secondName !== undefined) this.stopTimer(this.secondName);
     this.state = 'terminated';
     this.ctx.onTerminated();
   }

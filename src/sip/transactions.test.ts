@@ -466,3 +466,43 @@ describe('transaction layer under fuzzing', () => {
     );
   });
 });
+
+describe('transaction timers (two per transaction at most, §17)', () => {
+  it('cancels the timers a state leaves and keeps none after Terminated', () => {
+    const { timers, transport, layer, flush } = setup();
+    const rec = new Recorder();
+    const invite = request('INVITE');
+    layer.sendRequest(invite, transport, peer, rec);
+    expect(timers.size).toBe(2); // A and B
+    transport.deliver(reply(invite, 407));
+    expect(timers.size).toBe(1); // D only: A and B cancelled
+    timers.advance(32_000);
+    expect([timers.size, layer.size, rec.terminated]).toEqual([0, 0, 1]);
+
+    const bye = request('BYE', 'z9hG4bKclient2');
+    layer.sendRequest(bye, transport, peer, rec);
+    timers.advance(500); // E fired once and was started again beside F
+    expect(timers.size).toBe(2);
+    transport.deliver(reply(bye, 200));
+    expect(timers.size).toBe(1); // K
+    timers.advance(5_000);
+    expect([timers.size, layer.size]).toEqual([0, 0]);
+    return flush();
+  });
+
+  it('runs G and H beside each other on a server INVITE, then I alone after the ACK', async () => {
+    const { timers, transport, user, layer, flush } = setup();
+    transport.deliver(inbound('INVITE'));
+    await flush();
+    const tx = user.requests[0]!.tx!;
+    tx.respond(buildResponse(user.requests[0]!.request, 486, { toTag: 't1' }));
+    timers.advance(TRYING_DELAY_MS); // the 100 Trying window closes: nothing owed
+    expect(timers.size).toBe(2); // G and H
+    timers.advance(1_400); // G fired at 500 and 1 500 ms, started again each time
+    expect(timers.size).toBe(2);
+    transport.deliver(inbound('ACK', { toTag: 't1' }));
+    expect(timers.size).toBe(1); // I
+    timers.advance(5_000);
+    expect([timers.size, layer.size]).toEqual([0, 0]);
+  });
+});

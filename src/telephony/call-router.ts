@@ -482,7 +482,7 @@ export class CallRouter {
     const first = branch.answer === undefined;
     branch.answer = res;
     branch.final = res.status;
-    branch.ack ??= serializeMessage(this.req.onBranch(branch, 'ACK', branch.cseq));
+    branch.ack ??= serializeMessage(this.req.onBranch(branch, 'ACK', branch.cseq), true); // kept while Timer M runs
     if (!first) {
       // A retransmission: the winner's is ACKed once the caller has ACKed ours.
       if (branch !== call.winner || call.acked) this.sendRaw(branch, branch.ack);

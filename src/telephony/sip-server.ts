@@ -29,7 +29,7 @@ import {
   type ServerTransaction,
   TcpTransport,
   TransactionLayer,
-  systemTimers,
+  TimerWheel,
   UdpTransport,
   buildResponse,
   checkRequest,
@@ -60,7 +60,7 @@ export interface SipServerOptions {
   readonly directory: Directory;
   /** HMAC key of the digest nonces (`sipNonceSecret`). */
   readonly nonceSecret: string;
-  /** Transaction timers: `ManualTimers` in tests. */
+  /** Transaction and call timers: `ManualTimers` in tests, a `TimerWheel` by default. */
   readonly timers?: Timers;
   readonly expires?: ExpiresBounds;
   /** Security hook for failed authentications (RULES §4.4 brute-force limits). */
@@ -105,12 +105,14 @@ export class SipServer {
     this.trusted = new Set(o.sip.trustedCarriers);
     this.policy = o.policy ?? permissiveCallPolicy();
     this.nodeId = o.nodeId ?? o.sip.nodeId;
+    // One timer wheel for the node's transactions and calls: 10 ms ticks share a setTimeout (issue #4).
+    const timers = o.timers ?? new TimerWheel();
     this.layer = new TransactionLayer({
       user: {
         onRequest: (req, tx, source) => this.onRequest(req, tx, source),
         onStrayResponse: (res) => this.router.strayResponse(res),
       },
-      ...(o.timers === undefined ? {} : { timers: o.timers }),
+      timers,
     });
     this.guard = new SipBruteForceGuard({
       db: o.db,
@@ -151,7 +153,7 @@ export class SipServer {
       db: o.db,
       clock: o.clock,
       log: o.log,
-      timers: o.timers ?? systemTimers,
+      timers,
       domain: o.sip.domain,
       trunk: o.sip.trunk,
       emergencyRoute: o.sip.emergencyRoute,
