@@ -4,8 +4,8 @@
  * an end supersedes an answer still queued and a closed record stays closed.
  */
 import { eq, inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
+import { expect, it } from 'vitest';
+import { describeEachDb, useMigratedDatabase } from '../../test/support/db.ts';
 import type { Database, Db } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
 import { cdrs } from './cdr-schema.ts';
@@ -34,11 +34,7 @@ function counting(db: Db): { db: Db; statements: () => number } {
 
 describeEachDb('CDR group commit', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(async () => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
 
   const rows = (ids: string[]) => database.db.select().from(cdrs).where(inArray(cdrs.id, ids)).orderBy(cdrs.callId);
 

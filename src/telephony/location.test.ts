@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeEachDb, migratedTestDatabase, useMigratedDatabase } from '../../test/support/db.ts';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
@@ -27,11 +27,7 @@ const update = (o: Partial<RegisterUpdate> = {}): RegisterUpdate => ({
 
 describeEachDb('location (one statement per REGISTER)', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(async () => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
   afterEach(async () => {
     await database.db.execute('DELETE FROM sip_bindings');
   });
@@ -104,11 +100,7 @@ describeEachDb('location (one statement per REGISTER)', (kind) => {
 
 describeEachDb('location, group commit', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(async () => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
 
   it('one statement for REGISTERs of several AORs, each with its own outcome', async () => {
     const bob = 'sip:bob@pbx.test';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { freshMemoryDatabase } from '../../src/db/template.ts';
 
@@ -73,6 +73,20 @@ export async function migratedTestDatabase(kind: DbKind): Promise<Created> {
   const created = await createTestDatabase(kind);
   await created.database.migrate();
   return created;
+}
+
+/**
+ * A fresh migrated database for the enclosing `describe`: made before its tests (handed to
+ * `use`), dropped after them.
+ */
+export function useMigratedDatabase(kind: DbKind, use: (database: Database) => void): void {
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const created = await migratedTestDatabase(kind);
+    drop = created.drop;
+    use(created.database);
+  });
+  afterAll(async () => drop?.());
 }
 
 /** Runs `fn` once per database kind, inside a `describe` named after it. */

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { expect, it } from 'vitest';
+import { describeEachDb, useMigratedDatabase } from '../../../test/support/db.ts';
 import type { Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { MAX_CALL_MS } from './limits.ts';
@@ -8,11 +8,7 @@ import { policyDecisions, securityAlerts } from './schema.ts';
 
 describeEachDb('policy_decisions retention (issue #7)', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(() => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
 
   const at = new Date('2027-06-01T00:00:00Z');
   const ago = (ms: number): Date => new Date(at.getTime() - ms);

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { describeEachDb, migratedTestDatabase, useMigratedDatabase } from '../../../test/support/db.ts';
 import { openChangeFeed } from '../../db/changes.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
@@ -35,11 +35,7 @@ const setHa1 = (database: Database, username: string, ha1: string): Promise<unkn
 
 describeEachDb('CachedSipDirectory', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(async () => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
 
   it('answers from memory once read (known and unknown users) until a notice names the user', async () => {
     const feed = manualFeed();

@@ -1,8 +1,8 @@
 /** §8.3 rating reads finished calls only: a CDR the SIP router opened (ended_at null) stays unrated until it is closed. */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { testContext } from '../../../test/support/context.ts';
-import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { describeEachDb, useMigratedDatabase } from '../../../test/support/db.ts';
 import type { Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
@@ -12,11 +12,7 @@ import { rateCdr } from './rate-client-month.ts';
 
 describeEachDb('rating and open calls', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(async () => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
 
   it('leaves a call in progress unrated, and rates it once it ended', async () => {
     const ctx = testContext(database);

@@ -3,8 +3,8 @@
  * the current contract (last created), its pack lines with a quantity, the pack version
  * in force on the 1st of the month or on the service start when later (§8.2), prorated.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { expect, it } from 'vitest';
+import { describeEachDb, useMigratedDatabase } from '../../../test/support/db.ts';
 import type { Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { productVersions, products } from '../catalog/schema.ts';
@@ -13,11 +13,7 @@ import { packPoolsOf, packPoolsOfClients } from './rate-client-month.ts';
 
 describeEachDb('§8.3 pack pools of many clients', (kind) => {
   let database: Database;
-  let drop: () => Promise<void>;
-  beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
-  });
-  afterAll(async () => drop());
+  useMigratedDatabase(kind, (d) => (database = d));
 
   it('reads the pools of the current contract of each client, version and proration included', async () => {
     const db = database.db;
