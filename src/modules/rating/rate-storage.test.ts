@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
-import type { Database } from '../../db/client.ts';
+import { openDatabase, type Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
 import { tariffVersions, tariffZones } from '../catalog/schema.ts';
@@ -17,9 +17,10 @@ const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
 describeEachDb('§8.3 rating storage', (kind) => {
   let database: Database;
+  let url: string | undefined;
   let drop: () => Promise<void>;
   beforeAll(async () => {
-    ({ database, drop } = await migratedTestDatabase(kind));
+    ({ database, url, drop } = await migratedTestDatabase(kind));
     const createdAt = new Date('2026-10-01T00:00:00Z');
     await database.db.insert(tariffZones).values({ code: 'BE-FIXED', createdAt });
     await database.db.insert(tariffVersions).values({ zone: 'BE-FIXED', effective: '2026-11-01', perMinuteMicros: 25_000, prefixes: ['+32'], createdAt });
@@ -83,5 +84,50 @@ describeEachDb('§8.3 rating storage', (kind) => {
       { pack: 0, cost: 3 }, // ceil(59 × 25 000 ÷ 600 000) = ceil(2.458)
       { pack: 0, cost: 3 },
     ]);
+  });
+
+  // rate-set.ts writes each row back by the ctid it read: a call that another transaction
+  // changes while the statement runs (another rating, the invoice mark) keeps what that
+  // transaction wrote — the waiting UPDATE re-checks the newest version, whose ctid differs.
+  it.skipIf(kind !== 'postgres')('leaves a call changed by a concurrent transaction as that transaction wrote it', async () => {
+    const clientId = newId();
+    const id = newId();
+    const start = Date.parse('2026-12-05T10:00:00+01:00');
+    await database.db.insert(cdrs).values({
+      id,
+      clientId,
+      direction: 'outbound',
+      dialled: '+3222223344',
+      destination: '+3222223344',
+      allowed: true,
+      sipStatus: 200,
+      startedAt: new Date(start),
+      answeredAt: new Date(start),
+      endedAt: new Date(start + 59_000),
+      billableSeconds: 59,
+    });
+    const periods = await tariffPeriodsOf(database.db, '2026-12-01');
+    const other = await openDatabase({ url: url! });
+    try {
+      let rating: Promise<number> | undefined;
+      await other.db.transaction(async (tx) => {
+        await tx.execute(sql`update cdrs set rated_at = now(), zone = 'OTHER', pack_seconds = 0, cost_cents = 4242 where id = ${id}::uuid`);
+        rating = rateMonthSql(database.db, [{ clientId, pools: [{ zones: ['BE-FIXED'], seconds: 0 }] }], '2026-12-01', periods, new Date('2026-12-28T00:00:00+01:00'));
+        // Commit only once the rating statement waits for this transaction's row lock.
+        for (let i = 0; i < 200; i++) {
+          const [w] = rowsOf<{ n: number }>(
+            await database.db.execute(sql`select count(*)::integer as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`),
+          );
+          if (w!.n > 0) return;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        throw new Error('the rating statement never waited for the row lock');
+      });
+      expect(await rating).toBe(0);
+      const [row] = rowsOf<{ zone: string; cost: number }>(await database.db.execute(sql`select zone, cost_cents as cost from cdrs where id = ${id}::uuid`));
+      expect(row).toEqual({ zone: 'OTHER', cost: 4242 });
+    } finally {
+      await other.close();
+    }
   });
 });
