@@ -1,4 +1,5 @@
-import { getRandomValues, randomFillSync } from 'node:crypto';
+import { getRandomValues } from 'node:crypto';
+import { randomInto } from './random.ts';
 
 /** Letters and digits: 62 symbols, ≈ 5.95 bits each (a 20-character SIP password carries ≈ 119 bits). */
 export const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -6,15 +7,7 @@ export const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 let lastMs = -1;
 let lastSeq = 0;
 
-/**
- * Random bytes for the ids, drawn from a pool refilled 4 KiB at a time (one call into the
- * CSPRNG per ~400 ids instead of one per id: an id is made per CDR and per policy decision,
- * issue #4). Every byte is used once.
- */
-const POOL_BYTES = 4096;
-const pool = Buffer.alloc(POOL_BYTES);
-let poolAt = POOL_BYTES;
-/** The id being assembled: bytes 0–7 are stamp, version and sequence, 8–15 random. */
+/** The id being assembled: bytes 0–5 stamp, 6–7 version and sequence, 8–15 random. */
 const id = Buffer.alloc(16);
 
 /**
@@ -26,12 +19,9 @@ const id = Buffer.alloc(16);
 export function newId(at: Date = new Date()): string {
   const requested = at.getTime();
   if (!Number.isInteger(requested) || requested < 0) throw new RangeError(`cannot stamp an id at ${requested}`);
-  if (poolAt + 10 > POOL_BYTES) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const random = poolAt; // pool[random, random + 2): the sequence's start; [random + 2, random + 10): the tail
-  poolAt += 10;
+  // Bytes 6–7: the random start of a new millisecond's sequence; 8–15: the random tail
+  // (the shared pool of kernel/random.ts: an id is made per CDR and per policy decision).
+  randomInto(id, 6, 10);
   let ms = Math.max(requested, lastMs);
   let seq: number;
   if (ms === lastMs) {
@@ -41,7 +31,7 @@ export function newId(at: Date = new Date()): string {
       seq = 0;
     }
   } else {
-    seq = ((pool[random]! << 8) | pool[random + 1]!) & 0x7ff;
+    seq = ((id[6]! << 8) | id[7]!) & 0x7ff;
   }
   if (ms >= 2 ** 48) throw new RangeError(`cannot stamp an id at ${requested}`);
   lastMs = ms;
@@ -49,7 +39,6 @@ export function newId(at: Date = new Date()): string {
   for (let i = 5, t = ms; i >= 0; i--, t = Math.floor(t / 256)) id[i] = t % 256;
   id[6] = 0x70 | (seq >> 8); // version 7
   id[7] = seq & 0xff;
-  pool.copy(id, 8, random + 2, random + 10);
   id[8] = (id[8]! & 0x3f) | 0x80; // variant 10
   const hex = id.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -3,33 +3,15 @@
  * UAC or the B2BUA (§8.1.1), answers to unparsable requests, and the random
  * identifiers (branch, tag, Call-ID).
  */
-import { randomFillSync } from 'node:crypto';
+import { randomBase64url } from '../kernel/random.ts';
 import { type NameAddr, formatNameAddr, formatVia } from './headers.ts';
 import { type Header, MAGIC_COOKIE, type SipRequest, type SipResponse } from './message.ts';
 import { type ParseError, typedContacts, typedHeaders } from './parser.ts';
 import { splitList } from './syntax.ts';
 import type { Uri } from './uri.ts';
 
-/**
- * Random bytes for the identifiers, drawn from a pool refilled 4 KiB at a time: one call
- * into the CSPRNG per ~100 calls instead of one per tag, branch and Call-ID (three to five
- * per call set up; `randomBytes` was 1.3 % of the node's CPU in bench:sip). Every byte is
- * used once.
- */
-const POOL_BYTES = 4096;
-const pool = Buffer.alloc(POOL_BYTES);
-let poolAt = POOL_BYTES;
-
-/** `bytes` (≤ 4096) fresh random bytes as base64url. */
-export function randomToken(bytes: number): string {
-  if (poolAt + bytes > POOL_BYTES) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const token = pool.toString('base64url', poolAt, poolAt + bytes);
-  poolAt += bytes;
-  return token;
-}
+/** `bytes` (≤ 4096) fresh random bytes as base64url, from the shared pool (kernel/random.ts). */
+export const randomToken = (bytes: number): string => randomBase64url(bytes);
 
 /** A new RFC 3261 branch: the magic cookie and 96 random bits. */
 export const newBranch = (): string => `${MAGIC_COOKIE}${randomToken(12)}`;

@@ -67,7 +67,7 @@ describe('challenges', () => {
     expect(nonces.size).toBe(100);
   });
 
-  it('keeps nonces distinct and valid across refills of the salt pool (512 salts each)', async () => {
+  it('keeps nonces distinct and valid across refills of the shared random pool (512 salts per 4 KiB)', async () => {
     const nonceOf = (v: string) => /nonce="([^"]+)"/u.exec(v)![1]!;
     const challenges = Array.from({ length: 1100 }, () => makeChallenges(realm, { secret, now: () => clock }).values[0]!);
     expect(new Set(challenges.map(nonceOf)).size).toBe(1100);

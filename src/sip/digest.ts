@@ -4,7 +4,8 @@
  * (timestamp + HMAC over timestamp and realm), verification of Authorization /
  * Proxy-Authorization with nonce-count replay protection.
  */
-import { createHmac, hash as oneShotHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash as oneShotHash, timingSafeEqual } from 'node:crypto';
+import { randomInto } from '../kernel/random.ts';
 import { quote, splitList, trimWs, unquote } from './syntax.ts';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
@@ -49,28 +50,13 @@ const SALT_BYTES = 8;
 const HEAD_BYTES = 8 + SALT_BYTES;
 const mac = (secret: string | Uint8Array, data: string): Buffer => createHmac('sha256', secret).update(data).digest();
 
-/**
- * Salts come from a pool filled 512 at a time: one `randomFillSync` per nonce cost as much
- * as its HMAC (a system call each, issue #4). The bytes are as random; none is used twice.
- */
-const saltPool = Buffer.alloc(SALT_BYTES * 512);
-let saltAt = saltPool.length;
-function takeSalt(into: Buffer, offset: number): void {
-  if (saltAt === saltPool.length) {
-    randomFillSync(saltPool);
-    saltAt = 0;
-  }
-  saltPool.copy(into, offset, saltAt, saltAt + SALT_BYTES);
-  saltAt += SALT_BYTES;
-}
-
 /** Nonce = base64url(timestamp ‖ salt ‖ HMAC(secret, timestamp ‖ salt ‖ realm)): checkable by any node, without state. */
 export function makeNonce(realm: string, o: NonceOptions): string {
   const raw = Buffer.allocUnsafe(HEAD_BYTES + TAG_BYTES);
   const ms = Math.max(0, Math.floor((o.now ?? Date.now)()));
   raw.writeUInt32BE(Math.floor(ms / 2 ** 32), 0);
   raw.writeUInt32BE(ms % 2 ** 32, 4);
-  takeSalt(raw, 8);
+  randomInto(raw, 8, SALT_BYTES); // the salt, from the shared random pool (one system call per 4 KiB)
   mac(o.secret, `${raw.toString('hex', 0, HEAD_BYTES)}|${realm}`).copy(raw, HEAD_BYTES, 0, TAG_BYTES);
   return raw.toString('base64url');
 }
