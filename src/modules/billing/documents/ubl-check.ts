@@ -9,6 +9,7 @@
  */
 import { parseEnterpriseNumber } from '../../../kernel/enterprise-number.ts';
 import { isValid as isStructuredCommunication } from '../../../kernel/structured-communication.ts';
+import { isLocalDate } from '../../../kernel/time.ts'; // YYYY-MM-DD, a real day: xsd:date as Peppol wants it (F001)
 
 export interface XmlNode {
   name: string;
@@ -202,14 +203,6 @@ function scopeOf(n: XmlNode, parent: Readonly<Record<string, string>>): Record<s
   return scope;
 }
 
-/** xsd:date as Peppol wants it (PEPPOL-EN16931-F001): YYYY-MM-DD, a real day. */
-export function isIsoDate(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
-}
-
 /** A basic (cbc) element: text only, not empty (PEPPOL-EN16931-R008), its data type by its UBL representation term. */
 function checkBasic(n: XmlNode, path: string, errors: string[]): void {
   if (n.children.length > 0) errors.push(`UBL 2.1 XSD: ${path} is a basic element and cannot contain elements`);
@@ -219,7 +212,7 @@ function checkBasic(n: XmlNode, path: string, errors: string[]): void {
     return;
   }
   const term = /(Date|Amount|Quantity|Percent)$/.exec(local(n.name))?.[1];
-  if (term === 'Date' && !isIsoDate(text)) errors.push(`UBL 2.1 XSD / PEPPOL-EN16931-F001: ${path} "${text}" is not a date YYYY-MM-DD`);
+  if (term === 'Date' && !isLocalDate(text)) errors.push(`UBL 2.1 XSD / PEPPOL-EN16931-F001: ${path} "${text}" is not a date YYYY-MM-DD`);
   if ((term === 'Amount' || term === 'Quantity' || term === 'Percent') && !/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text)) errors.push(`UBL 2.1 XSD: ${path} "${text}" is not a decimal`);
   if (term === 'Amount' && n.attrs.currencyID === undefined) errors.push(`UBL 2.1 XSD: ${path} without its required currencyID`);
 }
