@@ -76,7 +76,7 @@ export function clientFactsOf(r: Record<string, unknown>, clientId: string): Sta
 }
 
 /** A user of the client as the decision needs it: its extension and lifetime (epoch ms). */
-interface CachedUser {
+export interface CachedUser {
   readonly extension: string;
   readonly createdMs: number;
   readonly deletedMs: number | null;
@@ -112,15 +112,36 @@ async function loadFacts(db: Db, clientId: string): Promise<ClientFacts> {
   const raw = json(r.users) as [string, number, number | null][];
   const users: CachedUser[] = raw.map(([extension, createdMs, deletedMs]) => ({ extension, createdMs, deletedMs }));
   const extensions = new Set(users.filter((x) => x.deletedMs === null).map((x) => x.extension));
-  return {
-    ...base,
-    usersAt(at) {
-      const t = at.getTime();
-      let n = 0;
-      for (const x of users) if (x.createdMs <= t && (x.deletedMs === null || x.deletedMs > t)) n++;
-      return n;
-    },
-    isExtension: (dialled) => extensions.has(dialled),
+  return { ...base, usersAt: usersCounter(users), isExtension: (dialled) => extensions.has(dialled) };
+}
+
+/** How many of the sorted `times` are ≤ t (binary search). */
+function countUpTo(times: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * §4.3b the users current at an instant — created at or before it and not yet deleted —
+ * in O(log n) per call (a client may have thousands of users and this runs on every
+ * call): a user deleted at or before t was created before it, so the count is
+ * created(≤ t) − deleted(≤ t).
+ */
+export function usersCounter(users: readonly CachedUser[]): (at: Date) => number {
+  const created = Float64Array.from(users, (x) => x.createdMs).sort();
+  const deleted = Float64Array.from(
+    users.filter((x) => x.deletedMs !== null),
+    (x) => x.deletedMs!,
+  ).sort();
+  return (at) => {
+    const t = at.getTime();
+    return countUpTo(created, t) - countUpTo(deleted, t);
   };
 }
 
