@@ -5,13 +5,14 @@
  * batch's commit, so durability is what it was with one statement per write: a call
  * whose open CDR is not committed does not ring. A batch is at most two statements,
  * whatever its size: one INSERT of all the new rows and one UPDATE of all the answers
- * and ends, each a fixed text over `unnest` of arrays (no query building per call).
+ * and ends, each a fixed text over `unnest` of arrays run as a named prepared statement
+ * (nothing built per batch, parsed and planned once per connection).
  * While a batch is in flight the next one fills up: under load, hundreds of calls share
  * two round trips; when idle a write goes out at once (after the current I/O callbacks).
  * A failing batch is retried row by row, so a bad row fails only its own caller.
  */
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { executePreparedText } from '../db/prepared.ts';
 import { newId } from '../kernel/ids.ts';
 import { type CdrEnd, type CdrInput, closedCdrFields } from './cdrs.ts';
 
@@ -39,6 +40,23 @@ interface Waiter {
 
 /** Rows per statement at most (arrays of that size; a larger queue goes in several batches). */
 export const CDR_BATCH_MAX = 1000;
+
+/** The batch's new rows, one array per column (a fixed text: a named prepared statement, nothing built per batch). */
+const INSERT_CDRS = `
+  INSERT INTO cdrs (id, client_id, user_id, call_id, direction, from_extension, dialled, destination, caller_id,
+    caller_id_replaced, emergency, allowed, clause, sip_status, started_at, answered_at, ended_at, billable_seconds,
+    hangup_by, end_reason, admission, sip_node)
+  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+    $10::boolean[], $11::boolean[], $12::boolean[], $13::text[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[],
+    $18::int[], $19::text[], $20::text[], $21::text[], $22::text[])`;
+
+/** The batch's answers and ends (a closed record is left as it is). */
+const UPDATE_CDRS = `
+  UPDATE cdrs SET ended_at = v.ended_at, answered_at = v.answered_at, sip_status = v.sip_status,
+    billable_seconds = v.billable_seconds, hangup_by = v.hangup_by, end_reason = v.end_reason
+  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
+    AS v(id, ended_at, answered_at, sip_status, billable_seconds, hangup_by, end_reason)
+  WHERE cdrs.id = v.id AND cdrs.ended_at IS NULL`;
 
 const iso = (d: Date | null | undefined): string | null => (d === null || d === undefined ? null : d.toISOString());
 
@@ -127,31 +145,42 @@ export class CdrWriter {
 
   private async insertRows(rows: readonly Row[]): Promise<void> {
     const col = <T>(f: (r: Row) => T): T[] => rows.map(f);
-    await this.db.execute(sql`
-      INSERT INTO cdrs (id, client_id, user_id, call_id, direction, from_extension, dialled, destination, caller_id,
-        caller_id_replaced, emergency, allowed, clause, sip_status, started_at, answered_at, ended_at, billable_seconds,
-        hangup_by, end_reason, admission, sip_node)
-      SELECT * FROM unnest(
-        ${sql.param(col((r) => r.id))}::uuid[], ${sql.param(col((r) => r.cdr.clientId))}::uuid[], ${sql.param(col((r) => r.cdr.userId ?? null))}::uuid[],
-        ${sql.param(col((r) => r.cdr.callId ?? null))}::text[], ${sql.param(col((r) => r.cdr.direction))}::text[], ${sql.param(col((r) => r.cdr.fromExtension ?? null))}::text[],
-        ${sql.param(col((r) => r.cdr.dialled))}::text[], ${sql.param(col((r) => r.cdr.destination))}::text[], ${sql.param(col((r) => r.cdr.callerId ?? null))}::text[],
-        ${sql.param(col((r) => r.cdr.callerIdReplaced ?? false))}::boolean[], ${sql.param(col((r) => r.cdr.emergency ?? false))}::boolean[], ${sql.param(col((r) => r.cdr.allowed))}::boolean[],
-        ${sql.param(col((r) => r.cdr.clause ?? null))}::text[], ${sql.param(col((r) => r.cdr.sipStatus))}::int[], ${sql.param(col((r) => iso(r.cdr.startedAt)))}::timestamptz[],
-        ${sql.param(col((r) => iso(r.cdr.answeredAt)))}::timestamptz[], ${sql.param(col((r) => iso(r.endedAt)))}::timestamptz[], ${sql.param(col((r) => r.cdr.billableSeconds ?? 0))}::int[],
-        ${sql.param(col((r) => r.cdr.hangupBy ?? null))}::text[], ${sql.param(col((r) => r.cdr.endReason ?? null))}::text[], ${sql.param(col((r) => r.cdr.admission ?? null))}::text[],
-        ${sql.param(col((r) => r.cdr.sipNode ?? null))}::text[])`);
+    await executePreparedText(this.db, 'e2p_cdrs_open', INSERT_CDRS, [
+      col((r) => r.id),
+      col((r) => r.cdr.clientId),
+      col((r) => r.cdr.userId ?? null),
+      col((r) => r.cdr.callId ?? null),
+      col((r) => r.cdr.direction),
+      col((r) => r.cdr.fromExtension ?? null),
+      col((r) => r.cdr.dialled),
+      col((r) => r.cdr.destination),
+      col((r) => r.cdr.callerId ?? null),
+      col((r) => r.cdr.callerIdReplaced ?? false),
+      col((r) => r.cdr.emergency ?? false),
+      col((r) => r.cdr.allowed),
+      col((r) => r.cdr.clause ?? null),
+      col((r) => r.cdr.sipStatus),
+      col((r) => iso(r.cdr.startedAt)),
+      col((r) => iso(r.cdr.answeredAt)),
+      col((r) => iso(r.endedAt)),
+      col((r) => r.cdr.billableSeconds ?? 0),
+      col((r) => r.cdr.hangupBy ?? null),
+      col((r) => r.cdr.endReason ?? null),
+      col((r) => r.cdr.admission ?? null),
+      col((r) => r.cdr.sipNode ?? null),
+    ]);
   }
 
   private async applyChanges(rows: readonly (readonly [string, Change])[]): Promise<void> {
     const col = <T>(f: (c: Change) => T): T[] => rows.map(([, c]) => f(c));
-    await this.db.execute(sql`
-      UPDATE cdrs SET ended_at = v.ended_at, answered_at = v.answered_at, sip_status = v.sip_status,
-        billable_seconds = v.billable_seconds, hangup_by = v.hangup_by, end_reason = v.end_reason
-      FROM unnest(
-        ${sql.param(rows.map(([id]) => id))}::uuid[], ${sql.param(col((c) => iso(c.endedAt)))}::timestamptz[], ${sql.param(col((c) => iso(c.answeredAt)))}::timestamptz[],
-        ${sql.param(col((c) => c.sipStatus))}::int[], ${sql.param(col((c) => c.billableSeconds))}::int[], ${sql.param(col((c) => c.hangupBy))}::text[],
-        ${sql.param(col((c) => c.endReason))}::text[]
-      ) AS v(id, ended_at, answered_at, sip_status, billable_seconds, hangup_by, end_reason)
-      WHERE cdrs.id = v.id AND cdrs.ended_at IS NULL`);
+    await executePreparedText(this.db, 'e2p_cdrs_change', UPDATE_CDRS, [
+      rows.map(([id]) => id),
+      col((c) => iso(c.endedAt)),
+      col((c) => iso(c.answeredAt)),
+      col((c) => c.sipStatus),
+      col((c) => c.billableSeconds),
+      col((c) => c.hangupBy),
+      col((c) => c.endReason),
+    ]);
   }
 }
