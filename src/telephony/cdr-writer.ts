@@ -5,8 +5,8 @@
  * batch's commit, so durability is what it was with one statement per write: a call
  * whose open CDR is not committed does not ring. A batch is at most two statements,
  * whatever its size: one INSERT of all the new rows and one UPDATE of all the answers
- * and ends, each a fixed text over `unnest` of arrays run as a named prepared statement
- * (nothing built per batch, parsed and planned once per connection).
+ * and ends, each a fixed text over the batch as one JSON parameter, run as a named prepared
+ * statement (nothing built per batch, parsed and planned once per connection).
  * While a batch is in flight the next one fills up: under load, hundreds of calls share
  * two round trips; when idle a write goes out at once (after the current I/O callbacks).
  * A failing batch is retried row by row, so a bad row fails only its own caller.
@@ -41,21 +41,30 @@ interface Waiter {
 /** Rows per statement at most (arrays of that size; a larger queue goes in several batches). */
 export const CDR_BATCH_MAX = 1000;
 
-/** The batch's new rows, one array per column (a fixed text: a named prepared statement, nothing built per batch). */
+/**
+ * The batch's new rows as one JSON parameter (a fixed text: a named prepared statement,
+ * nothing built per batch). JSON rather than a parameter array per column: pg writes an
+ * array literal element by element (two regular expressions and a concatenation each),
+ * ≈ 3 % of the bytes a call allocated in bench:sip; `JSON.stringify` is native.
+ */
 const INSERT_CDRS = `
   INSERT INTO cdrs (id, client_id, user_id, call_id, direction, from_extension, dialled, destination, caller_id,
     caller_id_replaced, emergency, allowed, clause, sip_status, started_at, answered_at, ended_at, billable_seconds,
     hangup_by, end_reason, admission, sip_node)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-    $10::boolean[], $11::boolean[], $12::boolean[], $13::text[], $14::int[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[],
-    $18::int[], $19::text[], $20::text[], $21::text[], $22::text[])`;
+  SELECT id, client_id, user_id, call_id, direction, from_extension, dialled, destination, caller_id,
+    caller_id_replaced, emergency, allowed, clause, sip_status, started_at, answered_at, ended_at, billable_seconds,
+    hangup_by, end_reason, admission, sip_node
+  FROM json_to_recordset($1::json) AS r(id uuid, client_id uuid, user_id uuid, call_id text, direction text, from_extension text,
+    dialled text, destination text, caller_id text, caller_id_replaced boolean, emergency boolean, allowed boolean, clause text,
+    sip_status int, started_at timestamptz, answered_at timestamptz, ended_at timestamptz, billable_seconds int,
+    hangup_by text, end_reason text, admission text, sip_node text)`;
 
-/** The batch's answers and ends (a closed record is left as it is). */
+/** The batch's answers and ends, the same way (a closed record is left as it is). */
 const UPDATE_CDRS = `
   UPDATE cdrs SET ended_at = v.ended_at, answered_at = v.answered_at, sip_status = v.sip_status,
     billable_seconds = v.billable_seconds, hangup_by = v.hangup_by, end_reason = v.end_reason
-  FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[])
-    AS v(id, ended_at, answered_at, sip_status, billable_seconds, hangup_by, end_reason)
+  FROM json_to_recordset($1::json)
+    AS v(id uuid, ended_at timestamptz, answered_at timestamptz, sip_status int, billable_seconds int, hangup_by text, end_reason text)
   WHERE cdrs.id = v.id AND cdrs.ended_at IS NULL`;
 
 const iso = (d: Date | null | undefined): string | null => (d === null || d === undefined ? null : d.toISOString());
@@ -144,43 +153,43 @@ export class CdrWriter {
   }
 
   private async insertRows(rows: readonly Row[]): Promise<void> {
-    const col = <T>(f: (r: Row) => T): T[] => rows.map(f);
-    await executePreparedText(this.db, 'e2p_cdrs_open', INSERT_CDRS, [
-      col((r) => r.id),
-      col((r) => r.cdr.clientId),
-      col((r) => r.cdr.userId ?? null),
-      col((r) => r.cdr.callId ?? null),
-      col((r) => r.cdr.direction),
-      col((r) => r.cdr.fromExtension ?? null),
-      col((r) => r.cdr.dialled),
-      col((r) => r.cdr.destination),
-      col((r) => r.cdr.callerId ?? null),
-      col((r) => r.cdr.callerIdReplaced ?? false),
-      col((r) => r.cdr.emergency ?? false),
-      col((r) => r.cdr.allowed),
-      col((r) => r.cdr.clause ?? null),
-      col((r) => r.cdr.sipStatus),
-      col((r) => iso(r.cdr.startedAt)),
-      col((r) => iso(r.cdr.answeredAt)),
-      col((r) => iso(r.endedAt)),
-      col((r) => r.cdr.billableSeconds ?? 0),
-      col((r) => r.cdr.hangupBy ?? null),
-      col((r) => r.cdr.endReason ?? null),
-      col((r) => r.cdr.admission ?? null),
-      col((r) => r.cdr.sipNode ?? null),
-    ]);
+    const json = rows.map(({ id, cdr: c, endedAt }) => ({
+      id,
+      client_id: c.clientId,
+      user_id: c.userId ?? null,
+      call_id: c.callId ?? null,
+      direction: c.direction,
+      from_extension: c.fromExtension ?? null,
+      dialled: c.dialled,
+      destination: c.destination,
+      caller_id: c.callerId ?? null,
+      caller_id_replaced: c.callerIdReplaced ?? false,
+      emergency: c.emergency ?? false,
+      allowed: c.allowed,
+      clause: c.clause ?? null,
+      sip_status: c.sipStatus,
+      started_at: iso(c.startedAt),
+      answered_at: iso(c.answeredAt),
+      ended_at: iso(endedAt),
+      billable_seconds: c.billableSeconds ?? 0,
+      hangup_by: c.hangupBy ?? null,
+      end_reason: c.endReason ?? null,
+      admission: c.admission ?? null,
+      sip_node: c.sipNode ?? null,
+    }));
+    await executePreparedText(this.db, 'e2p_cdrs_open', INSERT_CDRS, [JSON.stringify(json)]);
   }
 
   private async applyChanges(rows: readonly (readonly [string, Change])[]): Promise<void> {
-    const col = <T>(f: (c: Change) => T): T[] => rows.map(([, c]) => f(c));
-    await executePreparedText(this.db, 'e2p_cdrs_change', UPDATE_CDRS, [
-      rows.map(([id]) => id),
-      col((c) => iso(c.endedAt)),
-      col((c) => iso(c.answeredAt)),
-      col((c) => c.sipStatus),
-      col((c) => c.billableSeconds),
-      col((c) => c.hangupBy),
-      col((c) => c.endReason),
-    ]);
+    const json = rows.map(([id, c]) => ({
+      id,
+      ended_at: iso(c.endedAt),
+      answered_at: iso(c.answeredAt),
+      sip_status: c.sipStatus,
+      billable_seconds: c.billableSeconds,
+      hangup_by: c.hangupBy,
+      end_reason: c.endReason,
+    }));
+    await executePreparedText(this.db, 'e2p_cdrs_change', UPDATE_CDRS, [JSON.stringify(json)]);
   }
 }

@@ -62,7 +62,8 @@ function columnsOf(r: DecisionRow): Record<string, unknown> & { answered_at: str
 /**
  * The whole batch as ONE statement of fixed text (a named prepared statement: nothing built
  * per batch, parsed once per connection): the new rows as one JSON parameter, the answered
- * and ended instants as arrays, one UPDATE for both. Its sub-statements share one snapshot,
+ * and ended instants as another (pg's array literals cost more to write than JSON), one
+ * UPDATE for both. Its sub-statements share one snapshot,
  * so a row inserted and reported in the same batch takes its instants in the JSON instead.
  */
 const WRITE_BATCH = `
@@ -70,7 +71,7 @@ const WRITE_BATCH = `
     INSERT INTO policy_decisions SELECT * FROM json_populate_recordset(NULL::policy_decisions, $1::json)
   ), reported AS (
     UPDATE policy_decisions d SET answered_at = COALESCE(d.answered_at, v.answered_at), ended_at = v.ended_at
-    FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS v(id, answered_at, ended_at)
+    FROM json_to_recordset($2::json) AS v(id uuid, answered_at timestamptz, ended_at timestamptz)
     WHERE d.id = v.id AND d.ended_at IS NULL
   )
   SELECT 1`;
@@ -108,15 +109,9 @@ async function write(db: Db, b: Batch): Promise<void> {
     if (report.ended !== null && c.ended_at === null) c.ended_at = report.ended.toISOString();
     return c;
   });
-  const ids: string[] = [];
-  const answered: (string | null)[] = [];
-  const ended: (string | null)[] = [];
-  for (const [id, r] of reports) {
-    ids.push(id);
-    answered.push(r.answered?.toISOString() ?? null);
-    ended.push(r.ended?.toISOString() ?? null);
-  }
-  const run = (tx: DbOrTx): Promise<unknown> => executePreparedText(tx, 'e2p_policy_decisions_batch', WRITE_BATCH, [JSON.stringify(rows), ids, answered, ended]);
+  const reported = [...reports].map(([id, r]) => ({ id, answered_at: r.answered, ended_at: r.ended }));
+  const run = (tx: DbOrTx): Promise<unknown> =>
+    executePreparedText(tx, 'e2p_policy_decisions_batch', WRITE_BATCH, [JSON.stringify(rows), JSON.stringify(reported)]);
   if (b.events.length === 0) {
     await run(db);
     return;
