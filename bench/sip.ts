@@ -23,7 +23,8 @@
  *      beside the setup latency and the failed calls of that run (0 = skipped).
  * Bounded: every sipp run has -timeout BENCH_MAX_SECONDS; servers and the UAS are killed
  * by their pid at the end. BENCH_TARGETS=e2p,kamailio (default both); BENCH_PROFILE=1
- * runs the Easy2Phone server under `node --cpu-prof` and prints its top frames.
+ * runs the Easy2Phone server under `node --cpu-prof` and prints its top frames;
+ * BENCH_ALLOC_PROFILE=<file> writes its allocation profile, garbage included (bench/sip/alloc.ts reads it).
  * Full size of the issue: BENCH_USERS=100000.
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';

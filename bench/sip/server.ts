@@ -14,6 +14,8 @@
  * { rssBytes, heapBytes, bindingsBytes } (bindingsBytes: the size of `sip_bindings` with its indexes); { stop } closes the platform and exits (so --cpu-prof writes
  * its profile).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { sql } from 'drizzle-orm';
@@ -78,10 +80,23 @@ for (let from = 0; from < users; from += 1000) {
 const provisionSeconds = (Date.now() - provisionStarted) / 1000;
 const sip = await platform.listenSip();
 
+// BENCH_ALLOC_PROFILE=<file>: V8's sampling heap profiler from here to the stop, counting the
+// objects the GC collected too (young and old): where the garbage is allocated, as a
+// .heapprofile (DevTools, or bench/sip/alloc.ts).
+const allocFile = process.env.BENCH_ALLOC_PROFILE;
+const allocSession = allocFile ? new Session() : undefined;
+if (allocSession) {
+  allocSession.connect();
+  await allocSession.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
 let stopping = false;
 const stop = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
+  if (allocSession && allocFile) {
+    const { profile } = await allocSession.post('HeapProfiler.stopSampling');
+    writeFileSync(allocFile, JSON.stringify(profile));
+  }
   await platform.close();
   process.exit(0);
 };

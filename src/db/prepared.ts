@@ -18,6 +18,15 @@ interface DrizzleInternals {
  * keep a connection's prepared statements.
  */
 export function executePrepared(db: DbOrTx, name: string, query: SQL): Promise<unknown> {
-  const { dialect, session } = db as unknown as DrizzleInternals;
-  return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
+  const { sql: text, params } = (db as unknown as DrizzleInternals).dialect.sqlToQuery(query);
+  return executePreparedText(db, name, text, params);
+}
+
+/**
+ * The same for a statement written as its text (`$1`, `$2`, … placeholders) and its
+ * parameters: nothing is built per execution — the writers of the call path (CDRs,
+ * policy decisions) run one such statement per batch, their rows as parameter arrays.
+ */
+export function executePreparedText(db: DbOrTx, name: string, text: string, params: unknown[]): Promise<unknown> {
+  return (db as unknown as DrizzleInternals).session.prepareQuery({ sql: text, params }, undefined, name, false).execute();
 }

@@ -113,6 +113,51 @@ describe('buildRequest (RFC 3261 §8.1.1)', () => {
   });
 });
 
+describe('buildRequest takes its typed views from its options (issue #4: no parsing again)', () => {
+  const fixtures = readdirSync('test/fixtures/sip/valid')
+    .map((f) => parseMessage(readFileSync(join('test/fixtures/sip/valid', f))))
+    .flatMap((r) => (r.ok && r.message.kind === 'request' ? [r.message] : []));
+  const requests: SipRequest[] = [invite(), ...fixtures];
+
+  it('gives what parsing the built headers gives, for the name-addrs of every valid fixture', () => {
+    let direct = 0;
+    for (const r of requests) {
+      for (const method of ['INVITE', 'BYE', 'ACK']) {
+        const contact = r.contact.find((c) => !c.star);
+        const req = buildRequest({
+          method,
+          uri: r.uri,
+          from: r.from,
+          to: r.to,
+          callId: 'abc@192.0.2.10',
+          cseq: 2,
+          via: { transport: 'udp', host: '192.0.2.10', port: 5060, rport: method !== 'ACK' },
+          maxForwards: 69,
+          ...(contact === undefined ? {} : { contact }),
+          route: r.recordRoute,
+          headers: [{ name: 'Allow', value: 'INVITE, ACK, BYE' }, { name: 'P-Asserted-Identity', value: '<sip:+3221234567@easy2phone.be>' }],
+        });
+        const typed = typedHeaders(req.headers);
+        expect(typed.ok).toBe(true);
+        if (typed.ok) expect(req).toEqual({ ...req, ...typed.value });
+        expect(parseMessage(serializeMessage(req))).toEqual({ ok: true, message: req });
+        if (req.from === r.from) direct += 1;
+      }
+    }
+    expect(direct).toBeGreaterThan(requests.length); // most took the direct path
+  });
+
+  it('parses the headers when an extra header names a typed one, or a display name is not plain', () => {
+    const from = { displayName: '"A \\"quoted\\" name"', uri: uri('sip:a@b'), params: new Map([['tag', 'x']]) };
+    const to = { displayName: undefined, uri: uri('sip:b@c'), params: new Map() };
+    const base = { method: 'OPTIONS', uri: uri('sip:b@c'), from, to, callId: 'c', cseq: 1, via: { transport: 'UDP', host: '192.0.2.1' } };
+    expect(buildRequest(base).from).not.toBe(from);
+    const withExpires = buildRequest({ ...base, from: { ...from, displayName: undefined }, headers: [{ name: 'Expires', value: '60' }] });
+    expect(withExpires.from).toEqual({ ...from, displayName: undefined });
+    expect(() => buildRequest({ ...base, headers: [{ name: 'From', value: '<sip:other@x>' }] })).toThrow(TypeError);
+  });
+});
+
 describe('buildResponse keeps the typed views of the request (issue #4: no parsing again)', () => {
   const fixtures = readdirSync('test/fixtures/sip/valid')
     .map((f) => parseMessage(readFileSync(join('test/fixtures/sip/valid', f))))

@@ -99,6 +99,8 @@ export class SipBruteForceGuard {
    * or undefined. A block ends exactly at its `until` instant.
    */
   check(req: SipRequest, sourceAddress: string): SipRefusal | undefined {
+    // No block at all (the usual case): nothing to look up, no Authorization parsed (issue #4: every request passes here).
+    if (this.blocks.size === 0) return undefined;
     const source = this.active('source', sourceAddress);
     if (source !== undefined) return source;
     const username = claimedUsername(req);

@@ -15,17 +15,24 @@ const CLIENT = newId();
 const startedAt = new Date('2027-02-01T09:00:00Z');
 const base = { clientId: CLIENT, userId: null, direction: 'outbound' as const, fromExtension: '201', dialled: '0475123456', destination: '+32475123456', startedAt, callerId: null, allowed: true, clause: null, sipNode: 'writer-test' };
 
-/** The database with its `execute` calls counted (the writer's statements). */
+/** The database with its statements counted: `execute`, and the named prepared statements (`executePreparedText` prepares through its session). */
 function counting(db: Db): { db: Db; statements: () => number } {
   let n = 0;
+  const counted = <T extends object>(target: T, method: string): T =>
+    new Proxy(target, {
+      get(t, p, receiver) {
+        const value = Reflect.get(t, p, receiver) as unknown;
+        if (p !== method || typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          n += 1;
+          return (value as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      },
+    });
   const proxy = new Proxy(db, {
     get(target, p, receiver) {
-      if (p === 'execute') {
-        return (...args: Parameters<Db['execute']>) => {
-          n += 1;
-          return target.execute(...args);
-        };
-      }
+      if (p === 'execute') return Reflect.get(counted(target, 'execute'), 'execute') as unknown;
+      if (p === 'session') return counted((target as unknown as { session: object }).session, 'prepareQuery');
       return Reflect.get(target, p, receiver) as unknown;
     },
   });

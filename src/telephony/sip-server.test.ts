@@ -183,6 +183,12 @@ describe('SipServer, protocol checks', () => {
     expect(getHeaderValues(res, 'Unsupported')).toEqual(['foo', 'path']);
   });
 
+  it('refuses an unsupported Proxy-Require spelled in lower case', async () => {
+    const res = await send(r, request({ extra: ['proxy-require: bar'] }));
+    expect(res.status).toBe(420);
+    expect(getHeaderValues(res, 'Unsupported')).toEqual(['bar']);
+  });
+
   it('answers Max-Forwards 0 with 483', async () => {
     const res = await send(r, request({ maxForwards: 0 }));
     expect(res.status).toBe(483);

@@ -333,7 +333,8 @@ export class SipServer {
     if (req.maxForwards === 0 && req.method !== 'OPTIONS') return buildResponse(req, 483);
     const refusal = checkRequest(req);
     if (refusal !== undefined) return buildResponse(req, refusal.status, { reason: `${reasonPhrase(refusal.status)} (${refusal.reason})` });
-    if (req.method !== 'CANCEL') {
+    // Parsed header names are canonical (parser.ts): most requests carry neither header and allocate nothing here.
+    if (req.method !== 'CANCEL' && req.headers.some((h) => h.name === 'Require' || h.name === 'Proxy-Require')) {
       const required = [...getHeaderValues(req, 'Require'), ...getHeaderValues(req, 'Proxy-Require')]
         .map((t) => t.trim())
         .filter((t) => t !== '' && !SUPPORTED_EXTENSIONS.includes(t.toLowerCase()));

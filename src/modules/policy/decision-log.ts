@@ -3,14 +3,15 @@
  * audit: RULES.md "every automated decision records the clause it applies") and their
  * answered/ended instants, written by group commit OFF the decision path: what arrives
  * while a batch is being written waits for the next batch, and every batch is one
- * transaction — one multi-row INSERT, one UPDATE … FROM (VALUES …) for `answered`, one for
- * `ended`, then the `callerid_replaced` events (§17.1). The decision does not wait for
+ * statement — the INSERT of its rows and one UPDATE for its `answered`/`ended` reports
+ * (`WRITE_BATCH`) — in one transaction with the `callerid_replaced` events (§17.1) when
+ * there are any. The decision does not wait for
  * it: a crash loses at most the batch in flight (the records of the last few milliseconds;
  * the counters that matter live in the admission store). `flush()` waits for everything
  * queued so far (tests, shutdown, the explainability API right after a call).
  */
-import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { executePreparedText } from '../../db/prepared.ts';
 import { recordEvent, type DomainEvent } from '../events/index.ts';
 import type { policyDecisions } from './schema.ts';
 
@@ -34,7 +35,7 @@ interface Batch {
 
 const empty = (): Batch => ({ rows: [], answered: [], ended: [], events: [] });
 /** A row under its column names, every column given (json_populate_recordset applies no default). */
-function columnsOf(r: DecisionRow): Record<string, unknown> {
+function columnsOf(r: DecisionRow): Record<string, unknown> & { answered_at: string | null; ended_at: string | null } {
   return {
     id: r.id,
     client_id: r.clientId,
@@ -58,23 +59,65 @@ function columnsOf(r: DecisionRow): Record<string, unknown> {
   };
 }
 
+/**
+ * The whole batch as ONE statement of fixed text (a named prepared statement: nothing built
+ * per batch, parsed once per connection): the new rows as one JSON parameter, the answered
+ * and ended instants as another (pg's array literals cost more to write than JSON), one
+ * UPDATE for both. Its sub-statements share one snapshot,
+ * so a row inserted and reported in the same batch takes its instants in the JSON instead.
+ */
+const WRITE_BATCH = `
+  WITH inserted AS (
+    INSERT INTO policy_decisions SELECT * FROM json_populate_recordset(NULL::policy_decisions, $1::json)
+  ), reported AS (
+    UPDATE policy_decisions d SET answered_at = COALESCE(d.answered_at, v.answered_at), ended_at = v.ended_at
+    FROM json_to_recordset($2::json) AS v(id uuid, answered_at timestamptz, ended_at timestamptz)
+    WHERE d.id = v.id AND d.ended_at IS NULL
+  )
+  SELECT 1`;
+
+/** Per decision id, the first `answered` and the first `ended` of the batch (the first report wins). */
+type Reports = Map<string, { answered: Date | null; ended: Date | null }>;
+
+function reportsOf(b: Batch): Reports {
+  const out: Reports = new Map();
+  const entry = (id: string): { answered: Date | null; ended: Date | null } => {
+    let e = out.get(id);
+    if (e === undefined) out.set(id, (e = { answered: null, ended: null }));
+    return e;
+  };
+  for (const [id, at] of b.answered) {
+    const e = entry(id);
+    e.answered ??= at;
+  }
+  for (const [id, at] of b.ended) {
+    const e = entry(id);
+    e.ended ??= at;
+  }
+  return out;
+}
+
 async function write(db: Db, b: Batch): Promise<void> {
+  const reports = reportsOf(b);
+  const rows = b.rows.map((r) => {
+    const c = columnsOf(r);
+    const report = reports.get(r.id);
+    if (report === undefined) return c;
+    reports.delete(r.id);
+    // The rules of the UPDATE, on a row of this batch: answered only while neither answered nor ended; ended once.
+    if (report.answered !== null && c.answered_at === null && c.ended_at === null) c.answered_at = report.answered.toISOString();
+    if (report.ended !== null && c.ended_at === null) c.ended_at = report.ended.toISOString();
+    return c;
+  });
+  const reported = [...reports].map(([id, r]) => ({ id, answered_at: r.answered, ended_at: r.ended }));
+  const run = (tx: DbOrTx): Promise<unknown> =>
+    executePreparedText(tx, 'e2p_policy_decisions_batch', WRITE_BATCH, [JSON.stringify(rows), JSON.stringify(reported)]);
+  if (b.events.length === 0) {
+    await run(db);
+    return;
+  }
   await db.transaction(async (tx) => {
-    // One parameter (the batch as JSON), no query building per row: the hot path's writer.
-    if (b.rows.length > 0) {
-      await tx.execute(sql`INSERT INTO policy_decisions SELECT * FROM json_populate_recordset(NULL::policy_decisions, ${JSON.stringify(b.rows.map(columnsOf))}::json)`);
-    }
-    // Idempotent, the first report wins (answered: not after ended).
-    if (b.answered.length > 0) {
-      const values = sql.join(b.answered.map(([id, at]) => sql`(${id}::uuid, ${at.toISOString()}::timestamptz)`), sql`, `);
-      await tx.execute(sql`UPDATE policy_decisions d SET answered_at = v.at FROM (VALUES ${values}) AS v(id, at)
-        WHERE d.id = v.id AND d.answered_at IS NULL AND d.ended_at IS NULL`);
-    }
-    if (b.ended.length > 0) {
-      const values = sql.join(b.ended.map(([id, at]) => sql`(${id}::uuid, ${at.toISOString()}::timestamptz)`), sql`, `);
-      await tx.execute(sql`UPDATE policy_decisions d SET ended_at = v.at FROM (VALUES ${values}) AS v(id, at)
-        WHERE d.id = v.id AND d.ended_at IS NULL`);
-    }
+    await run(tx);
     for (const e of b.events) await recordEvent(tx, e);
   });
 }
