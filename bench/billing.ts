@@ -7,6 +7,7 @@
  *   BENCH_CLIENTS=10000 BENCH_CDRS=10000000 npm run bench:billing   # the issue's full size (BENCH_RUN_LIMIT=1000: bill the first 1 000 only)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/e2p_billing npm run bench:billing
  *   BENCH_RATE_BATCH (clients per rating statement: a tenth of the clients, at most 100), BENCH_RATE_CONNECTIONS (statements at once: 2 on PostgreSQL, 1 on PGlite)
+ *   BENCH_RATE_MODE=month: the whole month in the physical order of the table (rate-month.ts) instead of client batches
  *
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
@@ -33,6 +34,7 @@ import { signContract } from '../src/modules/customers/sign-contract.ts';
 import { createUsers } from '../src/modules/provisioning/create-users.ts';
 import { clients } from '../src/modules/customers/schema.ts';
 import { rateClientsMonth } from '../src/modules/rating/rate-client-month.ts';
+import { rateMonth } from '../src/modules/rating/rate-month.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 20);
@@ -44,6 +46,7 @@ const RUN_LIMIT = Number(process.env.BENCH_RUN_LIMIT ?? CLIENTS);
 const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 const url = process.env.BENCH_DATABASE_URL;
 const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? (url ? 2 : 1));
+const RATE_MODE = process.env.BENCH_RATE_MODE === 'month' ? 'month' : 'batches';
 /** Clients billed at once (default: as the job, `runConcurrencyFor`). */
 const RUN_CONCURRENCY = Number(process.env.BENCH_RUN_CONCURRENCY ?? runConcurrencyFor(url ? 'postgres' : 'pglite'));
 
@@ -66,8 +69,8 @@ async function onServer(statement: string): Promise<boolean> {
 }
 const dbName = url ? decodeURIComponent(new URL(url).pathname.slice(1)) : '';
 const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-// BENCH_SNAPSHOT=<database> (PostgreSQL): the data set (setup, CDRs, rating) is kept in that
-// database after it was built once; later runs copy it (CREATE DATABASE … TEMPLATE) and only
+// BENCH_SNAPSHOT=<database> (PostgreSQL): the data set (setup, CDRs, unrated) is kept in that
+// database after it was built once; later runs copy it (CREATE DATABASE … TEMPLATE), rate and
 // bill, so that the run can be measured again and again on the same full-size data.
 const SNAPSHOT = url ? process.env.BENCH_SNAPSHOT : undefined;
 const fromSnapshot = SNAPSHOT !== undefined && (await onServer(`select 1 from pg_database where datname = '${SNAPSHOT.replaceAll("'", "''")}'`));
@@ -93,7 +96,7 @@ process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, $
 
 let t = performance.now();
 if (!fromSnapshot) await buildDataSet();
-/** Catalogue, clients, users, CDRs, rating. */
+/** Catalogue, clients, users, CDRs. */
 async function buildDataSet(): Promise<void> {
   // Catalogue: per-user subscription, a pack of 200 minutes for Belgian fixed, tariffs.
   t = performance.now();
@@ -146,7 +149,6 @@ async function buildDataSet(): Promise<void> {
         from provisioned_users u cross join generate_series(${from}::integer, ${to}::integer) g(i) where u.client_id = ${template.id}::uuid`);
     });
   }
-  const clientIds = (await ctx.db.select({ id: clients.id }).from(clients).orderBy(asc(clients.id))).map((c) => c.id);
   process.stdout.write(`setup: ${CLIENTS} clients, ${CLIENTS * USERS} users in ${secs(performance.now() - t)}\n`);
 
   // CDRs: December 1–27, uniformly, destinations fixed / mobile / France, 5–600 s answered;
@@ -167,31 +169,47 @@ async function buildDataSet(): Promise<void> {
         ${new Date(monthStart).toISOString()}::timestamptz + make_interval(secs => floor((${k} * 7919 % 1000003)::numeric / 1000003 * ${span}) / 1000) as started) x`);
   }
   process.stdout.write(`CDRs written: ${CDRS} in ${secs(performance.now() - t)}\n`);
-
-  // Rating: every client-month (§8.3), set-based, RATE_BATCH clients per statement, on
-  // RATE_CONNECTIONS connections at once (PostgreSQL: a statement per core; PGlite has one).
-  t = performance.now();
-  const rateBatches: string[][] = [];
-  for (let i = 0; i < clientIds.length; i += RATE_BATCH) rateBatches.push(clientIds.slice(i, i + RATE_BATCH));
-  let nextBatch = 0;
-  const ratedPerConnection = await Promise.all(
-    Array.from({ length: RATE_CONNECTIONS }, async () => {
-      let n = 0;
-      for (let b = nextBatch++; b < rateBatches.length; b = nextBatch++) n += await rateClientsMonth(ctx.db, rateBatches[b]!, '2026-12-01', new Date('2026-12-28T00:00:00+01:00'));
-      return n;
-    }),
-  );
-  const rated = ratedPerConnection.reduce((a, b) => a + b, 0);
-  const ratingMs = performance.now() - t;
-  process.stdout.write(`rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s\n`);
 }
 if (SNAPSHOT && !fromSnapshot) {
-  // Autovacuum would have run between the rating and the run day: the copy starts vacuumed and analysed.
+  // Kept before the rating (measured on every copy); autovacuum would have run between the calls and the rating: the copy starts vacuumed and analysed.
   await database.db.execute(sql`vacuum analyze`);
   await database.close();
   await onServer(`create database ${quoteIdent(SNAPSHOT)} template ${quoteIdent(dbName)}`);
-  process.stdout.write(`data set kept in ${SNAPSHOT} (BENCH_SNAPSHOT): the next runs copy it and only bill\n`);
+  process.stdout.write(`data set kept in ${SNAPSHOT} (BENCH_SNAPSHOT): the next runs copy it, rate and bill\n`);
   database = await openDatabase({ url });
+}
+
+/**
+ * Rating: every client-month (§8.3). BENCH_RATE_MODE=batches (default): `rateClientsMonth`,
+ * RATE_BATCH clients per statement on RATE_CONNECTIONS connections at once; =month: `rateMonth`,
+ * the whole month in the physical order of `cdrs` (rate-month.ts). Measured on every run (a
+ * snapshot is kept unrated).
+ */
+async function rateAll(): Promise<void> {
+  const clientIds = (await database.db.select({ id: clients.id }).from(clients).orderBy(asc(clients.id))).map((c) => c.id);
+  const at = new Date('2026-12-28T00:00:00+01:00');
+  t = performance.now();
+  let rated = 0;
+  if (RATE_MODE === 'month') rated = await rateMonth(database.db, '2026-12-01', at, {
+      onPhase: (p) => {
+        process.stdout.write(`  rating ${p.phase}: ${p.rows} rows in ${secs(p.ms)}\n`);
+      },
+    });
+  else {
+    const rateBatches: string[][] = [];
+    for (let i = 0; i < clientIds.length; i += RATE_BATCH) rateBatches.push(clientIds.slice(i, i + RATE_BATCH));
+    let nextBatch = 0;
+    const ratedPerConnection = await Promise.all(
+      Array.from({ length: RATE_CONNECTIONS }, async () => {
+        let n = 0;
+        for (let b = nextBatch++; b < rateBatches.length; b = nextBatch++) n += await rateClientsMonth(database.db, rateBatches[b]!, '2026-12-01', at);
+        return n;
+      }),
+    );
+    rated = ratedPerConnection.reduce((a, b) => a + b, 0);
+  }
+  const ratingMs = performance.now() - t;
+  process.stdout.write(`rating (${RATE_MODE}): ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s\n`);
 }
 const db = database.db;
 if (fromSnapshot && CDRS_FILLFACTOR) {
@@ -200,6 +218,8 @@ if (fromSnapshot && CDRS_FILLFACTOR) {
   await db.execute(sql`vacuum full analyze cdrs`);
   process.stdout.write(`cdrs rewritten with fillfactor ${Number(CDRS_FILLFACTOR)} in ${secs(performance.now() - t0)}\n`);
 }
+
+await rateAll();
 
 // The run of 28 December 00:00, then the documents of every invoice.
 const at = new Date('2026-12-28T00:00:00+01:00');

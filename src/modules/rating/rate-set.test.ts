@@ -7,6 +7,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { arbitraryCall, callRow } from '../../../test/support/rating-calls.ts';
 import type { Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
@@ -15,21 +16,8 @@ import type { PackPool } from './call-rating.ts';
 import { rateClientMonthInMemory } from './rate-client-month.ts';
 import { mergedPools, rateMonthSql, tariffPeriodsOf } from './rate-set.ts';
 
-const DEC = Date.parse('2026-12-01T00:00:00+01:00');
-const MONTH_MS = Date.parse('2027-01-01T00:00:00+01:00') - DEC;
-const DESTINATIONS = ['+3222223344', '+32470123456', '+33187650000', '+4930123456', '112', '101'];
 const ZONE_SETS = [['BE-FIXED'], ['BE-MOBILE'], ['BE-FIXED', 'BE-MOBILE'], ['FR'], ['XX']];
 
-const cdr = fc.record({
-  offsetMs: fc.integer({ min: -86_400_000, max: MONTH_MS + 86_400_000 }),
-  destination: fc.constantFrom(...DESTINATIONS),
-  direction: fc.constantFrom('outbound', 'outbound', 'outbound', 'inbound', 'internal'),
-  emergency: fc.oneof(fc.constant(false), fc.constant(false), fc.constant(true)),
-  allowed: fc.oneof(fc.constant(true), fc.constant(true), fc.constant(false)),
-  ended: fc.oneof(fc.constant(true), fc.constant(true), fc.constant(true), fc.constant(false)),
-  billableSeconds: fc.integer({ min: 0, max: 3_000 }),
-  invoiced: fc.option(fc.record({ packSeconds: fc.integer({ min: 0, max: 3_000 }), costCents: fc.integer({ min: 0, max: 500 }) }), { freq: 4 }),
-});
 const pools = fc.array(fc.record({ zones: fc.constantFrom(...ZONE_SETS), seconds: fc.integer({ min: 0, max: 8_000 }) }), { maxLength: 3 });
 
 describeEachDb('§8.3 set-based rating = in-memory rating', (kind) => {
@@ -57,31 +45,12 @@ describeEachDb('§8.3 set-based rating = in-memory rating', (kind) => {
     const periods = await tariffPeriodsOf(db, '2026-12-01');
     expect(periods.map((p) => p.from.toISOString())).toEqual(['2026-11-30T23:00:00.000Z', '2026-12-14T23:00:00.000Z', '2026-12-19T23:00:00.000Z']);
     await fc.assert(
-      fc.asyncProperty(fc.array(cdr, { maxLength: 40 }), pools, async (calls, rawPools) => {
+      fc.asyncProperty(fc.array(arbitraryCall, { maxLength: 40 }), pools, async (calls, rawPools) => {
         const packPools: PackPool[] = rawPools.map((p, i) => ({ product: `P${i}`, zones: p.zones, seconds: p.seconds }));
         const merged = mergedPools(packPools);
         fc.pre(merged !== null);
         const clientId = newId();
-        if (calls.length > 0)
-          await db.insert(cdrs).values(
-            calls.map((c) => {
-              const startedAt = new Date(DEC + c.offsetMs);
-              return {
-                id: newId(),
-                clientId,
-                direction: c.direction,
-                dialled: c.destination,
-                destination: c.destination,
-                emergency: c.emergency,
-                allowed: c.allowed,
-                sipStatus: 200,
-                startedAt,
-                endedAt: c.ended ? new Date(startedAt.getTime() + c.billableSeconds * 1000) : null,
-                billableSeconds: c.billableSeconds,
-                ...(c.invoiced ? { ratedAt: startedAt, zone: 'BE-FIXED', packSeconds: c.invoiced.packSeconds, costCents: c.invoiced.costCents, invoiceId: newId() } : {}),
-              };
-            }),
-          );
+        if (calls.length > 0) await db.insert(cdrs).values(calls.map((c) => callRow(clientId, c)));
         const read = async () =>
           (await db.select().from(cdrs).where(eq(cdrs.clientId, clientId)).orderBy(asc(cdrs.id))).map((r) => [r.id, r.ratedAt?.getTime() ?? null, r.zone, r.packSeconds, r.costCents]);
         const at = new Date('2027-01-02T00:00:00+01:00');

@@ -91,6 +91,50 @@ export function mergedPools(pools: readonly PackPool[]): { zones: string[]; seco
 const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
 
 /**
+ * The CTEs `t(period, prefix, zone, micros)` (the prefixes of each tariff period) and
+ * `pr(period, from_ts, to_ts)` (the periods) of the month of `first`, as VALUES.
+ */
+export function tariffCtes(periods: readonly TariffPeriod[], first: LocalDate): SQL {
+  const tariffRows: SQL[] = [];
+  const periodRows: SQL[] = [];
+  periods.forEach((p, i) => {
+    periodRows.push(sql`(${i}::integer, ${ts(p.from)}, ${ts(p.to)})`);
+    for (const [prefix, z] of p.prefixes) tariffRows.push(sql`(${i}::integer, ${prefix}::text, ${z.zone}::text, ${z.perMinuteMicros}::bigint)`);
+  });
+  // A month without any tariff in force: no zone matches (every call costs 0).
+  if (tariffRows.length === 0) tariffRows.push(sql`(-1, null::text, null::text, 0::bigint)`);
+  if (periodRows.length === 0) periodRows.push(sql`(-1, ${ts(startOfLocalDay(first))}, ${ts(startOfLocalDay(first))})`);
+  return sql`t(period, prefix, zone, micros) as (values ${sql.join(tariffRows, sql`, `)}),
+    pr(period, from_ts, to_ts) as (values ${sql.join(periodRows, sql`, `)})`;
+}
+
+/** The columns of `base` read from a call `c` joined to its period `pr` (§8.3: what the rating needs). */
+export const baseColumns = sql`c.ctid as row_id, c.id, c.client_id, c.started_at, c.destination, pr.period,
+        c.invoice_id is not null and c.rated_at is not null as fixed,
+        coalesce(c.pack_seconds, 0)::bigint as fixed_pack,
+        c.allowed,
+        case when c.allowed then c.billable_seconds else 0 end::bigint as secs,
+        c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+' as zoned`;
+
+/**
+ * The CTE `d(period, destination, zone, micros)`: the longest prefix of the tariff in force
+ * (§8.2/§8.3) for each distinct (period, destination) of the zoned calls of `base`.
+ */
+export const zoneCte = sql`d as (
+      select dd.period, dd.destination, z.zone, z.micros
+      from (select distinct period, destination from base where zoned) dd
+      join lateral (
+        select t.zone, t.micros from t
+        where t.period = dd.period and left(dd.destination, length(t.prefix)) = t.prefix
+        order by length(t.prefix) desc limit 1
+      ) z on true
+    )`;
+
+/** The cost of a call in cents (§8.3): ceil((seconds − pack) × µ€/min ÷ 600 000), exact in bigint. */
+export const costCents = (zone: SQL, secs: SQL, pack: SQL, micros: SQL): SQL =>
+  sql`case when ${zone} is null or ${secs} <= 0 then 0 else ((${secs} - ${pack}) * ${micros} + 599999) / 600000 end::integer`;
+
+/**
  * Settings of the rating statement: sorts of a batch in memory; no JIT (its compile time
  * is not repaid by one statement); no sequential scan, so that the rows rated are
  * updated through their `ctid` (a TID scan per row) instead of hashing the whole table.
@@ -102,7 +146,7 @@ const RATING_SETTINGS: Readonly<Record<string, string>> = { work_mem: '64MB', ji
  * LOCAL and restored afterwards: a SET LOCAL would otherwise last until the end of the
  * caller's transaction (the billing run rates inside its own).
  */
-async function withSettings<T>(db: DbOrTx, settings: Readonly<Record<string, string>>, fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
+export async function withSettings<T>(db: DbOrTx, settings: Readonly<Record<string, string>>, fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
   const names = Object.keys(settings);
   const setAll = (values: readonly string[]): SQL =>
     sql`select ${sql.join(
@@ -136,15 +180,6 @@ export async function rateMonthSql(
 ): Promise<number> {
   if (clients.length === 0) return 0;
   const first = firstOfMonth(month);
-  const tariffRows: SQL[] = [];
-  const periodRows: SQL[] = [];
-  periods.forEach((p, i) => {
-    periodRows.push(sql`(${i}::integer, ${ts(p.from)}, ${ts(p.to)})`);
-    for (const [prefix, z] of p.prefixes) tariffRows.push(sql`(${i}::integer, ${prefix}::text, ${z.zone}::text, ${z.perMinuteMicros}::bigint)`);
-  });
-  // A month without any tariff in force: no zone matches (every call costs 0).
-  if (tariffRows.length === 0) tariffRows.push(sql`(-1, null::text, null::text, 0::bigint)`);
-  if (periodRows.length === 0) periodRows.push(sql`(-1, ${ts(startOfLocalDay(first))}, ${ts(startOfLocalDay(first))})`);
   const poolRows: SQL[] = [];
   for (const c of clients)
     c.pools.forEach((p, k) => {
@@ -157,31 +192,17 @@ export async function rateMonthSql(
   );
   const result = await withSettings(db, RATING_SETTINGS, (tx) =>
     tx.execute(sql`
-    with t(period, prefix, zone, micros) as (values ${sql.join(tariffRows, sql`, `)}),
-    pr(period, from_ts, to_ts) as (values ${sql.join(periodRows, sql`, `)}),
+    with ${tariffCtes(periods, first)},
     p(client_id, pool, zone, seconds) as (values ${sql.join(poolRows, sql`, `)}),
     base as (
-      select c.ctid as row_id, c.id, c.client_id, c.started_at, c.destination, pr.period,
-        c.invoice_id is not null and c.rated_at is not null as fixed,
-        coalesce(c.pack_seconds, 0)::bigint as fixed_pack,
-        c.allowed,
-        case when c.allowed then c.billable_seconds else 0 end::bigint as secs,
-        c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+' as zoned
+      select ${baseColumns}
       from ${cdrs} c
       left join pr on c.started_at >= pr.from_ts and c.started_at < pr.to_ts
       where c.client_id in (${ids})
         and c.started_at >= ${ts(startOfLocalDay(first))} and c.started_at < ${ts(startOfLocalDay(addMonths(first, 1)))}
         and c.ended_at is not null
     ),
-    d as (
-      select dd.period, dd.destination, z.zone, z.micros
-      from (select distinct period, destination from base where zoned) dd
-      join lateral (
-        select t.zone, t.micros from t
-        where t.period = dd.period and left(dd.destination, length(t.prefix)) = t.prefix
-        order by length(t.prefix) desc limit 1
-      ) z on true
-    ),
+    ${zoneCte},
     z as (
       select b.*, d.zone as stored_zone, case when b.allowed then d.zone end as zone, coalesce(d.micros, 0) as micros
       from base b left join d on b.zoned and d.period = b.period and d.destination = b.destination
@@ -202,7 +223,7 @@ export async function rateMonthSql(
     )
     , u as (
       update ${cdrs} set rated_at = ${ts(at)}, zone = r.stored_zone, pack_seconds = r.pack::integer,
-        cost_cents = case when r.zone is null or r.secs <= 0 then 0 else ((r.secs - r.pack) * r.micros + 599999) / 600000 end::integer -- bigint division: exact ceil
+        cost_cents = ${costCents(sql`r.zone`, sql`r.secs`, sql`r.pack`, sql`r.micros`)}
       from r where ${cdrs}.ctid = r.row_id
       returning 1
     )

@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { answeredCall } from '../../../test/support/rating-calls.ts';
 import { openDatabase, type Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
@@ -93,19 +94,7 @@ describeEachDb('§8.3 rating storage', (kind) => {
     const clientId = newId();
     const id = newId();
     const start = Date.parse('2026-12-05T10:00:00+01:00');
-    await database.db.insert(cdrs).values({
-      id,
-      clientId,
-      direction: 'outbound',
-      dialled: '+3222223344',
-      destination: '+3222223344',
-      allowed: true,
-      sipStatus: 200,
-      startedAt: new Date(start),
-      answeredAt: new Date(start),
-      endedAt: new Date(start + 59_000),
-      billableSeconds: 59,
-    });
+    await database.db.insert(cdrs).values(answeredCall(clientId, new Date(start), 59, { id }));
     const periods = await tariffPeriodsOf(database.db, '2026-12-01');
     const other = await openDatabase({ url: url! });
     try {
