@@ -4,7 +4,7 @@
  * (timestamp + HMAC over timestamp and realm), verification of Authorization /
  * Proxy-Authorization with nonce-count replay protection.
  */
-import { createHmac, hash as oneShotHash, timingSafeEqual } from 'node:crypto';
+import { type KeyObject, createHmac, createSecretKey, hash as oneShotHash, timingSafeEqual } from 'node:crypto';
 import { randomInto } from '../kernel/random.ts';
 import { quote, splitList, trimWs, unquote } from './syntax.ts';
 
@@ -48,7 +48,17 @@ const TAG_BYTES = 16;
 /** Random bytes in every nonce: two challenges in the same millisecond never share a nonce (nor its nonce-counts). */
 const SALT_BYTES = 8;
 const HEAD_BYTES = 8 + SALT_BYTES;
-const mac = (secret: string | Uint8Array, data: string): Buffer => createHmac('sha256', secret).update(data).digest();
+/**
+ * The HMAC key of a secret given as text, imported once: `createHmac` with a string key
+ * encodes and imports it again on every call (two HMACs per REGISTER, issue #4).
+ */
+const keyOf = (secret: string | Uint8Array): string | Uint8Array | KeyObject => {
+  if (typeof secret !== 'string') return secret;
+  if (lastKey?.secret !== secret) lastKey = { secret, key: createSecretKey(Buffer.from(secret, 'utf8')) };
+  return lastKey.key;
+};
+let lastKey: { readonly secret: string; readonly key: KeyObject } | undefined;
+const mac = (secret: string | Uint8Array, data: string): Buffer => createHmac('sha256', keyOf(secret)).update(data).digest();
 
 /** Nonce = base64url(timestamp ‖ salt ‖ HMAC(secret, timestamp ‖ salt ‖ realm)): checkable by any node, without state. */
 export function makeNonce(realm: string, o: NonceOptions): string {

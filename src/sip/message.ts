@@ -48,17 +48,26 @@ export type SipMessage = SipRequest | SipResponse;
 /** The magic cookie that marks an RFC 3261 branch (§8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
-const same = (a: string, b: string): boolean => canonicalName(a).toLowerCase() === canonicalName(b).toLowerCase();
+/**
+ * A test for the headers named `name` (any spelling or compact form). The name asked is
+ * made canonical once; a header is compared only when its name could be that one (the
+ * parser stores known names canonical, so most are told apart by one string comparison):
+ * two canonical lower-cased names per header and per lookup were ≈ 2 % of a REGISTER's CPU (issue #4).
+ */
+function named(name: string): (h: Header) => boolean {
+  const key = canonicalName(name).toLowerCase();
+  return (h) => h.name === name || ((h.name.length === key.length || h.name.length === 1) && canonicalName(h.name).toLowerCase() === key);
+}
 
 /** Value of the first header with that name (any spelling or compact form). */
 export function getHeader(msg: Pick<SipMessage, 'headers'>, name: string): string | undefined {
-  return msg.headers.find((h) => same(h.name, name))?.value;
+  return msg.headers.find(named(name))?.value;
 }
 
 /** All values of a header, comma-separated lists split into their elements. */
 export function getHeaderValues(msg: Pick<SipMessage, 'headers'>, name: string): string[] {
-  const values = msg.headers.filter((h) => same(h.name, name)).map((h) => h.value);
-  if (!isListHeader(name)) return values;
+  const values = msg.headers.filter(named(name)).map((h) => h.value);
+  if (values.length === 0 || !isListHeader(name)) return values;
   return values.flatMap((v) => splitList(v) ?? [v]).filter((v) => v !== '');
 }
 

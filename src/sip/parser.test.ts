@@ -72,6 +72,26 @@ describe('parseMessage', () => {
     expect(getHeader(m, 'i')).toBe('a84b4c76e66710');
   });
 
+  it('finds headers built by hand under any spelling of their name, and only those', () => {
+    const m = {
+      headers: [
+        { name: 'v', value: 'SIP/2.0/UDP a.example.com' },
+        { name: 'x-foo', value: 'lower' },
+        { name: 'X-Fo', value: 'shorter' },
+        { name: 'X-FOO', value: 'upper' },
+        { name: 'SUPPORTED', value: 'path, , outbound' },
+        { name: 'Via', value: 'SIP/2.0/TCP b.example.com' },
+      ],
+    };
+    expect(getHeaderValues(m, 'Via')).toEqual(['SIP/2.0/UDP a.example.com', 'SIP/2.0/TCP b.example.com']);
+    expect(getHeaderValues(m, 'v')).toEqual(['SIP/2.0/UDP a.example.com', 'SIP/2.0/TCP b.example.com']);
+    expect(getHeaderValues(m, 'X-Foo')).toEqual(['lower', 'upper']);
+    expect(getHeader(m, 'x-fo')).toBe('shorter');
+    expect(getHeaderValues(m, 'k')).toEqual(['path', 'outbound']);
+    expect(getHeaderValues(m, 'Require')).toEqual([]);
+    expect(getHeader(m, 'X-Foo-Bar')).toBeUndefined();
+  });
+
   it('reads Contact expires and q', () => {
     const r = parseMessage(options(['Contact: <sip:a@pc33.example.com>;expires=3600;q=0.7, <sip:b@pc34.example.com>', 'Expires: soon']));
     if (!r.ok) throw new Error(r.error.reason);

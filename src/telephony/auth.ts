@@ -59,25 +59,23 @@ export type AuthResult =
 
 export class Authenticator {
   private readonly nonceCounts: NonceCountStore;
+  /** The nonce options and the lower-cased algorithms, made once (not per request, issue #4). */
+  private readonly nonce: { readonly secret: string; readonly now: () => number; readonly lifetimeMs: number };
+  private readonly offered: readonly string[];
 
   constructor(private readonly o: AuthenticatorOptions) {
     this.nonceCounts =
       o.nonceCounts ?? new MemoryNonceCountStore({ lifetimeMs: o.nonceLifetimeMs ?? 300_000, now: () => o.clock.now().getTime() });
+    this.nonce = { secret: o.nonceSecret, now: () => o.clock.now().getTime(), lifetimeMs: o.nonceLifetimeMs ?? 300_000 };
+    this.offered = o.algorithms.map((a) => a.toLowerCase());
   }
 
   /** Authenticates `req`: REGISTER with 401/WWW-Authenticate, other requests with 407/Proxy-Authenticate. */
   async authenticate(req: SipRequest, source: Source): Promise<AuthResult> {
     const proxy = req.method !== 'REGISTER';
-    const headerName = proxy ? 'Proxy-Authorization' : 'Authorization';
-    const nonce = { secret: this.o.nonceSecret, now: () => this.o.clock.now().getTime(), lifetimeMs: this.o.nonceLifetimeMs ?? 300_000 };
-    const challenge = (stale: boolean): AuthResult => {
-      const c = makeChallenges(this.o.realm, { ...nonce, proxy, stale, algorithms: this.o.algorithms });
-      const headers: Header[] = c.values.map((value) => ({ name: c.name, value }));
-      return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
-    };
     // One Authorization per realm may come (§22.3): ours is the one to check.
     // Some phones answer a 407 with Authorization instead of Proxy-Authorization: accept both.
-    const offered = getHeaderValues(req, headerName);
+    const offered = getHeaderValues(req, proxy ? 'Proxy-Authorization' : 'Authorization');
     const candidates = proxy && offered.length === 0 ? getHeaderValues(req, 'Authorization') : offered;
     // Parsed once here and handed to `verify` as is (issue #4).
     let parsed: ReturnType<typeof parseAuthorization> | undefined;
@@ -88,17 +86,12 @@ export class Authenticator {
         break;
       }
     }
-    if (parsed === undefined) return challenge(false);
-    const claimed = typeof parsed === 'string' ? undefined : parsed.username;
-    const fail = async (reason: string): Promise<AuthResult> => {
-      await this.reportFailure(req, source, claimed, reason);
-      return challenge(false);
-    };
-    if (typeof parsed === 'string') return fail(parsed);
+    if (parsed === undefined) return this.challenge(req, proxy, false);
+    if (typeof parsed === 'string') return this.fail(req, source, undefined, parsed);
+    const claimed = parsed.username;
     const digestUri = parseUri(parsed.uri);
-    if (!digestUri.ok || !uriEquals(digestUri.value, req.uri)) return fail('digest uri does not match the Request-URI');
-    const algorithm = parsed.algorithm.toLowerCase();
-    if (!this.o.algorithms.some((a) => a.toLowerCase() === algorithm)) return fail(`algorithm ${parsed.algorithm} not offered`);
+    if (!digestUri.ok || !uriEquals(digestUri.value, req.uri)) return this.fail(req, source, claimed, 'digest uri does not match the Request-URI');
+    if (!this.offered.includes(parsed.algorithm.toLowerCase())) return this.fail(req, source, claimed, `algorithm ${parsed.algorithm} not offered`);
     let credentials: SipCredentials | null = null;
     const result = await verify(
       parsed,
@@ -108,13 +101,26 @@ export class Authenticator {
         if (credentials === null || credentials.realm !== this.o.realm) return undefined;
         return algorithm === 'MD5' ? credentials.ha1Md5 : credentials.ha1Sha256;
       },
-      { ...nonce, realm: this.o.realm, nonceCounts: this.nonceCounts },
+      { ...this.nonce, realm: this.o.realm, nonceCounts: this.nonceCounts },
     );
-    if (result.kind === 'stale') return challenge(true);
-    if (result.kind === 'invalid') return fail(result.reason);
+    if (result.kind === 'stale') return this.challenge(req, proxy, true);
+    if (result.kind === 'invalid') return this.fail(req, source, claimed, result.reason);
     const found = credentials as SipCredentials | null;
-    if (found === null) return fail('unknown user');
+    if (found === null) return this.fail(req, source, claimed, 'unknown user');
     return { kind: 'ok', credentials: found };
+  }
+
+  /** 401 with WWW-Authenticate (REGISTER) or 407 with Proxy-Authenticate, one challenge per algorithm. */
+  private challenge(req: SipRequest, proxy: boolean, stale: boolean): AuthResult {
+    const c = makeChallenges(this.o.realm, { ...this.nonce, proxy, stale, algorithms: this.o.algorithms });
+    const headers: Header[] = c.values.map((value) => ({ name: c.name, value }));
+    return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
+  }
+
+  /** A failed authentication: reported (RULES §4.4), then challenged again. */
+  private async fail(req: SipRequest, source: Source, claimed: string | undefined, reason: string): Promise<AuthResult> {
+    await this.reportFailure(req, source, claimed, reason);
+    return this.challenge(req, req.method !== 'REGISTER', false);
   }
 
   private async reportFailure(req: SipRequest, source: Source, username: string | undefined, reason: string): Promise<void> {

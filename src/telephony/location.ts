@@ -5,7 +5,7 @@
  */
 import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import { executePrepared } from '../db/prepared.ts';
+import { preparedStatement } from '../db/prepared.ts';
 import { newId } from '../kernel/ids.ts';
 import { parseUri, uriEquals } from '../sip/index.ts';
 import { sipBindings } from './schema.ts';
@@ -175,7 +175,7 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
   const input = JSON.stringify(
     contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
   );
-  const rows = rowsOf(await executePrepared(db, 'e2p_apply_registers', registerStatement(reqs, input)));
+  const rows = rowsOf(await applyRegistersStatement(db, { reqs, input }));
   // The rows of each REGISTER, in one pass (a filter per REGISTER was quadratic in the batch size).
   const rowsOfReq: Record<string, unknown>[][] = items.map(() => []);
   for (const row of rows) rowsOfReq[Number(row.req)]?.push(row);
@@ -196,8 +196,8 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
   return Promise.all(outcomes);
 }
 
-/** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks). */
-export function registerStatement(reqs: string, input: string): SQL {
+/** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks): `reqs` and `input` are JSON texts or placeholders. */
+export function registerStatement(reqs: unknown, input: unknown): SQL {
   return sql`
     WITH reqs AS MATERIALIZED (
       SELECT * FROM jsonb_to_recordset(${reqs}::jsonb) AS q(r integer, aor text, client_id uuid, user_id uuid, call_id text,
@@ -267,6 +267,9 @@ export function registerStatement(reqs: string, input: string): SQL {
     SELECT v.r AS req, v.verdict, v.stale_contact, b.*
     FROM verdict v LEFT JOIN bindings b ON b.r = v.r`;
 }
+
+/** Built and compiled once (issue #4); named: PostgreSQL parses it once per connection and keeps a generic plan. */
+const applyRegistersStatement = preparedStatement('e2p_apply_registers', ['reqs', 'input'], (p) => registerStatement(p.reqs, p.input));
 
 /**
  * A phone that writes an already bound contact differently (another parameter order,
