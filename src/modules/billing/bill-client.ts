@@ -4,17 +4,18 @@
  * current month P, out-of-pack traffic per zone (§8.3), with quantities from the
  * configuration (§8.4, §8.6). Keyed by (client, `run:YYYY-MM`): a rerun skips it.
  */
-import { and, desc, eq, gte, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.ts';
+import { and, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { DbOrTx, Tx } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { addDays, firstOfMonth, lastOfMonth, localDate, type LocalDate } from '../../kernel/time.ts';
-import { priceOn } from '../catalog/product-queries.ts';
-import { contractLineQuantities, contractStatusOf } from '../customers/contract-status.ts';
+import { productVersionsOfCodes, versionOn } from '../catalog/product-queries.ts';
+import { contractLineQuantities, contractLineQuantitiesOf, contractStatusOf, type ContractLineQuantity } from '../customers/contract-status.ts';
 import { billingQuantities, type BillingQuantities } from '../provisioning/billing-quantities.ts';
 import { countsForMonth } from '../provisioning/number-lifecycle.ts';
+import { countUsersAtOf } from '../provisioning/user-store.ts';
 import { billedThrough, monthSegments, segmentAmountCents } from './proration.ts';
 import { collectPendingItems } from './hooks.ts';
-import { invoiceExists, issueInvoice, type NewInvoiceLine } from './issue-invoice.ts';
+import { issueInvoice, type NewInvoiceLine } from './issue-invoice.ts';
 import { VAT_RATE } from './invoice-totals.ts';
 import { invoiceLines, invoices } from './schema.ts';
 import { collectTraffic, releaseTraffic } from './traffic-lines.ts';
@@ -35,15 +36,40 @@ export function quantityFor(unit: string | null, contractQuantity: number, q: Bi
   }
 }
 
-/** The last day of the recurring period already invoiced by a billing run; null when never. */
-async function lastBilledThrough(tx: Tx, clientId: string): Promise<LocalDate | null> {
+/**
+ * Under the client's lock, in one statement: whether the run's invoice exists (a second
+ * scheduler node, a rerun) and the last day of the recurring period already invoiced (null
+ * when never).
+ */
+async function invoicedState(tx: Tx, clientId: string, runKey: string): Promise<{ exists: boolean; billedThrough: LocalDate | null }> {
   const [row] = await tx
-    .select({ end: invoices.periodEnd })
+    .select({
+      exists: sql<boolean>`bool_or(${invoices.runKey} = ${runKey})`,
+      // Dates as text (to_char): the mode 'string' mapping is not applied inside an aggregate.
+      end: sql<string | null>`to_char(max(${invoices.periodEnd}), 'YYYY-MM-DD')`,
+    })
     .from(invoices)
-    .where(and(eq(invoices.clientId, clientId), isNotNull(invoices.periodEnd)))
-    .orderBy(desc(invoices.periodEnd))
-    .limit(1);
-  return row?.end ?? null;
+    .where(eq(invoices.clientId, clientId));
+  return { exists: row?.exists === true, billedThrough: row?.end ?? null };
+}
+
+/**
+ * What the run reads for a group of clients before their transactions (billing-run.ts,
+ * `readRunFacts`), only what does not race with the client's transaction or is checked in
+ * it: the lines of the contract then current (a contract's lines never change; the
+ * transaction checks the contract is still the current one) and the users at the run
+ * instant (a count at a past instant does not change).
+ */
+export interface RunFacts {
+  contract: { contractId: string; lines: ContractLineQuantity[] } | undefined;
+  usersAt: number;
+}
+
+/** `RunFacts` of a group of clients: four statements whatever the group's size. */
+export async function readRunFacts(db: DbOrTx, clientIds: readonly string[], at: Date): Promise<Map<string, RunFacts>> {
+  const contracts = await contractLineQuantitiesOf(db, clientIds);
+  const users = await countUsersAtOf(db, clientIds, at);
+  return new Map(clientIds.map((id) => [id, { contract: contracts.get(id), usersAt: users.get(id) ?? 0 }]));
 }
 
 /** Quantity already invoiced for a product and a month (recurring, prorata and regularisation lines). */
@@ -65,8 +91,13 @@ async function invoicedQuantity(tx: Tx, clientId: string, product: string, month
   return Number(row?.q ?? 0);
 }
 
-/** Bills one client at the run instant `at`; returns the invoice id, or null (nothing to bill, not started, already billed). */
-export async function billClient(tx: Tx, clientId: string, at: Date): Promise<string | null> {
+/**
+ * Bills one client at the run instant `at`; returns the invoice id, or null (nothing to bill,
+ * not started, already billed). `facts`: what the run read for a group of clients beforehand
+ * (`readRunFacts`); without them everything is read here (the preview, tests). Both give
+ * the same invoice (billing-run.test.ts).
+ */
+export async function billClient(tx: Tx, clientId: string, at: Date, facts?: RunFacts): Promise<string | null> {
   const runDate = localDate(at);
   const runKey = runKeyOf(runDate);
   const status = await contractStatusOf(tx, clientId);
@@ -74,20 +105,25 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
   if (start === null || start > runDate || status.state === 'terminated' || !['active', 'indefinite', 'terminating'].includes(status.state)) return null;
   // Two scheduler nodes billing the same client: the second waits here, then finds the invoice and skips it.
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`billing:${clientId}`}))`);
-  if (await invoiceExists(tx, clientId, runKey)) return null;
+  const invoiced = await invoicedState(tx, clientId, runKey);
+  if (invoiced.exists) return null;
 
-  const quantities = await billingQuantities(tx, clientId, at);
-  const products = (await contractLineQuantities(tx, clientId)).filter((l) => l.kind === 'recurring' || l.kind === 'pack');
-  const previous = await lastBilledThrough(tx, clientId);
+  const quantities = await billingQuantities(tx, clientId, at, facts ? { usersAt: facts.usersAt } : {});
+  // The lines read beforehand belong to the contract checked current above; another contract since: read again.
+  const contractLines = facts?.contract?.contractId === status.contractId ? facts.contract.lines : await contractLineQuantities(tx, clientId);
+  const products = contractLines.filter((l) => l.kind === 'recurring' || l.kind === 'pack');
+  // §5.1 / §8.1: every catalogue price version of the products without an agreed price, in one statement.
+  const versions = await productVersionsOfCodes(tx, [...new Set(products.filter((p) => p.priceCents === null).map((p) => p.productCode))]);
+  const previous = invoiced.billedThrough;
   const from = previous === null ? start : addDays(previous, 1);
   const through = billedThrough(runDate, status.endDate);
   const monthP = firstOfMonth(runDate);
   const lines: NewInvoiceLine[] = [];
 
   for (const p of products) {
-    const priceFor = async (day: LocalDate): Promise<number> => {
+    const priceFor = (day: LocalDate): number => {
       if (p.priceCents !== null) return p.priceCents; // §5.1 the agreed price
-      const v = await priceOn(tx, p.productCode, day);
+      const v = versionOn(versions, p.productCode, day);
       if (!v) throw new Error(`§8.1: no price in force on ${day} for ${p.productCode}`);
       return v.priceCents;
     };
@@ -96,7 +132,7 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
       const now = quantityFor(p.unit, p.quantity, quantities, monthP);
       const before = await invoicedQuantity(tx, clientId, p.productCode, monthP);
       if (now > before) {
-        const monthly = await priceFor(start > monthP ? start : monthP);
+        const monthly = priceFor(start > monthP ? start : monthP);
         lines.push({
           type: 'regularisation',
           productCode: p.productCode,
@@ -114,7 +150,7 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
     for (const seg of monthSegments(from, through)) {
       const quantity = quantityFor(p.unit, p.quantity, quantities, seg.month);
       if (quantity === 0) continue;
-      const monthly = await priceFor(seg.start);
+      const monthly = priceFor(seg.start);
       lines.push({
         type: seg.whole ? 'recurring' : 'prorata',
         productCode: p.productCode,
@@ -146,6 +182,7 @@ export async function billClient(tx: Tx, clientId: string, at: Date): Promise<st
     periodStart: billsRecurring ? from : null,
     periodEnd: billsRecurring ? through : null,
     clause: '8.1',
+    runKeyChecked: true, // under the lock above
   });
   if (id !== null) await pending.markBilled(tx, id);
   else await releaseTraffic(tx, clientId, traffic);

@@ -14,6 +14,12 @@ import { createContract } from '../customers/create-contract.ts';
 import { signContract } from '../customers/sign-contract.ts';
 import { rateCdr } from '../rating/rate-client-month.ts';
 import { clientsWithLiveContract } from '../customers/contract-store.ts';
+import { randomUUID } from 'node:crypto';
+import { changeProductPrice } from '../catalog/change-price.ts';
+import { terminateContract } from '../customers/terminate-contract.ts';
+import { createUsers } from '../provisioning/create-users.ts';
+import { deleteUsers } from '../provisioning/delete-users.ts';
+import { billClient, readRunFacts } from './bill-client.ts';
 import { balanceCents, listInvoices, previewRun, runBilling } from './index.ts';
 import { invoices as invoicesTable } from './schema.ts';
 
@@ -187,5 +193,73 @@ describeEachDb('billing run', (kind) => {
     const numbers = (await ctx.db.select({ number: invoicesTable.number }).from(invoicesTable).where(eq(invoicesTable.kind, 'invoice'))).map((r) => r.number).sort();
     expect(numbers).toEqual(numbers.map((_, i) => `2027-${String(i + 1).padStart(6, '0')}`));
     expect(cursors.at(-1)).toBe([...(await clientsWithLiveContract(ctx.db))].sort().at(-1));
+  });
+  it('§8.1 the facts read for a group of clients give the same invoices as reading them client by client; stale facts are not used', async () => {
+    ctx = testContext(database, '2027-03-25T09:00:00+01:00');
+    await createProduct(ctx, { actor: 'system', code: 'SEAT', kind: 'recurring', unit: 'user', priceCents: 1250 });
+    // §5.6: a price change in the period billed in advance (notice: more than 30 days).
+    await changeProductPrice(ctx, { actor: 'system', productCode: 'SEAT', priceCents: 1400, effective: '2027-05-01' });
+    const newClient = async (name: string, lines: { product: string; quantity: number; priceCents?: number }[], installOn: string): Promise<string> => {
+      const client = await createClient(ctx, { principal: 'system', name });
+      const draft = await createContract(ctx, { actor: 'system', clientId: client.id, lines });
+      await signContract(ctx, { actor: 'system', clientId: client.id, contractId: draft.id });
+      at(installOn);
+      await completeInstallation(ctx, { actor: 'system', clientId: client.id });
+      return client.id;
+    };
+    // An agreed price beside the catalogue's, and calls recorded but not rated (rated by the run).
+    const agreed = await newClient('Agreed', [{ product: 'SEAT', quantity: 1, priceCents: 999 }, { product: 'OPT', quantity: 3 }], '2027-04-02T10:00:00+02:00');
+    await createUsers(ctx, { actor: 'system', clientId: agreed, users: [{ extension: '401' }] });
+    const base = { clientId: agreed, userId: null, callId: null, direction: 'outbound' as const, fromExtension: '401', dialled: '0470000000', destination: '+32470000000', allowed: true, sipStatus: 200 };
+    await recordCdr(ctx.db, { ...base, startedAt: new Date('2027-04-21T08:00:00Z'), billableSeconds: 125 });
+    await recordCdr(ctx.db, { ...base, startedAt: new Date('2027-03-31T21:59:00Z'), billableSeconds: 30 }); // 31 March, Brussels: another month to rate
+    // Terminating on a later date: billed through its end date only.
+    const ending = await newClient('Ending', [{ product: 'OPT', quantity: 1 }], '2027-04-05T10:00:00+02:00');
+    at('2027-04-06T10:00:00+02:00');
+    await terminateContract(ctx, { actor: 'system', clientId: ending, by: 'client', ground: 'early', effective: '2027-05-10' });
+    // Users counted at the run instant: one deleted before it, one created after it (not counted).
+    const seats = await newClient('Seats', [{ product: 'SEAT', quantity: 1 }, { product: 'PACK', quantity: 2 }], '2027-04-10T10:00:00+02:00');
+    const users = await createUsers(ctx, { actor: 'system', clientId: seats, users: [{ extension: '301' }, { extension: '302' }, { extension: '303' }] });
+    at('2027-04-20T10:00:00+02:00');
+    await deleteUsers(ctx, { actor: 'system', clientId: seats, userIds: [users[0]!.user.id] });
+    const aprilRun = new Date('2027-04-27T22:00:00Z'); // 28 Apr 00:00 Brussels
+    at('2027-04-28T00:00:30+02:00');
+    await createUsers(ctx, { actor: 'system', clientId: seats, users: [{ extension: '304' }] });
+
+    type Line = { type: string; zone: string | null; quantity: number; periodStart: string | null; periodEnd: string | null; amountCents: number };
+    const shape = <L extends Line>(lines: L[], code: (l: L) => string | null) => lines.map((l) => [l.type, code(l) ?? l.zone, l.quantity, l.periodStart, l.periodEnd, l.amountCents]);
+    // Lines read for another contract than the current one are not used: the client's own are read.
+    const seatsPreview = (await previewRun(ctx.db, aprilRun, { clientId: seats })).items[0]!;
+    class Rollback extends Error {}
+    let stale: unknown[] = [];
+    await expect(
+      ctx.db.transaction(async (tx) => {
+        const facts = (await readRunFacts(tx, [seats], aprilRun)).get(seats)!;
+        const id = await billClient(tx, seats, aprilRun, { ...facts, contract: { contractId: randomUUID(), lines: [] } });
+        stale = shape((await listInvoices(tx, seats)).find((i) => i.id === id)!.lines, (l) => l.productCode);
+        throw new Rollback();
+      }),
+    ).rejects.toBeInstanceOf(Rollback);
+    expect(stale).toEqual(shape(seatsPreview.lines, (l) => l.product));
+    expect(stale).toContainEqual(['prorata', 'SEAT', 2, '2027-04-10', '2027-04-30', 1750]); // 1250 × 2 × 21/30, the 2 users at the instant
+    expect(stale).toContainEqual(['recurring', 'SEAT', 2, '2027-05-01', '2027-05-31', 2800]); // the version of 1 May
+
+    // Every live client (those of the tests above too: §8.5 regularisation checks) billed by
+    // groups of 2, two at once, against the same run read client by client (the preview).
+    const preview = await previewRun(ctx.db, aprilRun);
+    expect(preview.items.length).toBeGreaterThanOrEqual(10);
+    const issued = await runBilling({ db: ctx.db, at: aprilRun, concurrency: 2, groupSize: 2 });
+    expect(issued).toHaveLength(preview.items.length);
+    const april = await ctx.db.select().from(invoicesTable).where(eq(invoicesTable.runKey, 'run:2027-04'));
+    for (const item of preview.items) {
+      const inv = april.find((i) => i.clientId === item.clientId)!;
+      const full = (await listInvoices(ctx.db, item.clientId)).find((i) => i.id === inv.id)!;
+      expect([full.periodStart, full.periodEnd, full.totalExclVatCents, full.vatCents, full.totalInclVatCents]).toEqual([item.periodStart, item.periodEnd, item.totalExclVatCents, item.vatCents, item.totalInclVatCents]);
+      expect(shape(full.lines, (l) => l.productCode)).toEqual(shape(item.lines, (l) => l.product));
+    }
+    const byClient = (id: string) => shape((preview.items.find((i) => i.clientId === id)?.lines ?? []), (l) => l.product);
+    expect(byClient(agreed)).toContainEqual(['prorata', 'SEAT', 1, '2027-04-02', '2027-04-30', 966]); // 999 × 29/30, the agreed price
+    expect(byClient(agreed).filter((l) => l[0] === 'traffic')).toEqual([['traffic', 'BE-MOBILE', 2, null, null, 18 + 5]]);
+    expect(byClient(ending).at(-1)).toEqual(['prorata', 'OPT', 1, '2027-05-01', '2027-05-10', 323]);
   });
 });

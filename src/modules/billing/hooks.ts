@@ -22,6 +22,8 @@ export interface IssuedInvoice {
   id: string;
   clientId: string;
   number: string;
+  /** The invoice's run key (`run:YYYY-MM`, `final:<contract>`, `installation:<contract>`…). */
+  runKey: string;
   totalInclVatCents: number;
   at: Date;
 }

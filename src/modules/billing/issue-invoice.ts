@@ -39,6 +39,8 @@ export interface IssueInvoiceOptions {
   periodStart?: LocalDate | null;
   periodEnd?: LocalDate | null;
   clause: string;
+  /** The caller found no invoice with `runKey` in this transaction, under its lock (the billing run): not read again. */
+  runKeyChecked?: boolean;
 }
 
 /**
@@ -67,12 +69,12 @@ export async function invoiceExists(db: DbOrTx, clientId: string, runKey: string
 /** Issues the invoice; returns its id, or null when it has no lines or was already issued for `runKey`. */
 export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promise<string | null> {
   if (opts.lines.length === 0) return null;
-  if (await invoiceExists(tx, opts.clientId, opts.runKey)) return null;
+  if (opts.runKeyChecked !== true && (await invoiceExists(tx, opts.clientId, opts.runKey))) return null;
   const issueDate = localDate(opts.at);
   const totals = invoiceTotals(opts.lines);
   const id = opts.id ?? newId(opts.at);
   const parties = await currentParties(tx, opts.clientId);
-  await tx.insert(invoiceLines).values(opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position })));
+  const lines = opts.lines.map((l, position) => ({ ...l, id: newId(opts.at), invoiceId: id, clientId: opts.clientId, position }));
   // The number last: the counter row stays locked only from here to the commit (concurrent runs wait here, briefly).
   const number = await nextNumber(tx, 'invoice', Number(issueDate.slice(0, 4)));
   const row = {
@@ -91,8 +93,9 @@ export async function issueInvoice(tx: DbOrTx, opts: IssueInvoiceOptions): Promi
     status: 'open' as const,
     parties,
   };
-  await tx.insert(invoices).values(row);
+  // The invoice and its lines in one statement (a data-modifying WITH: both rows or none).
+  await tx.execute(sql`with lines as (${tx.insert(invoiceLines).values(lines).getSQL()}) ${tx.insert(invoices).values(row).getSQL()}`);
   await recordAudit(tx, { at: opts.at, actor: 'system', action: 'invoice.issue', entity: 'invoice', entityId: id, clientId: opts.clientId, before: null, after: row, clause: opts.clause });
-  for (const hook of onInvoiceIssued) await hook(tx, { id, clientId: opts.clientId, number, totalInclVatCents: totals.totalInclVatCents, at: opts.at });
+  for (const hook of onInvoiceIssued) await hook(tx, { id, clientId: opts.clientId, number, runKey: opts.runKey, totalInclVatCents: totals.totalInclVatCents, at: opts.at });
   return id;
 }

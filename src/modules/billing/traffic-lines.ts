@@ -9,7 +9,7 @@
  * invoice is issued after all (no line), `releaseTraffic` takes the mark back in the same
  * transaction.
  */
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { addMonths, firstOfMonth, localDate } from '../../kernel/time.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
@@ -28,27 +28,46 @@ export interface Traffic {
 /** An aggregate of a timestamptz column: a Date (node-postgres, PGlite) or its text, null on no rows. */
 const instantOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : v instanceof Date ? v : new Date(v as string));
 
-/** Rates what is unrated, then marks the client's rated, uninvoiced calls started before `before` with `invoiceId` and returns the zone lines. */
-export async function collectTraffic(tx: DbOrTx, clientId: string, before: Date, invoiceId: string): Promise<Traffic> {
-  // The months with unrated calls: from the first to the last (rerating a month between is idempotent).
-  const [span] = await tx
-    .select({ first: sql`min(${cdrs.startedAt})`.mapWith(instantOrNull), last: sql`max(${cdrs.startedAt})`.mapWith(instantOrNull) })
-    .from(cdrs)
-    .where(and(eq(cdrs.clientId, clientId), isNull(cdrs.invoiceId), isNull(cdrs.ratedAt), lt(cdrs.startedAt, before)));
-  if (span?.first && span.last) {
-    const last = firstOfMonth(localDate(span.last));
-    for (let month = firstOfMonth(localDate(span.first)); month <= last; month = addMonths(month, 1)) await rateClientMonth(tx, clientId, month, before);
-  }
+/** The client's calls started before `before`, not invoiced, rated (`rated`) or not. */
+const uninvoiced = (clientId: string, before: Date, rated: boolean): SQL =>
+  sql`client_id = ${clientId}::uuid and invoice_id is null and rated_at is ${sql.raw(rated ? 'not null' : 'null')} and started_at < ${before.toISOString()}::timestamptz`;
+
+/**
+ * Marks the client's rated, uninvoiced calls started before `before` with `invoiceId`
+ * and sums them per zone. `ifAllRated`: in the same statement, only when no such call is
+ * still unrated, whose span (first and last start) it returns instead — the usual case
+ * (every call already rated) costs one statement, reading the client's pages once.
+ */
+async function markTraffic(tx: DbOrTx, clientId: string, before: Date, invoiceId: string, ifAllRated: boolean) {
   const result = await tx.execute(sql`
-    with marked as (
+    with unrated as (
+      select min(started_at) as first, max(started_at) as last from ${cdrs} where ${ifAllRated ? uninvoiced(clientId, before, false) : sql`false`}
+    ), marked as (
       update ${cdrs} set invoice_id = ${invoiceId}::uuid
-      where client_id = ${clientId}::uuid and invoice_id is null and rated_at is not null and started_at < ${before.toISOString()}::timestamptz
+      where ${uninvoiced(clientId, before, true)} and (select first from unrated) is null
       returning zone, cost_cents
     )
-    select zone, count(*) filter (where zone is not null and cost_cents > 0)::integer as priced,
-      coalesce(sum(cost_cents) filter (where zone is not null and cost_cents > 0), 0)::text as cents, count(*)::integer as calls
-    from marked group by zone`);
-  const rows = (result as { rows: { zone: string | null; priced: number; cents: string; calls: number }[] }).rows;
+    select u.first, u.last, g.zone, g.priced, g.cents, g.calls from unrated u left join (
+      select zone, count(*) filter (where zone is not null and cost_cents > 0)::integer as priced,
+        coalesce(sum(cost_cents) filter (where zone is not null and cost_cents > 0), 0)::text as cents, count(*)::integer as calls
+      from marked group by zone) g on true`);
+  const rows = (result as { rows: { first: unknown; last: unknown; zone: string | null; priced: number | null; cents: string | null; calls: number | null }[] }).rows;
+  const first = instantOrNull(rows[0]?.first);
+  const last = instantOrNull(rows[0]?.last);
+  const zones = rows.filter((r) => r.calls !== null).map((r) => ({ zone: r.zone, priced: r.priced ?? 0, cents: r.cents ?? '0', calls: r.calls ?? 0 }));
+  return { unrated: first && last ? { first, last } : null, zones };
+}
+
+/** Rates what is unrated, then marks the client's rated, uninvoiced calls started before `before` with `invoiceId` and returns the zone lines. */
+export async function collectTraffic(tx: DbOrTx, clientId: string, before: Date, invoiceId: string): Promise<Traffic> {
+  let marked = await markTraffic(tx, clientId, before, invoiceId, true);
+  if (marked.unrated) {
+    // Nothing was marked: the months with unrated calls, from the first to the last (rerating a month between is idempotent), then the marking.
+    const last = firstOfMonth(localDate(marked.unrated.last));
+    for (let month = firstOfMonth(localDate(marked.unrated.first)); month <= last; month = addMonths(month, 1)) await rateClientMonth(tx, clientId, month, before);
+    marked = await markTraffic(tx, clientId, before, invoiceId, false);
+  }
+  const rows = marked.zones;
   const lines: NewInvoiceLine[] = [];
   for (const r of [...rows].sort((a, b) => ((a.zone ?? '') < (b.zone ?? '') ? -1 : (a.zone ?? '') > (b.zone ?? '') ? 1 : 0))) {
     const amount = Number(r.cents);

@@ -1,5 +1,5 @@
 /** Reading the catalogue: products, the price version in force, tariff zones (§5.6, §8.2, §8.3). */
-import { and, asc, desc, eq, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { longestPrefixMatch } from '../../kernel/e164.ts';
 import { localDate, type LocalDate } from '../../kernel/time.ts';
@@ -84,6 +84,24 @@ export async function priceOn(db: DbOrTx, productCode: string, date: LocalDate):
     .limit(1);
   return row ? toProductVersion(row) : null;
 }
+
+/**
+ * The price versions of several products in one statement, for `priceOn`'s choice made in
+ * memory (`versionOn`): the same order, latest effective date first, then the latest recorded.
+ */
+export async function productVersionsOfCodes(db: DbOrTx, codes: readonly string[]): Promise<ProductVersion[]> {
+  if (codes.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(productVersions)
+    .where(inArray(productVersions.productCode, [...codes]))
+    .orderBy(desc(productVersions.effective), desc(productVersions.id));
+  return rows.map(toProductVersion);
+}
+
+/** `priceOn` over the versions read by `productVersionsOfCodes`: the first of `code` in force on `date`. */
+export const versionOn = (versions: readonly ProductVersion[], code: string, date: LocalDate): ProductVersion | null =>
+  versions.find((v) => v.productCode === code && v.effective <= date) ?? null;
 
 export async function listTariffZoneCodes(db: DbOrTx): Promise<string[]> {
   return (await db.select({ code: tariffZones.code }).from(tariffZones).orderBy(asc(tariffZones.code))).map((r) => r.code);

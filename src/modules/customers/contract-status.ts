@@ -1,6 +1,6 @@
 import type { DbOrTx } from '../../db/client.ts';
-import { listProducts } from '../catalog/product-queries.ts';
-import { currentContract, linesOf } from './contract-store.ts';
+import { listProducts, type Product } from '../catalog/product-queries.ts';
+import { currentContract, currentContracts, linesOf, linesOfContracts, type ContractLineRow } from './contract-store.ts';
 
 export type ContractState = 'none' | 'draft' | 'signed' | 'active' | 'indefinite' | 'terminating' | 'terminated';
 
@@ -36,17 +36,36 @@ export async function contractStatusOf(db: DbOrTx, clientId: string): Promise<Co
   };
 }
 
-/** §8.4: the current contract's lines with their product's kind and unit (quantities of `fixed` units, one-offs, hardware). */
-export async function contractLineQuantities(
-  db: DbOrTx,
-  clientId: string,
-): Promise<{ productCode: string; kind: string; unit: string | null; quantity: number; priceCents: number | null }[]> {
-  const c = await currentContract(db, clientId);
-  if (!c || c.state === 'draft') return [];
-  const lines = await linesOf(db, c.id);
-  const products = new Map((await listProducts(db)).map((p) => [p.code, p]));
-  return lines.map((l) => {
+export interface ContractLineQuantity {
+  productCode: string;
+  kind: string;
+  unit: string | null;
+  quantity: number;
+  priceCents: number | null;
+}
+
+const withProducts = (lines: readonly ContractLineRow[], products: ReadonlyMap<string, Product>): ContractLineQuantity[] =>
+  lines.map((l) => {
     const p = products.get(l.productCode);
     return { productCode: l.productCode, kind: p?.kind ?? 'unknown', unit: p?.unit ?? null, quantity: l.quantity, priceCents: l.priceCents };
   });
+
+/** §8.4: the current contract's lines with their product's kind and unit (quantities of `fixed` units, one-offs, hardware). */
+export async function contractLineQuantities(db: DbOrTx, clientId: string): Promise<ContractLineQuantity[]> {
+  const c = await currentContract(db, clientId);
+  if (!c || c.state === 'draft') return [];
+  return withProducts(await linesOf(db, c.id), new Map((await listProducts(db)).map((p) => [p.code, p])));
+}
+
+/**
+ * `contractLineQuantities` of several clients in three statements (current contracts, their
+ * lines, the products), keyed by client, with the contract the lines belong to. A contract's
+ * lines are written with it and never changed: the caller that reads them ahead of its
+ * transaction checks there that the client's current contract is still `contractId`.
+ */
+export async function contractLineQuantitiesOf(db: DbOrTx, clientIds: readonly string[]): Promise<Map<string, { contractId: string; lines: ContractLineQuantity[] }>> {
+  const contracts = (await currentContracts(db, clientIds)).filter((c) => c.state !== 'draft');
+  const lines = await linesOfContracts(db, contracts.map((c) => c.id));
+  const products = new Map((await listProducts(db)).map((p) => [p.code, p]));
+  return new Map(contracts.map((c) => [c.clientId, { contractId: c.id, lines: withProducts(lines.get(c.id) ?? [], products) }]));
 }

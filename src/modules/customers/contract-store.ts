@@ -40,6 +40,18 @@ export async function linesOf(db: DbOrTx, contractId: string): Promise<ContractL
   return db.select().from(contractLines).where(eq(contractLines.contractId, contractId)).orderBy(contractLines.id);
 }
 
+/** The lines of several contracts in one statement, each contract's in `linesOf`'s order. */
+export async function linesOfContracts(db: DbOrTx, contractIds: readonly string[]): Promise<Map<string, ContractLineRow[]>> {
+  const byContract = new Map<string, ContractLineRow[]>();
+  if (contractIds.length === 0) return byContract;
+  for (const l of await db.select().from(contractLines).where(inArray(contractLines.contractId, [...contractIds])).orderBy(contractLines.id)) {
+    const list = byContract.get(l.contractId) ?? [];
+    list.push(l);
+    byContract.set(l.contractId, list);
+  }
+  return byContract;
+}
+
 /** Ids of the clients whose current contract is signed and not terminated. */
 export async function clientsWithLiveContract(db: DbOrTx): Promise<string[]> {
   const rows = await db

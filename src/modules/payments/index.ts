@@ -7,9 +7,7 @@
  * applied to each invoice issued, the balance adjustment; the deposit offset on the final
  * invoice; credit notes settle the invoice they credit) and customers' termination hook (deposit offset, §5.3).
  */
-import { eq } from 'drizzle-orm';
 import { balanceAdjusters, onCreditNoteIssued, onInvoiceIssued, pendingItemProviders } from '../billing/hooks.ts';
-import { invoices } from '../billing/schema.ts';
 import { onClientTerminated } from '../customers/hooks.ts';
 import { settleWithCreditNote } from './credit-notes.ts';
 import { offsetDeposit } from './deposits.ts';
@@ -33,10 +31,9 @@ export { paymentRoutes } from './routes.ts';
 // Module load runs once: register into billing and customers.
 pendingItemProviders.push(pendingItemsOf);
 onInvoiceIssued.push(async (tx, invoice) => {
-  await applyClientCredit(tx, invoice.id, invoice.at);
+  await applyClientCredit(tx, invoice.id, invoice.clientId, invoice.at);
   // §5.3: the final invoice (RULES.md "Every termination") is offset by the deposit held.
-  const [row] = await tx.select({ runKey: invoices.runKey }).from(invoices).where(eq(invoices.id, invoice.id)).limit(1);
-  if (row?.runKey.startsWith('final:')) await offsetDeposit(tx, invoice.clientId, invoice.at);
+  if (invoice.runKey.startsWith('final:')) await offsetDeposit(tx, invoice.clientId, invoice.at);
 });
 balanceAdjusters.push(balanceAdjustment);
 onCreditNoteIssued.push(settleWithCreditNote);

@@ -39,9 +39,12 @@ export async function openInvoices(db: DbOrTx, clientId: string): Promise<Invoic
 
 /** Client credit: what the client's payments brought that is not allocated to an invoice. */
 export async function clientCreditCents(db: DbOrTx, clientId: string): Promise<number> {
-  const [paid] = await db.select({ s: sql<string>`coalesce(sum(${payments.amountCents}), 0)` }).from(payments).where(eq(payments.clientId, clientId));
-  const [used] = await db.select({ s: sql<string>`coalesce(sum(${allocations.amountCents}), 0)` }).from(allocations).where(eq(allocations.clientId, clientId));
-  return Number(paid?.s ?? 0) - Number(used?.s ?? 0);
+  // One statement (run for every invoice issued, see applyClientCredit): both sums as subqueries.
+  const result = await db.execute(sql`select
+    (select coalesce(sum(${payments.amountCents}), 0) from ${payments} where ${payments.clientId} = ${clientId}::uuid)::text as paid,
+    (select coalesce(sum(${allocations.amountCents}), 0) from ${allocations} where ${allocations.clientId} = ${clientId}::uuid)::text as used`);
+  const [row] = (result as { rows: { paid: string; used: string }[] }).rows;
+  return Number(row?.paid ?? 0) - Number(row?.used ?? 0);
 }
 
 /** RULES.md "balanceCents": what to subtract from the open totals — allocations to open invoices and the client credit. */
@@ -100,10 +103,11 @@ export async function allocate(tx: DbOrTx, paymentId: string, invoice: InvoiceRo
 }
 
 /** RULES.md "Client credit": applied to a newly issued invoice, oldest payments first. */
-export async function applyClientCredit(tx: DbOrTx, invoiceId: string, at: Date): Promise<void> {
+export async function applyClientCredit(tx: DbOrTx, invoiceId: string, clientId: string, at: Date): Promise<void> {
+  // The credit first: most clients have none, and then the invoice is not even read (one statement per invoice issued).
+  if ((await clientCreditCents(tx, clientId)) <= 0) return;
   const [invoice] = await tx.select().from(invoices).where(eq(invoices.id, invoiceId)).limit(1);
   if (!invoice || invoice.kind !== 'invoice') return;
-  if ((await clientCreditCents(tx, invoice.clientId)) <= 0) return;
   const rows = await tx
     .select({ id: payments.id, amountCents: payments.amountCents })
     .from(payments)

@@ -28,9 +28,10 @@ export interface BillingQuantities {
  * §8.4: quantities come from what is configured. Users are counted at the instant `at`
  * (soft-deleted rows keep the history); numbers are those assigned now (the billing run
  * reads them at its instant). For §8.6, apply `countsForMonth` to `international` for each
- * month billed.
+ * month billed. `known.usersAt`: the users counted at `at` beforehand (the billing run reads
+ * them for a group of clients at once, `countUsersAtOf`); the numbers are always read here.
  */
-export async function billingQuantities(db: DbOrTx, clientId: string, at: Date): Promise<BillingQuantities> {
+export async function billingQuantities(db: DbOrTx, clientId: string, at: Date, known: { usersAt?: number } = {}): Promise<BillingQuantities> {
   const numbers = await db
     .select()
     .from(phoneNumbers)
@@ -45,7 +46,8 @@ export async function billingQuantities(db: DbOrTx, clientId: string, at: Date):
       releasePending: n.releaseRequestedAt !== null,
     }));
   return {
-    users: await countUsersAt(db, clientId, at),
+    // `known.usersAt`: the count at `at` read beforehand (countUsersAtOf) — a count at a past instant does not change.
+    users: known.usersAt ?? (await countUsersAt(db, clientId, at)),
     nationalNumbers: numbers.filter((n) => n.type === 'national').length,
     internationalNumbers: international.length,
     international,

@@ -5,7 +5,7 @@
  * the invoice when it is issued, so its documents never change afterwards (§8 "An issued
  * invoice never changes").
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../../db/client.ts';
 import { settings } from '../../../db/settings-schema.ts';
 import { parseEnterpriseNumber } from '../../../kernel/enterprise-number.ts';
@@ -57,10 +57,12 @@ function isSeller(v: unknown): v is Partial<SellerIdentity> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The `billing.seller` setting's value over the defaults. */
+const sellerOf = (v: unknown): SellerIdentity => (isSeller(v) ? { ...DEFAULT_SELLER, ...v, address: { ...DEFAULT_SELLER.address, ...(v.address ?? {}) } } : DEFAULT_SELLER);
+
 export async function sellerIdentity(db: DbOrTx): Promise<SellerIdentity> {
   const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, SELLER_SETTING));
-  const v = row?.value;
-  return isSeller(v) ? { ...DEFAULT_SELLER, ...v, address: { ...DEFAULT_SELLER.address, ...(v.address ?? {}) } } : DEFAULT_SELLER;
+  return sellerOf(row?.value);
 }
 
 /** Validates and stores the seller identity (staff setting). */
@@ -73,6 +75,10 @@ export async function setSellerIdentity(db: DbOrTx, seller: SellerIdentity, at: 
 
 export async function buyerIdentity(db: DbOrTx, clientId: string): Promise<BuyerIdentity> {
   const [c] = await db.select().from(clients).where(eq(clients.id, clientId)).limit(1);
+  return buyerOf(clientId, c);
+}
+
+function buyerOf(clientId: string, c: typeof clients.$inferSelect | undefined): BuyerIdentity {
   if (!c) throw new Error(`client ${clientId} not found`);
   return {
     clientId,
@@ -84,8 +90,14 @@ export async function buyerIdentity(db: DbOrTx, clientId: string): Promise<Buyer
   };
 }
 
+/** Seller and buyer in one statement (every invoice issued reads them): the setting as a subquery beside the client's row. */
 export async function currentParties(db: DbOrTx, clientId: string): Promise<DocumentParties> {
-  return { seller: await sellerIdentity(db), buyer: await buyerIdentity(db, clientId) };
+  const [row] = await db
+    .select({ client: clients, seller: sql<unknown>`(select ${settings.value} from ${settings} where ${settings.key} = ${SELLER_SETTING})` })
+    .from(clients)
+    .where(eq(clients.id, clientId))
+    .limit(1);
+  return { seller: sellerOf(row?.seller), buyer: buyerOf(clientId, row?.client) };
 }
 
 /** `0812345603` → `BE0812.345.603` (the Belgian VAT number is BE + the enterprise number). */
