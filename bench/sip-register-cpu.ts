@@ -15,54 +15,18 @@
  */
 import { hash } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { sql } from 'drizzle-orm';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/client.ts';
-import { freshMemoryDatabase } from '../src/db/template.ts';
-import { systemClock } from '../src/kernel/clock.ts';
-import { newId } from '../src/kernel/ids.ts';
-import { createLogger } from '../src/logger.ts';
-import { type Endpoint, type Transport, ha1, parseMessage } from '../src/sip/index.ts';
-import { MemoryDirectory } from '../src/telephony/directory.ts';
-import { SipServer } from '../src/telephony/sip-server.ts';
+import { type Endpoint, type Transport, parseMessage } from '../src/sip/index.ts';
+import { BENCH_HOST, BENCH_PASSWORD, registerBenchServer } from './sip/register-rig.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const users = Number(process.env.BENCH_USERS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const warmup = Number(process.env.BENCH_WARMUP ?? 2000);
-const host = '127.0.0.1';
-const password = 'bench-password-bench-password';
+const host = BENCH_HOST;
+const password = BENCH_PASSWORD;
 const md5 = (s: string): string => hash('md5', s, 'hex');
 
-const databaseUrl = process.env.BENCH_DATABASE_URL;
-const database = databaseUrl ? await openDatabase({ url: databaseUrl }) : await freshMemoryDatabase();
-if (databaseUrl) {
-  await database.migrate();
-  await database.db.execute(sql`DELETE FROM sip_bindings`);
-  await database.db.execute(sql`VACUUM sip_bindings`);
-}
-const directory = new MemoryDirectory();
-const clientId = newId();
-for (let i = 0; i < users; i++) {
-  const username = `bench${i}`;
-  directory.addUser({
-    userId: newId(),
-    clientId,
-    extension: String(1000 + i),
-    username,
-    realm: host,
-    ha1Md5: ha1('MD5', username, host, password),
-    ha1Sha256: ha1('SHA-256', username, host, password),
-  });
-}
-const server = new SipServer({
-  sip: loadConfig({ E2P_SIP_HOST: host, E2P_SIP_UDP_PORT: '5060', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' }).sip,
-  db: database.db,
-  clock: systemClock,
-  log: createLogger('silent'),
-  directory,
-  nonceSecret: 'bench-secret-bench-secret-bench-secret',
-});
+const { database, server } = await registerBenchServer({ users, udpPort: '5060', emptyBindings: true });
 
 if (process.env.BENCH_NO_LOCATION === '1') {
   // A bench-only reach into the registrar: its group-commit writer answers every REGISTER at once.
@@ -168,7 +132,7 @@ await server.close();
 await database.close();
 process.stdout.write(
   [
-    `sip-register-cpu: ${calls} authenticated REGISTERs (after ${warmup} warm-up) by ${users} users, ${concurrency} in flight, in-memory transport, ${process.env.BENCH_NO_LOCATION === '1' ? 'location stubbed (BENCH_NO_LOCATION=1)' : databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}`,
+    `sip-register-cpu: ${calls} authenticated REGISTERs (after ${warmup} warm-up) by ${users} users, ${concurrency} in flight, in-memory transport, ${process.env.BENCH_NO_LOCATION === '1' ? 'location stubbed (BENCH_NO_LOCATION=1)' : process.env.BENCH_DATABASE_URL ? 'PostgreSQL server' : 'PGlite in memory'}`,
     `  ${n} got their 200, ${failed} did not, ${stray} stray responses; wall ${seconds.toFixed(2)} s (${(n / seconds).toFixed(0)}/s)`,
     `  CPU per REGISTER (401 + 200): ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms (user ${(cpu.user / 1000 / n).toFixed(3)}, system ${(cpu.system / 1000 / n).toFixed(3)})`,
     `  load average ${load} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,

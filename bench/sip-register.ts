@@ -17,54 +17,22 @@ import { sql } from 'drizzle-orm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/client.ts';
-import { freshMemoryDatabase } from '../src/db/template.ts';
-import { systemClock } from '../src/kernel/clock.ts';
-import { newId } from '../src/kernel/ids.ts';
-import { createLogger } from '../src/logger.ts';
-import { ha1 } from '../src/sip/index.ts';
-import { MemoryDirectory } from '../src/telephony/directory.ts';
-import { SipServer } from '../src/telephony/sip-server.ts';
+import { BENCH_HOST, BENCH_PASSWORD, registerBenchServer } from './sip/register-rig.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
 const rate = Number(process.env.BENCH_RATE ?? 500);
-const host = '127.0.0.1';
-const password = 'bench-password-bench-password';
+const host = BENCH_HOST;
+const password = BENCH_PASSWORD;
 if (spawnSync('sh', ['-c', 'command -v sipp']).status !== 0) {
   process.stderr.write('sipp is not installed\n');
   process.exit(2);
 }
 
-const databaseUrl = process.env.BENCH_DATABASE_URL;
-const database = databaseUrl ? await openDatabase({ url: databaseUrl }) : await freshMemoryDatabase();
-if (databaseUrl) await database.migrate();
 const users = Number(process.env.BENCH_USERS ?? 200);
-const directory = new MemoryDirectory();
-const clientId = newId();
-for (let i = 0; i < users; i++) {
-  const username = `bench${i}`;
-  directory.addUser({
-    userId: newId(),
-    clientId,
-    extension: String(1000 + i),
-    username,
-    realm: host,
-    ha1Md5: ha1('MD5', username, host, password),
-    ha1Sha256: ha1('SHA-256', username, host, password),
-  });
-}
+const { database, server } = await registerBenchServer({ users, udpPort: '0' });
 const work = mkdtempSync(join(tmpdir(), 'e2p-bench-sip-'));
 const injection = join(work, 'users.csv');
 writeFileSync(injection, ['SEQUENTIAL', ...Array.from({ length: users }, (_, i) => `bench${i};[authentication username=bench${i} password=${password}]`), ''].join('\n'));
-const server = new SipServer({
-  sip: loadConfig({ E2P_SIP_HOST: host, E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0', E2P_SIP_DIGEST_ALGORITHMS: 'MD5' }).sip,
-  db: database.db,
-  clock: systemClock,
-  log: createLogger('silent'),
-  directory,
-  nonceSecret: 'bench-secret-bench-secret-bench-secret',
-});
 const { udp } = await server.listen();
 const scenario = fileURLToPath(new URL('./sip-register.xml', import.meta.url));
 /** CPU seconds (user + system) of the given processes, from /proc (0 for one gone or unreadable). */
@@ -79,7 +47,7 @@ const cpuOf = (pids: readonly number[]): number =>
     }
   }, 0);
 // The pool's connections, opened now so that they are all there during the run.
-const backendPids = databaseUrl
+const backendPids = process.env.BENCH_DATABASE_URL
   ? await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)`))).then(
       (rs) => [...new Set(rs.map((r) => (r as { rows: { pid: number }[] }).rows[0]!.pid))],
     )
@@ -109,11 +77,11 @@ await database.close();
 if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
 process.stdout.write(
   [
-    `sip-register: ${calls} authenticated REGISTERs offered at ${rate}/s over UDP by ${users} users (sipp bench/sip-register.xml), ${databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}`,
+    `sip-register: ${calls} authenticated REGISTERs offered at ${rate}/s over UDP by ${users} users (sipp bench/sip-register.xml), ${process.env.BENCH_DATABASE_URL ? 'PostgreSQL server' : 'PGlite in memory'}`,
     `  sipp exit code ${result.code} (0 = every registration got its 200)`,
     `  wall time ${seconds.toFixed(2)} s, ${(calls / seconds).toFixed(0)} registrations/s completed (offered: ${rate}/s)`,
     `  CPU per REGISTER: node ${((cpu.user + cpu.system) / 1000 / calls).toFixed(3)} ms (user ${(cpu.user / 1000 / calls).toFixed(3)}, system ${(cpu.system / 1000 / calls).toFixed(3)})` +
-      (databaseUrl ? `, PostgreSQL backends ${((1000 * dbCpu) / calls).toFixed(3)} ms (${backendPids.length} connections, local server only)` : ''),
+      (process.env.BENCH_DATABASE_URL ? `, PostgreSQL backends ${((1000 * dbCpu) / calls).toFixed(3)} ms (${backendPids.length} connections, local server only)` : ''),
     `  load average ${load} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     '',
   ].join('\n'),
