@@ -64,9 +64,8 @@ export class Authenticator {
   private readonly offered: readonly string[];
 
   constructor(private readonly o: AuthenticatorOptions) {
-    this.nonceCounts =
-      o.nonceCounts ?? new MemoryNonceCountStore({ lifetimeMs: o.nonceLifetimeMs ?? 300_000, now: () => o.clock.now().getTime() });
     this.nonce = { secret: o.nonceSecret, now: () => o.clock.now().getTime(), lifetimeMs: o.nonceLifetimeMs ?? 300_000 };
+    this.nonceCounts = o.nonceCounts ?? new MemoryNonceCountStore({ lifetimeMs: this.nonce.lifetimeMs, now: this.nonce.now });
     this.offered = o.algorithms.map((a) => a.toLowerCase());
   }
 

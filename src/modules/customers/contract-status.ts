@@ -1,6 +1,6 @@
 import type { DbOrTx } from '../../db/client.ts';
 import { listProducts, type Product } from '../catalog/product-queries.ts';
-import { currentContract, currentContracts, linesOf, linesOfContracts, type ContractLineRow } from './contract-store.ts';
+import { currentContract, currentContracts, linesOfContracts, type ContractLineRow } from './contract-store.ts';
 
 export type ContractState = 'none' | 'draft' | 'signed' | 'active' | 'indefinite' | 'terminating' | 'terminated';
 
@@ -52,9 +52,7 @@ const withProducts = (lines: readonly ContractLineRow[], products: ReadonlyMap<s
 
 /** §8.4: the current contract's lines with their product's kind and unit (quantities of `fixed` units, one-offs, hardware). */
 export async function contractLineQuantities(db: DbOrTx, clientId: string): Promise<ContractLineQuantity[]> {
-  const c = await currentContract(db, clientId);
-  if (!c || c.state === 'draft') return [];
-  return withProducts(await linesOf(db, c.id), new Map((await listProducts(db)).map((p) => [p.code, p])));
+  return (await contractLineQuantitiesOf(db, [clientId])).get(clientId)?.lines ?? [];
 }
 
 /**

@@ -3,17 +3,12 @@ import type { DbOrTx } from '../../db/client.ts';
 import { provisionedUsers } from './schema.ts';
 
 /** Database reads shared by the user use cases. */
+
 /** Users existing at `at`: created by then and not deleted by then (soft-deleted rows keep the history). */
 const existingAt = (at: Date): SQL | undefined => and(lte(provisionedUsers.createdAt, at), or(isNull(provisionedUsers.deletedAt), gt(provisionedUsers.deletedAt, at)));
 
 export async function countUsersAt(db: DbOrTx, clientId: string, at: Date): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(provisionedUsers)
-    .where(
-      and(eq(provisionedUsers.clientId, clientId), existingAt(at)),
-    );
-  return row?.n ?? 0;
+  return (await countUsersAtOf(db, [clientId], at)).get(clientId) ?? 0;
 }
 
 /** `countUsersAt` for several clients in one statement (the billing run reads a group of clients at once); clients without users are absent. */
