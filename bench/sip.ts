@@ -53,6 +53,8 @@ const P = {
   targets: (env.BENCH_TARGETS ?? 'e2p,kamailio').split(',').map((t) => t.trim()),
   databaseUrl: env.BENCH_DATABASE_URL,
   profile: env.BENCH_PROFILE === '1',
+  /** BENCH_NODE_ARGS: more node options for the Easy2Phone server (e.g. `--perf-basic-prof` for `perf record`). */
+  nodeArgs: (env.BENCH_NODE_ARGS ?? '').split(/\s+/u).filter((a) => a !== ''),
   kamailioChildren: Number(env.BENCH_KAMAILIO_CHILDREN ?? 2),
 };
 const HOST = '127.0.0.1';
@@ -234,7 +236,8 @@ interface Target {
    * CPU time (user + system, µs) the server process has used so far (Easy2Phone): per call,
    * the figure that a machine shared with other jobs distorts least.
    */
-  cpu?(): Promise<number>;
+  /** The server's CPU time so far (all threads), user and system, in µs. */
+  cpu?(): Promise<{ user: number; system: number }>;
 }
 
 interface Decisions {
@@ -248,7 +251,7 @@ async function startE2p(uasPort: number): Promise<Target> {
   const dataDir = join(work, 'e2p-data');
   const profDir = join(work, 'cpu-prof');
   const child: ChildProcess = fork(here('./sip/server.ts'), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(P.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(P.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...P.nodeArgs],
     env: {
       ...env,
       E2P_SIP_HOST: HOST,
@@ -298,7 +301,8 @@ async function startE2p(uasPort: number): Promise<Target> {
     async cpu() {
       const reply = next();
       child.send({ cpu: true });
-      return Number((await reply).cpuMicros);
+      const r = await reply;
+      return { user: Number(r.userMicros), system: Number(r.systemMicros) };
     },
     async memory() {
       const reply = next();
@@ -429,7 +433,11 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     // What the calls just ended still hold (answered transactions linger 32 s): the JS heap after a full GC.
     const heldAfterCalls = (await target.memory()).heap;
     const callsPerSecond = max.successful / max.seconds;
-    const cpuPerCall = cpuBefore === undefined || cpuAfter === undefined ? '' : `; server CPU ${((cpuAfter - cpuBefore) / Math.max(1, max.successful)).toFixed(0)} µs per call`;
+    const perCall = (us: number): string => (us / Math.max(1, max.successful)).toFixed(0);
+    const cpuPerCall =
+      cpuBefore === undefined || cpuAfter === undefined
+        ? ''
+        : `; server CPU ${perCall(cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system)} µs per call (user ${perCall(cpuAfter.user - cpuBefore.user)}, system ${perCall(cpuAfter.system - cpuBefore.system)})`;
     out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${cpuPerCall}${heldAfterCalls === undefined ? '' : `; JS heap right after them ${MB(heldAfterCalls)}`}`);
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));

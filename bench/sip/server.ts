@@ -113,7 +113,7 @@ let snapshots = 0;
 process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean; policy?: boolean; cpu?: boolean }) => {
   if (m.cpu) {
     const used = process.cpuUsage();
-    send({ cpuMicros: used.user + used.system });
+    send({ userMicros: used.user, systemMicros: used.system });
   }
   if (m.policyReset) {
     ctx.metrics.getSingleMetric(POLICY_DECISION_METRIC)?.reset();

@@ -7,6 +7,7 @@ import { buildAckForNon2xx } from './builders.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { serializeMessage } from './serializer.ts';
 import { TransactionBase, type TransactionContext } from './transaction-base.ts';
+import type { Endpoint, Transport } from './transport.ts';
 
 export interface ClientTransactionDelegate {
   /** Every response the transaction passes up (provisionals, finals, 2xx retransmissions in Accepted). */
@@ -30,8 +31,8 @@ abstract class ClientTransactionBase<State extends string> extends TransactionBa
   private req: SipRequest | undefined;
   private bytes: Uint8Array | undefined;
 
-  protected constructor(ctx: TransactionContext, key: string, request: SipRequest) {
-    super(ctx, key);
+  protected constructor(ctx: TransactionContext, key: string, transport: Transport, destination: Endpoint, request: SipRequest) {
+    super(ctx, key, transport, destination);
     this.req = request;
     this.bytes = serializeMessage(request);
   }
@@ -59,10 +60,12 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
   constructor(
     ctx: TransactionContext,
     key: string,
+    transport: Transport,
+    destination: Endpoint,
     request: SipRequest,
     private readonly delegate: ClientTransactionDelegate,
   ) {
-    super(ctx, key, request);
+    super(ctx, key, transport, destination, request);
   }
 
   start(): void {
@@ -121,6 +124,10 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
     this.delegate.onTransportError?.(error);
     this.terminate();
   }
+
+  protected terminated(): void {
+    this.delegate.onTerminated?.();
+  }
 }
 
 export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonInviteState> {
@@ -129,10 +136,12 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   constructor(
     ctx: TransactionContext,
     key: string,
+    transport: Transport,
+    destination: Endpoint,
     request: SipRequest,
     private readonly delegate: ClientTransactionDelegate,
   ) {
-    super(ctx, key, request);
+    super(ctx, key, transport, destination, request);
   }
 
   start(): void {
@@ -171,6 +180,10 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
   protected transportError(error: Error): void {
     this.delegate.onTransportError?.(error);
     this.terminate();
+  }
+
+  protected terminated(): void {
+    this.delegate.onTerminated?.();
   }
 }
 

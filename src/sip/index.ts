@@ -52,7 +52,8 @@ export type {
   VerifyResult,
 } from './digest.ts';
 export { MemoryNonceCountStore, digestResponse, ha1, makeChallenges, parseAuthorization, verify } from './digest.ts';
-export type { Endpoint, Source, Transport, TransportDelegate, TransportProtocol } from './transport.ts';
+export type { Endpoint, SendDone, Source, Transport, TransportDelegate, TransportProtocol } from './transport.ts';
+export { postOn } from './transport.ts';
 export type { UdpOptions } from './udp.ts';
 export { UdpTransport } from './udp.ts';
 export type { TcpOptions } from './tcp.ts';

@@ -7,6 +7,7 @@ import { buildResponse } from './builders.ts';
 import type { SipRequest, SipResponse } from './message.ts';
 import { serializeMessage } from './serializer.ts';
 import { TransactionBase, type TransactionContext } from './transaction-base.ts';
+import type { Endpoint, Transport } from './transport.ts';
 
 export interface ServerTransactionDelegate {
   /** Timer H fired: the ACK for a 3xx–6xx response never came. */
@@ -33,12 +34,8 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
    */
   private req: SipRequest | undefined;
 
-  constructor(
-    ctx: TransactionContext,
-    key: string,
-    request: SipRequest,
-  ) {
-    super(ctx, key);
+  constructor(ctx: TransactionContext, key: string, transport: Transport, destination: Endpoint, request: SipRequest) {
+    super(ctx, key, transport, destination);
     this.req = request;
   }
 
@@ -113,6 +110,10 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     this.delegate?.onTransportError?.(error);
     this.terminate();
   }
+
+  protected terminated(): void {
+    this.delegate?.onTerminated?.();
+  }
 }
 
 export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteState> {
@@ -126,12 +127,8 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
    */
   private req: SipRequest | undefined;
 
-  constructor(
-    ctx: TransactionContext,
-    key: string,
-    request: SipRequest,
-  ) {
-    super(ctx, key);
+  constructor(ctx: TransactionContext, key: string, transport: Transport, destination: Endpoint, request: SipRequest) {
+    super(ctx, key, transport, destination);
     this.req = request;
   }
 
@@ -163,6 +160,10 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
   protected transportError(error: Error): void {
     this.delegate?.onTransportError?.(error);
     this.terminate();
+  }
+
+  protected terminated(): void {
+    this.delegate?.onTerminated?.();
   }
 }
 

@@ -3,7 +3,7 @@
  * timers, sending (and resending) serialised messages, termination.
  */
 import type { CancelTimer, Timers } from './timers.ts';
-import type { Endpoint, Transport } from './transport.ts';
+import { type Endpoint, type SendDone, type Transport, postOn } from './transport.ts';
 
 export interface TimerValues {
   /** RTT estimate, 500 ms by default. */
@@ -16,14 +16,15 @@ export interface TimerValues {
 
 export const DEFAULT_TIMER_VALUES: TimerValues = { t1: 500, t2: 4000, t4: 5000 };
 
+/**
+ * What the transactions of one transaction layer share (one object per layer and side, not
+ * one per transaction: a transaction lingers up to 32 s after its answer, issue #4).
+ */
 export interface TransactionContext {
   readonly timers: Timers;
   readonly values: TimerValues;
-  readonly transport: Transport;
-  /** Where this transaction's messages go (next hop, or where responses are due). */
-  readonly destination: Endpoint;
-  /** Called once, when the transaction reaches Terminated. */
-  readonly onTerminated: () => void;
+  /** Called once for each transaction, when it reaches Terminated (before its delegate hears it). */
+  terminated(tx: TransactionBase<string>): void;
 }
 
 export abstract class TransactionBase<State extends string> {
@@ -39,15 +40,21 @@ export abstract class TransactionBase<State extends string> {
   private secondName: string | undefined;
   private secondCancel: CancelTimer | undefined;
 
+  /** Hears the outcome of this transaction's sends (made once, on its first send). */
+  private sent: SendDone | undefined;
+
   protected constructor(
     protected readonly ctx: TransactionContext,
     /** The key under which the transaction layer matches messages to this transaction. */
     readonly key: string,
+    protected readonly transport: Transport,
+    /** Where this transaction's messages go (next hop, or where responses are due). */
+    protected readonly destination: Endpoint,
   ) {}
 
   /** True on transports that do not retransmit by themselves (UDP). */
   protected get unreliable(): boolean {
-    return !this.ctx.transport.reliable;
+    return !this.transport.reliable;
   }
 
   protected startTimer(name: string, ms: number, fire: () => void): void {
@@ -92,10 +99,12 @@ export abstract class TransactionBase<State extends string> {
     else this.startTimer(name, ms, () => this.terminate());
   }
 
+  /** Sends without a promise per datagram (`postOn`); a transport error reaches `transportError` later, never from within. */
   protected send(bytes: Uint8Array): void {
-    this.ctx.transport.send(bytes, this.ctx.destination).catch((e: unknown) => {
-      if (this.state !== 'terminated') this.transportError(e instanceof Error ? e : new Error(String(e)));
-    });
+    this.sent ??= (e) => {
+      if (e !== null && this.state !== 'terminated') this.transportError(e);
+    };
+    postOn(this.transport, bytes, this.destination, this.sent);
   }
 
   /** RFC 3261 §17.1.4 / §17.2.4: a transport error ends the transaction. */
@@ -106,6 +115,10 @@ export abstract class TransactionBase<State extends string> {
     if (this.firstName !== undefined) this.stopTimer(this.firstName);
     if (this.secondName !== undefined) this.stopTimer(this.secondName);
     this.state = 'terminated';
-    this.ctx.onTerminated();
+    this.ctx.terminated(this);
+    this.terminated();
   }
+
+  /** Tells the transaction user that the transaction reached Terminated. */
+  protected abstract terminated(): void;
 }

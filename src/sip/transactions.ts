@@ -18,9 +18,9 @@ import { responseDestination, stampReceived } from './routing.ts';
 import { serializeMessage } from './serializer.ts';
 import { ServerInviteTransaction, ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
 import { splitList } from './syntax.ts';
-import { DEFAULT_TIMER_VALUES, type TimerValues, type TransactionContext } from './transaction-base.ts';
+import { DEFAULT_TIMER_VALUES, type TimerValues, type TransactionBase, type TransactionContext } from './transaction-base.ts';
 import { type Timers, systemTimers } from './timers.ts';
-import type { Endpoint, Source, Transport, TransportDelegate } from './transport.ts';
+import { type Endpoint, type Source, type Transport, type TransportDelegate, postOn } from './transport.ts';
 import { formatUri } from './uri.ts';
 
 export interface TransactionUser {
@@ -52,6 +52,9 @@ export interface TransactionLayerOptions {
 /** The longest a new INVITE waits for its 100 Trying when the TU has not answered it (§17.2.1: < 200 ms). */
 export const TRYING_DELAY_MS = 100;
 
+/** A stateless answer (400, 503) is sent once and forgotten: its outcome changes nothing. */
+const ignoreSendResult = (): void => undefined;
+
 /** A branch made by an RFC 3261 element: the magic cookie and something after it. */
 export const isRfc3261Branch = (branch: string | undefined): boolean =>
   branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
@@ -78,9 +81,15 @@ export class TransactionLayer implements TransportDelegate {
   /** New INVITE server transactions owed a 100 Trying if the TU has not answered them within `TRYING_DELAY_MS`. */
   private trying: ServerInviteTransaction[] = [];
 
+  /** What every client (server) transaction of this layer shares: one object each, not one per transaction. */
+  private readonly clientCtx: TransactionContext;
+  private readonly serverCtx: TransactionContext;
+
   constructor(private readonly o: TransactionLayerOptions) {
     this.timers = o.timers ?? systemTimers;
     this.values = { ...DEFAULT_TIMER_VALUES, ...o.values };
+    this.clientCtx = { timers: this.timers, values: this.values, terminated: (tx) => this.clientTerminated(tx) };
+    this.serverCtx = { timers: this.timers, values: this.values, terminated: (tx) => this.serverTerminated(tx) };
   }
 
   /** Live transactions, client and server. */
@@ -93,14 +102,10 @@ export class TransactionLayer implements TransportDelegate {
     if (request.method === 'ACK') throw new TypeError('ACK is sent outside any transaction');
     const key = clientKey(request);
     if (this.clients.has(key)) throw new TypeError(`a client transaction already uses branch ${key}`);
-    const ctx = this.context(transport, destination, () => {
-      this.clients.delete(key);
-      delegate.onTerminated?.();
-    });
     const tx =
       request.method === 'INVITE'
-        ? new ClientInviteTransaction(ctx, key, request, delegate)
-        : new ClientNonInviteTransaction(ctx, key, request, delegate);
+        ? new ClientInviteTransaction(this.clientCtx, key, transport, destination, request, delegate)
+        : new ClientNonInviteTransaction(this.clientCtx, key, transport, destination, request, delegate);
     this.clients.set(key, tx);
     tx.start();
     return tx;
@@ -123,7 +128,7 @@ export class TransactionLayer implements TransportDelegate {
     const first = error.request.headers.find((h) => h.name === 'Via')?.value ?? '';
     const via = parseVia((splitList(first) ?? [first])[0] ?? '');
     if (reply === undefined || !via.ok) return;
-    source.transport.send(reply, responseDestination(via.value, source)).catch(() => undefined);
+    postOn(source.transport, reply, responseDestination(via.value, source), ignoreSendResult);
   }
 
   private onResponse(response: SipResponse, source: Source): void {
@@ -146,22 +151,18 @@ export class TransactionLayer implements TransportDelegate {
     }
     if (this.overloaded()) {
       const busy = buildResponse(request, 503, { headers: [{ name: 'Retry-After', value: '5' }] });
-      source.transport.send(serializeMessage(busy), responseDestination(request.via[0]!, source)).catch(() => undefined);
+      postOn(source.transport, serializeMessage(busy), responseDestination(request.via[0]!, source), ignoreSendResult);
       return;
     }
-    let tx: ServerTransaction | undefined;
-    const ctx = this.context(source.transport, responseDestination(request.via[0]!, source), () => {
-      this.servers.delete(key);
-      if (tx !== undefined) this.unanswered.delete(tx);
-      tx?.delegate?.onTerminated?.();
-    });
+    let tx: ServerTransaction;
+    const destination = responseDestination(request.via[0]!, source);
     if (request.method === 'INVITE') {
-      const invite = new ServerInviteTransaction(ctx, key, request);
+      const invite = new ServerInviteTransaction(this.serverCtx, key, source.transport, destination, request);
       tx = invite;
       this.servers.set(key, invite);
       this.owesTrying(invite);
     } else {
-      tx = new ServerNonInviteTransaction(ctx, key, request);
+      tx = new ServerNonInviteTransaction(this.serverCtx, key, source.transport, destination, request);
       this.servers.set(key, tx);
     }
     this.unanswered.add(tx);
@@ -195,7 +196,14 @@ export class TransactionLayer implements TransportDelegate {
     return this.unanswered.size >= max;
   }
 
-  private context(transport: Transport, destination: Endpoint, onTerminated: () => void): TransactionContext {
-    return { timers: this.timers, values: this.values, transport, destination, onTerminated };
+  /** A client transaction reached Terminated: it no longer matches responses. */
+  private clientTerminated(tx: TransactionBase<string>): void {
+    if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
+  }
+
+  /** A server transaction reached Terminated: it no longer matches requests nor counts as unanswered. */
+  private serverTerminated(tx: TransactionBase<string>): void {
+    if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+    this.unanswered.delete(tx as ServerTransaction);
   }
 }

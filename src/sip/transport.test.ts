@@ -5,7 +5,7 @@ import { replyToParseError } from './builders.ts';
 import type { SipMessage } from './message.ts';
 import type { ParseError } from './parser.ts';
 import { TcpTransport } from './tcp.ts';
-import type { Source, Transport, TransportDelegate } from './transport.ts';
+import { type Source, type Transport, type TransportDelegate, postOn } from './transport.ts';
 import { UDP_RECEIVE_BUFFER, UdpTransport, literalFirstLookup } from './udp.ts';
 
 const options = (branch: string, body = ''): Buffer =>
@@ -126,6 +126,38 @@ describe('UdpTransport', () => {
     const e = await inbox.next();
     expect(e.kind === 'message' && e.message.callId).toBe('small');
     await expect(server.send(Buffer.alloc(1001), client.local)).rejects.toThrow(RangeError);
+  });
+
+  it('posts without a promise: the datagram arrives and `done` hears null, on a later tick', async () => {
+    const inbox = new Inbox();
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const outcomes: (Error | null)[] = [];
+    client.post(options('posted'), server.local, (e) => outcomes.push(e));
+    expect(outcomes).toEqual([]); // never from within the call
+    const e = await inbox.next();
+    expect(e.kind === 'message' && e.message.callId).toBe('posted');
+    await vi.waitFor(() => expect(outcomes).toEqual([null]));
+  });
+
+  it('posts an oversized datagram nowhere and hands the RangeError to `done` on the next tick', async () => {
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), maxDatagramSize: 1000 }));
+    const outcomes: (Error | null)[] = [];
+    server.post(Buffer.alloc(1001), { address: '127.0.0.1', port: 9 }, (e) => outcomes.push(e));
+    expect(outcomes).toEqual([]);
+    await new Promise((r) => process.nextTick(r));
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toBeInstanceOf(RangeError);
+  });
+
+  it('postOn falls back to `send` for a transport without `post`, errors included', async () => {
+    const failing: Transport = { protocol: 'TCP', reliable: true, local: { address: '127.0.0.1', port: 1 }, send: () => Promise.reject(new Error('refused')), close: () => Promise.resolve() };
+    const ok: Transport = { ...failing, send: () => Promise.resolve() };
+    const outcomes: (string | null)[] = [];
+    postOn(failing, Buffer.from('x'), { address: '127.0.0.1', port: 2 }, (e) => outcomes.push(e?.message ?? null));
+    postOn(ok, Buffer.from('x'), { address: '127.0.0.1', port: 2 }, (e) => outcomes.push(e?.message ?? null));
+    await vi.waitFor(() => expect(outcomes).toHaveLength(2));
+    expect(outcomes.sort()).toEqual([null, 'refused'].sort());
   });
 });
 

@@ -6,7 +6,7 @@ import { type Socket, createSocket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { parseMessage } from './parser.ts';
-import { type Endpoint, type Transport, type TransportDelegate, isKeepAlive, normalizeAddress } from './transport.ts';
+import { type Endpoint, type SendDone, type Transport, type TransportDelegate, isKeepAlive, normalizeAddress } from './transport.ts';
 
 export interface UdpOptions {
   readonly host: string;
@@ -81,6 +81,15 @@ export class UdpTransport implements Transport {
     return new Promise((resolve, reject) => {
       this.socket.send(data, destination.port, destination.address, (e) => (e ? reject(e) : resolve()));
     });
+  }
+
+  /** `send` without a promise: `done` goes to the socket as is (Node calls it on the next tick, with the error if any). */
+  post(data: Uint8Array, destination: Endpoint, done: SendDone): void {
+    if (data.length > this.maxDatagramSize) {
+      process.nextTick(done, new RangeError(`datagram of ${data.length} bytes is too large`));
+      return;
+    }
+    this.socket.send(data, destination.port, destination.address, done);
   }
 
   /** The receive buffer the kernel gave the socket (Linux reports twice the size asked, capped by `rmem_max`). */

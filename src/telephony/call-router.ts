@@ -30,6 +30,7 @@ import {
   newBranch,
   newCallId,
   newTag,
+  postOn,
   serializeMessage,
   toTag,
 } from '../sip/index.ts';
@@ -604,6 +605,11 @@ export class CallRouter {
   }
 
   private send(transport: Transport, destination: Endpoint, bytes: Uint8Array): void {
-    transport.send(bytes, destination).catch((e: unknown) => this.o.log.debug({ err: e }, 'SIP send failed'));
+    postOn(transport, bytes, destination, this.sendFailed);
   }
+
+  /** The outcome of the ACKs sent outside any transaction (one function for all: no promise per datagram). */
+  private readonly sendFailed = (e: Error | null): void => {
+    if (e !== null) this.o.log.debug({ err: e }, 'SIP send failed');
+  };
 }
