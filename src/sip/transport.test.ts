@@ -150,6 +150,17 @@ describe('UdpTransport', () => {
     expect(outcomes[0]).toBeInstanceOf(RangeError);
   });
 
+  it('posts on a closed socket: `done` hears the error on the next tick, nothing is thrown', async () => {
+    const server = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() });
+    await server.close();
+    const outcomes: (Error | null)[] = [];
+    expect(() => server.post(options('late'), { address: '127.0.0.1', port: 9 }, (e) => outcomes.push(e))).not.toThrow();
+    expect(outcomes).toEqual([]);
+    await new Promise((r) => process.nextTick(r));
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toBeInstanceOf(Error);
+  });
+
   it('postOn falls back to `send` for a transport without `post`, errors included', async () => {
     const failing: Transport = { protocol: 'TCP', reliable: true, local: { address: '127.0.0.1', port: 1 }, send: () => Promise.reject(new Error('refused')), close: () => Promise.resolve() };
     const ok: Transport = { ...failing, send: () => Promise.resolve() };

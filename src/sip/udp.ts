@@ -83,13 +83,21 @@ export class UdpTransport implements Transport {
     });
   }
 
-  /** `send` without a promise: `done` goes to the socket as is (Node calls it on the next tick, with the error if any). */
+  /**
+   * `send` without a promise: `done` goes to the socket as is (Node calls it on the next tick,
+   * with the error if any). What the socket throws at once (closed: ERR_SOCKET_DGRAM_NOT_RUNNING)
+   * reaches `done` on the next tick too, as `send`'s promise rejects.
+   */
   post(data: Uint8Array, destination: Endpoint, done: SendDone): void {
     if (data.length > this.maxDatagramSize) {
       process.nextTick(done, new RangeError(`datagram of ${data.length} bytes is too large`));
       return;
     }
-    this.socket.send(data, destination.port, destination.address, done);
+    try {
+      this.socket.send(data, destination.port, destination.address, done);
+    } catch (e) {
+      process.nextTick(done, e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /** The receive buffer the kernel gave the socket (Linux reports twice the size asked, capped by `rmem_max`). */
