@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseNameAddr } from './headers.ts';
+import { NO_PARAMS } from './syntax.ts';
 import { formatUri, parseUri, type Uri, unescape, uriEquals } from './uri.ts';
 
 const uri = (s: string): Uri => {
@@ -62,4 +64,23 @@ describe('URIs', () => {
   });
 
   it('unescapes as UTF-8', () => expect(unescape('I%20have%C3%A9')).toBe('I haveé'));
+});
+
+describe('parameters shared when there are none (issue #4)', () => {
+  it('gives every URI and name-addr without parameters the read-only NO_PARAMS, and its own map otherwise', () => {
+    const bare = uri('sip:bob@example.com');
+    const withParams = uri('sip:bob@example.com;transport=tcp');
+    expect('params' in bare && bare.params).toBe(NO_PARAMS);
+    expect('params' in withParams && withParams.params).not.toBe(NO_PARAMS);
+    expect('params' in withParams && [...withParams.params]).toEqual([['transport', 'tcp']]);
+    const to = parseNameAddr('<sip:bob@example.com>');
+    expect(to.ok && to.value.params).toBe(NO_PARAMS);
+    const from = parseNameAddr('<sip:alice@example.com>;tag=abc');
+    expect(from.ok && from.value.params.get('tag')).toBe('abc');
+    expect(NO_PARAMS.size).toBe(0);
+    expect(() => (NO_PARAMS as Map<string, string | null>).set('tag', 'x')).toThrow(TypeError);
+    expect(() => (NO_PARAMS as Map<string, string | null>).delete('tag')).toThrow(TypeError);
+    expect(() => (NO_PARAMS as Map<string, string | null>).clear()).toThrow(TypeError);
+    expect([...new Map(NO_PARAMS).set('tag', 'x')]).toEqual([['tag', 'x']]);
+  });
 });

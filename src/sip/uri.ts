@@ -3,7 +3,7 @@
  * kept opaque. Escapes are kept as written (`user` is the raw, escaped text);
  * `unescape` decodes them when a caller needs the octets.
  */
-import { type Params, type Result, asciiTable, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
+import { NO_PARAMS, type Params, type Result, asciiTable, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
 
 export interface SipUri {
   readonly scheme: 'sip' | 'sips';
@@ -57,9 +57,9 @@ export function unescape(s: string): string {
   return Buffer.from(s.replace(/%([0-9A-Fa-f]{2})/gu, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
 }
 
-function parseUriParams(text: string, table: Uint8Array): Result<Map<string, string | null>> {
+function parseUriParams(text: string, table: Uint8Array): Result<Params> {
+  if (text === '') return ok(NO_PARAMS);
   const params = new Map<string, string | null>();
-  if (text === '') return ok(params);
   for (let start = 0, end = 0; end < text.length; start = end + 1) {
     end = text.indexOf(';', start);
     if (end < 0) end = text.length;
