@@ -3,10 +3,11 @@
  * in memory): BENCH_DATABASE_URL (PostgreSQL, migrated) or a fresh PGlite, `users` users
  * bench0… with one password in a MemoryDirectory, a SipServer on 127.0.0.1 with MD5 digest.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
+import { queryRows } from '../../src/db/prepared.ts';
 import { freshMemoryDatabase } from '../../src/db/template.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { newId } from '../../src/kernel/ids.ts';
@@ -73,6 +74,24 @@ export const cpuOf = (pids: readonly number[]): number =>
 export async function benchBackendPids(database: Database): Promise<number[]> {
   if (database.kind !== 'postgres') return [];
   await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`SELECT pg_sleep(0.05)`)));
-  const r = await database.db.execute(sql`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`);
-  return (r as unknown as { rows: { pid: number }[] }).rows.map((row) => Number(row.pid));
+  const rows = await queryRows(database.db, 'e2p_bench_backends', 'SELECT pid FROM pg_stat_activity WHERE datname = current_database()', []);
+  return rows.map((row) => Number(row[0]));
+}
+
+/**
+ * CPU seconds of this process's threads, main thread first then every other one together
+ * (V8's GC and compiler helpers, libuv's pool): `process.cpuUsage` counts both.
+ */
+export function threadCpu(): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    // /proc/PID/stat of the main thread would be the whole process: its task entry is the thread alone.
+    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(f[11]) + Number(f[12])) / 100;
+    if (Number(t) === process.pid) main += seconds;
+    else others += seconds;
+  }
+  return { main, others };
 }

@@ -1,5 +1,6 @@
 /** Named prepared statements for the hot raw-SQL statements (issue #4). */
 import { type Placeholder, type SQL, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { DbOrTx } from './client.ts';
 
 interface PreparedQuery {
@@ -61,4 +62,31 @@ export function preparedStatement<P extends string>(
     }
     return prepared.execute(values);
   };
+}
+
+/** The driver behind a drizzle handle: a `pg.Pool` or `pg` client (a transaction's), or PGlite (or its transaction). */
+interface PgDriver {
+  query(config: { name: string; text: string; values: unknown[]; rowMode: 'array' }): Promise<{ rows: unknown[][] }>;
+}
+interface PgliteDriver {
+  query(text: string, params: unknown[], options: { rowMode: 'array' }): Promise<{ rows: unknown[][] }>;
+}
+
+/**
+ * A named prepared statement given as its text (`$1`, `$2`, …), run straight on the driver
+ * behind `db` with its rows as ARRAYS, in the order of the SELECT list: no drizzle
+ * execution path, no object per row, no type conversion beyond the driver's (issue #4: the
+ * REGISTER's location statement spent more node CPU in the result's plumbing than PostgreSQL
+ * in the statement). The caller picks column types the driver returns as they are wanted
+ * (text, int4, float8 — a timestamp as float8 epoch milliseconds rather than a date to parse).
+ * Same server-side behaviour as `executePrepared`; in a transaction it runs on the
+ * transaction's connection.
+ */
+export async function queryRows(db: DbOrTx, name: string, text: string, values: unknown[]): Promise<unknown[][]> {
+  const client = (db as unknown as { session: { client: unknown } }).session.client;
+  const result =
+    client instanceof pg.Pool || client instanceof pg.Client
+      ? await (client as PgDriver).query({ name, text, values, rowMode: 'array' })
+      : await (client as PgliteDriver).query(text, values, { rowMode: 'array' });
+  return result.rows;
 }
