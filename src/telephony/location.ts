@@ -288,9 +288,14 @@ async function withoutEquivalents(db: DbOrTx, bindings: Binding[], older: readon
 }
 
 export interface LocationWriterOptions {
-  /** Most REGISTERs in one statement (200 by default). */
+  /** Most REGISTERs in one statement (500 by default). */
   readonly maxBatch?: number;
-  /** Statements in flight at once (2 by default); the REGISTERs arriving meanwhile wait and go together in the next one. */
+  /**
+   * Statements in flight at once (1 by default); the REGISTERs arriving meanwhile wait and
+   * go together in the next one. One in flight makes the batches twice as big as two did
+   * and halves the statements per REGISTER — each costs a fixed share of node CPU (driver,
+   * socket, wake-up) and of PostgreSQL's (executor start, commit): issue #4, bench/README.md.
+   */
   readonly maxInFlight?: number;
 }
 
@@ -310,6 +315,7 @@ interface Waiting {
 export class LocationWriter {
   private queue: Waiting[] = [];
   private inFlight = 0;
+  private sent = 0;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -317,8 +323,13 @@ export class LocationWriter {
     private readonly db: DbOrTx,
     o: LocationWriterOptions = {},
   ) {
-    this.maxBatch = o.maxBatch ?? 200;
-    this.maxInFlight = o.maxInFlight ?? 2;
+    this.maxBatch = o.maxBatch ?? 500;
+    this.maxInFlight = o.maxInFlight ?? 1;
+  }
+
+  /** Statements sent so far (tests, benchmarks: REGISTERs per statement). */
+  get statements(): number {
+    return this.sent;
   }
 
   apply(update: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
@@ -341,6 +352,7 @@ export class LocationWriter {
       }
       this.queue = rest;
       this.inFlight++;
+      this.sent++;
       applyRegisters(
         this.db,
         batch.map((w) => w.item),
