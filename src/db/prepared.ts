@@ -1,5 +1,5 @@
 /** Named prepared statements for the hot raw-SQL statements (issue #4). */
-import { type Placeholder, type SQL, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
 import pg from 'pg';
 import type { DbOrTx } from './client.ts';
 
@@ -38,30 +38,6 @@ export function executePrepared(db: DbOrTx, name: string, query: SQL): Promise<u
  */
 export function executePreparedText(db: DbOrTx, name: string, text: string, params: unknown[]): Promise<unknown> {
   return (db as unknown as DrizzleInternals).session.prepareQuery({ sql: text, params }, undefined, name, false).execute();
-}
-
-/**
- * A named prepared statement whose SQL is built and compiled ONCE per database handle,
- * with `sql.placeholder(p)` for each parameter: an execution only binds the values (the
- * location statement of every REGISTER batch spent ≈ 10 % of its node CPU building and
- * compiling the same text again, issue #4). Same server-side behaviour as `executePrepared`.
- */
-export function preparedStatement<P extends string>(
-  name: string,
-  params: readonly P[],
-  build: (placeholders: Readonly<Record<P, Placeholder>>) => SQL,
-): (db: DbOrTx, values: Readonly<Record<P, unknown>>) => Promise<unknown> {
-  const placeholders = Object.fromEntries(params.map((p) => [p, sql.placeholder(p)])) as unknown as Record<P, Placeholder>;
-  const query = build(placeholders);
-  const compiled = new WeakMap<DbOrTx, PreparedQuery>();
-  return (db, values) => {
-    let prepared = compiled.get(db);
-    if (prepared === undefined) {
-      prepared = prepare(db, name, query);
-      compiled.set(db, prepared);
-    }
-    return prepared.execute(values);
-  };
 }
 
 /** The driver behind a drizzle handle: a `pg.Pool` or `pg` client (a transaction's), or PGlite (or its transaction). */
