@@ -16,7 +16,7 @@
 import { hash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { type Endpoint, type Transport, parseMessage } from '../src/sip/index.ts';
-import { BENCH_HOST, BENCH_PASSWORD, registerBenchServer } from './sip/register-rig.ts';
+import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, cpuOf, registerBenchServer, threadCpu } from './sip/register-rig.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const users = Number(process.env.BENCH_USERS ?? 2000);
@@ -120,11 +120,19 @@ stopAt = warmup;
 await drive();
 stopAt = warmup + calls;
 const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+const backendPids = await benchBackendPids(database);
 const doneBefore = done;
+const db0 = cpuOf(backendPids);
+const writer = (server.registrar as unknown as { location: { statements?: number } }).location;
+const statements0 = writer.statements ?? 0;
+const threads0 = threadCpu();
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 await drive();
 const cpu = process.cpuUsage(cpu0);
+const dbCpu = cpuOf(backendPids) - db0;
+const threads = threadCpu();
+const statements = (writer.statements ?? 0) - statements0;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const n = done - doneBefore;
 
@@ -133,8 +141,11 @@ await database.close();
 process.stdout.write(
   [
     `sip-register-cpu: ${calls} authenticated REGISTERs (after ${warmup} warm-up) by ${users} users, ${concurrency} in flight, in-memory transport, ${process.env.BENCH_NO_LOCATION === '1' ? 'location stubbed (BENCH_NO_LOCATION=1)' : process.env.BENCH_DATABASE_URL ? 'PostgreSQL server' : 'PGlite in memory'}`,
-    `  ${n} got their 200, ${failed} did not, ${stray} stray responses; wall ${seconds.toFixed(2)} s (${(n / seconds).toFixed(0)}/s)`,
-    `  CPU per REGISTER (401 + 200): ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms (user ${(cpu.user / 1000 / n).toFixed(3)}, system ${(cpu.system / 1000 / n).toFixed(3)})`,
+    `  ${n} got their 200, ${failed} did not, ${stray} stray responses; wall ${seconds.toFixed(2)} s (${(n / seconds).toFixed(0)}/s)` +
+      (statements > 0 ? `; ${statements} location statements (${(n / statements).toFixed(1)} REGISTERs each)` : ''),
+    `  CPU per REGISTER (401 + 200): ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms (user ${(cpu.user / 1000 / n).toFixed(3)}, system ${(cpu.system / 1000 / n).toFixed(3)})` +
+      `; main thread ${((1000 * (threads.main - threads0.main)) / n).toFixed(3)} ms, other threads ${((1000 * (threads.others - threads0.others)) / n).toFixed(3)} ms` +
+      (backendPids.length > 0 ? `; PostgreSQL backends ${((1000 * dbCpu) / n).toFixed(3)} ms (${backendPids.length} connections)` : ''),
     `  load average ${load} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     '',
   ].join('\n'),

@@ -11,13 +11,12 @@
  * the other jobs, the CPU per REGISTER much less (issue #4).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { sql } from 'drizzle-orm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_HOST, BENCH_PASSWORD, registerBenchServer } from './sip/register-rig.ts';
+import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, cpuOf, registerBenchServer } from './sip/register-rig.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
 const rate = Number(process.env.BENCH_RATE ?? 500);
@@ -35,23 +34,7 @@ const injection = join(work, 'users.csv');
 writeFileSync(injection, ['SEQUENTIAL', ...Array.from({ length: users }, (_, i) => `bench${i};[authentication username=bench${i} password=${password}]`), ''].join('\n'));
 const { udp } = await server.listen();
 const scenario = fileURLToPath(new URL('./sip-register.xml', import.meta.url));
-/** CPU seconds (user + system) of the given processes, from /proc (0 for one gone or unreadable). */
-const cpuOf = (pids: readonly number[]): number =>
-  pids.reduce((sum, pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return sum + (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      return sum;
-    }
-  }, 0);
-// The pool's connections, opened now so that they are all there during the run.
-const backendPids = process.env.BENCH_DATABASE_URL
-  ? await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)`))).then(
-      (rs) => [...new Set(rs.map((r) => (r as { rows: { pid: number }[] }).rows[0]!.pid))],
-    )
-  : [];
+const backendPids = await benchBackendPids(database);
 const load = loadavg().map((l) => l.toFixed(2)).join(' ');
 const cpuStarted = process.cpuUsage();
 const dbCpuStarted = cpuOf(backendPids);

@@ -3,9 +3,11 @@
  * in memory): BENCH_DATABASE_URL (PostgreSQL, migrated) or a fresh PGlite, `users` users
  * bench0… with one password in a MemoryDirectory, a SipServer on 127.0.0.1 with MD5 digest.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
+import { queryRows } from '../../src/db/prepared.ts';
 import { freshMemoryDatabase } from '../../src/db/template.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { newId } from '../../src/kernel/ids.ts';
@@ -50,4 +52,46 @@ export async function registerBenchServer(opts: { users: number; udpPort: string
     nonceSecret: 'bench-secret-bench-secret-bench-secret',
   });
   return { database, server };
+}
+
+/** CPU seconds (user + system) of the given processes, from /proc (0 for one gone or unreadable). */
+export const cpuOf = (pids: readonly number[]): number =>
+  pids.reduce((sum, pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return sum + (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return sum;
+    }
+  }, 0);
+
+/**
+ * The PostgreSQL backends serving the bench's database (the pool's and any dedicated
+ * connection, e.g. the location writer's), for `cpuOf`; none on PGlite. The pool's
+ * connections are opened first so that they are all there during the run.
+ */
+export async function benchBackendPids(database: Database): Promise<number[]> {
+  if (database.kind !== 'postgres') return [];
+  await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`SELECT pg_sleep(0.05)`)));
+  const rows = await queryRows(database.db, 'e2p_bench_backends', 'SELECT pid FROM pg_stat_activity WHERE datname = current_database()', []);
+  return rows.map((row) => Number(row[0]));
+}
+
+/**
+ * CPU seconds of this process's threads, main thread first then every other one together
+ * (V8's GC and compiler helpers, libuv's pool): `process.cpuUsage` counts both.
+ */
+export function threadCpu(): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const t of readdirSync('/proc/self/task')) {
+    // /proc/PID/stat of the main thread would be the whole process: its task entry is the thread alone.
+    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const seconds = (Number(f[11]) + Number(f[12])) / 100;
+    if (Number(t) === process.pid) main += seconds;
+    else others += seconds;
+  }
+  return { main, others };
 }

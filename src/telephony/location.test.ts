@@ -158,6 +158,16 @@ describeEachDb('location, group commit', (kind) => {
     const u0 = await activeBindings(database.db, 'sip:u0@pbx.test', T0);
     expect(u0.map((b) => b.cseq)).toEqual([15]); // the later REGISTER of u0 (cseq 15) went after cseq 10
   });
+
+  it('LocationWriter by default: one statement in flight, everything that arrived meanwhile in the next one (issue #4)', async () => {
+    const writer = new LocationWriter(database.db);
+    const sent = Array.from({ length: 60 }, (_, i) => writer.apply(update({ aor: `sip:batch${i}@pbx.test`, callId: 'b' }), T0));
+    const outcomes = await Promise.all(sent);
+    expect(outcomes.map((o) => o.kind)).toEqual(Array(60).fill('ok'));
+    // The first went alone (the writer was idle), the 59 others together once it had committed.
+    expect(writer.statements).toBe(2);
+    expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => b.aor) : []))).toEqual(Array.from({ length: 60 }, (_, i) => [`sip:batch${i}@pbx.test`]));
+  });
 });
 
 describe('location across two database handles (two SIP nodes on one PostgreSQL)', () => {

@@ -3,9 +3,9 @@
  * contacts atomically, lists the live bindings of an address-of-record, purges
  * the dead ones. Times come from the caller (the injected clock).
  */
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
-import { preparedStatement } from '../db/prepared.ts';
+import { queryRows } from '../db/prepared.ts';
 import { newId } from '../kernel/ids.ts';
 import { parseUri, uriEquals } from '../sip/index.ts';
 import { sipBindings } from './schema.ts';
@@ -17,29 +17,36 @@ export const aorFor = (username: string, domain: string): string => `sip:${usern
 
 // The hot paths (every REGISTER, every call) use raw SQL: drizzle's query builder cost
 // more CPU than the statement itself in the profile (issue #4).
-const COLUMNS = sql.raw(
-  'id, client_id, user_id, aor, contact_uri, source_address, source_port, source_transport, call_id, cseq, expires_at, q, user_agent, created_at, updated_at',
-);
+const COLUMNS = 'id, client_id, user_id, aor, contact_uri, source_address, source_port, source_transport, call_id, cseq, expires_at, q, user_agent, created_at, updated_at';
 
-const asDate = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+/**
+ * A binding as read by the hot statements (`queryRows`: rows as arrays): the columns of
+ * `bindingAt`, in this order, the timestamps as float8 epoch milliseconds — a `Date` made
+ * from a number, not parsed from text per column per row (issue #4).
+ */
+const bindingColumns = (t: string): string =>
+  `${t}.id, ${t}.client_id, ${t}.user_id, ${t}.aor, ${t}.contact_uri, ${t}.source_address, ${t}.source_port, ${t}.source_transport, ` +
+  `${t}.call_id, ${t}.cseq, (extract(epoch FROM ${t}.expires_at) * 1000)::float8, ${t}.q, ${t}.user_agent, ` +
+  `(extract(epoch FROM ${t}.created_at) * 1000)::float8, (extract(epoch FROM ${t}.updated_at) * 1000)::float8`;
 
-function toBinding(r: Record<string, unknown>): Binding {
+/** The binding in `row` from column `i` on (the list of `bindingColumns`). */
+function bindingAt(row: readonly unknown[], i: number): Binding {
   return {
-    id: String(r.id),
-    clientId: String(r.client_id),
-    userId: String(r.user_id),
-    aor: String(r.aor),
-    contactUri: String(r.contact_uri),
-    sourceAddress: String(r.source_address),
-    sourcePort: Number(r.source_port),
-    sourceTransport: String(r.source_transport),
-    callId: String(r.call_id),
-    cseq: Number(r.cseq),
-    expiresAt: asDate(r.expires_at),
-    q: Number(r.q),
-    userAgent: typeof r.user_agent === 'string' ? r.user_agent : null,
-    createdAt: asDate(r.created_at),
-    updatedAt: asDate(r.updated_at),
+    id: String(row[i]),
+    clientId: String(row[i + 1]),
+    userId: String(row[i + 2]),
+    aor: String(row[i + 3]),
+    contactUri: String(row[i + 4]),
+    sourceAddress: String(row[i + 5]),
+    sourcePort: Number(row[i + 6]),
+    sourceTransport: String(row[i + 7]),
+    callId: String(row[i + 8]),
+    cseq: Number(row[i + 9]),
+    expiresAt: new Date(Number(row[i + 10])),
+    q: Number(row[i + 11]),
+    userAgent: typeof row[i + 12] === 'string' ? (row[i + 12] as string) : null,
+    createdAt: new Date(Number(row[i + 13])),
+    updatedAt: new Date(Number(row[i + 14])),
   };
 }
 
@@ -48,22 +55,19 @@ const byPreference = (a: Binding, b: Binding): number =>
   b.q - a.q || b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const rowsOf = (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows;
+const bindingsOf = (rows: readonly unknown[][]): Binding[] => rows.map((row) => bindingAt(row, 0)).sort(byPreference);
+
+const ACTIVE_BINDINGS = `SELECT ${bindingColumns('b')} FROM sip_bindings b WHERE b.aor = $1 AND b.expires_at > $2::timestamptz`;
+const USER_BINDINGS = `SELECT ${bindingColumns('b')} FROM sip_bindings b WHERE b.client_id = $1::uuid AND b.user_id = $2::uuid AND b.expires_at > $3::timestamptz`;
 
 /** The live bindings of an address-of-record, highest q first then most recent. */
 export async function activeBindings(db: DbOrTx, aor: string, now: Date): Promise<Binding[]> {
-  const result = await db.execute(
-    sql`SELECT ${COLUMNS} FROM sip_bindings WHERE aor = ${aor} AND expires_at > ${now.toISOString()}::timestamptz`,
-  );
-  return rowsOf(result).map(toBinding).sort(byPreference);
+  return bindingsOf(await queryRows(db, 'e2p_active_bindings', ACTIVE_BINDINGS, [aor, now.toISOString()]));
 }
 
 /** The live bindings of a user (every AOR), as the call router forks to them. */
 export async function userBindings(db: DbOrTx, clientId: string, userId: string, now: Date): Promise<Binding[]> {
-  const result = await db.execute(
-    sql`SELECT ${COLUMNS} FROM sip_bindings
-        WHERE client_id = ${clientId}::uuid AND user_id = ${userId}::uuid AND expires_at > ${now.toISOString()}::timestamptz`,
-  );
-  return rowsOf(result).map(toBinding).sort(byPreference);
+  return bindingsOf(await queryRows(db, 'e2p_user_bindings', USER_BINDINGS, [clientId, userId, now.toISOString()]));
 }
 
 /** Deletes the bindings expired at `now`; returns how many. */
@@ -175,36 +179,37 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
   const input = JSON.stringify(
     contactsOf.flatMap((cs, r) => cs.map((c) => ({ r, id: newId(items[r]!.now), uri: c.uri, expires: c.expires, q: c.q }))),
   );
-  const rows = rowsOf(await applyRegistersStatement(db, { reqs, input }));
+  const rows = await queryRows(db, 'e2p_apply_registers', REGISTER_STATEMENT, [reqs, input]);
   // The rows of each REGISTER, in one pass (a filter per REGISTER was quadratic in the batch size).
-  const rowsOfReq: Record<string, unknown>[][] = items.map(() => []);
-  for (const row of rows) rowsOfReq[Number(row.req)]?.push(row);
-  const outcomes = items.map(async ({ update: u }, r): Promise<RegisterOutcome> => {
+  const rowsOfReq: unknown[][][] = items.map(() => []);
+  for (const row of rows) rowsOfReq[Number(row[0])]?.push(row);
+  // Synchronous unless a REGISTER rewrote a contact (rare): no promise per REGISTER (issue #4).
+  const outcomes: (RegisterOutcome | Promise<RegisterOutcome>)[] = items.map(({ update: u }, r) => {
     const mine = rowsOfReq[r]!;
     const head = mine[0];
     if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
-    if (head.verdict === 'out-of-order') return { kind: 'out-of-order', contact: String(head.stale_contact) };
-    if (head.verdict === 'too-many') return { kind: 'too-many' };
-    const bindings = mine.filter((row) => row.id !== null && row.id !== undefined).map(toBinding);
+    if (head[1] === 'out-of-order') return { kind: 'out-of-order', contact: String(head[2]) };
+    if (head[1] === 'too-many') return { kind: 'too-many' };
+    const bindings = mine.filter((row) => row[3] !== null && row[3] !== undefined).map((row) => bindingAt(row, 3));
     const contacts = contactsOf[r]!;
-    const expected = contacts.filter((c) => c.expires > 0);
     // A contact of the request missing from the result: a newer REGISTER of the same Call-ID updated it in between (§10.3 step 7).
-    const skipped = expected.find((c) => !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
+    const skipped = contacts.find((c) => c.expires > 0 && !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
     if (skipped) return { kind: 'out-of-order', contact: skipped.uri };
-    return { kind: 'ok', bindings: await withoutEquivalents(db, bindings, contacts) };
+    const older = olderEquivalents(bindings, contacts);
+    if (older.length === 0) return { kind: 'ok', bindings: bindings.sort(byPreference) };
+    return withoutEquivalents(db, bindings, older).then((kept): RegisterOutcome => ({ kind: 'ok', bindings: kept }));
   });
-  return Promise.all(outcomes);
+  return outcomes.some((o) => o instanceof Promise) ? Promise.all(outcomes.map(async (o) => o)) : (outcomes as RegisterOutcome[]);
 }
 
-/** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks): `reqs` and `input` are JSON texts or placeholders. */
-export function registerStatement(reqs: unknown, input: unknown): SQL {
-  return sql`
+/** The statement of `applyRegisters` (exported for EXPLAIN in benchmarks): $1 the REGISTERs, $2 their contacts, as JSON. */
+export const REGISTER_STATEMENT = `
     WITH reqs AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset(${reqs}::jsonb) AS q(r integer, aor text, client_id uuid, user_id uuid, call_id text,
+      SELECT * FROM jsonb_to_recordset($1::jsonb) AS q(r integer, aor text, client_id uuid, user_id uuid, call_id text,
         cseq integer, remove_all boolean, max integer, addr text, port integer, transport text, ua text, at timestamptz)
     ),
     input AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS c(r integer, id uuid, uri text, expires integer, q double precision)
+      SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(r integer, id uuid, uri text, expires integer, q double precision)
     ),
     live AS MATERIALIZED (
       SELECT q.r, b.* FROM reqs q CROSS JOIN LATERAL (
@@ -264,32 +269,33 @@ export function registerStatement(reqs: unknown, input: unknown): SQL {
       UNION ALL
       SELECT q.r, w.* FROM written w JOIN reqs q ON q.aor = w.aor
     )
-    SELECT v.r AS req, v.verdict, v.stale_contact, b.*
+    SELECT v.r, v.verdict, v.stale_contact, ${bindingColumns('b')}
     FROM verdict v LEFT JOIN bindings b ON b.r = v.r`;
-}
-
-/** Built and compiled once (issue #4); named: PostgreSQL parses it once per connection and keeps a generic plan. */
-const applyRegistersStatement = preparedStatement('e2p_apply_registers', ['reqs', 'input'], (p) => registerStatement(p.reqs, p.input));
 
 /**
  * A phone that writes an already bound contact differently (another parameter order,
  * host case…) gets a new row: the older, equivalent one (RFC 3261 §19.1.4) is deleted
- * here — rare, so a second statement only then.
+ * by `withoutEquivalents` — rare, so a second statement only then.
  */
-async function withoutEquivalents(db: DbOrTx, bindings: Binding[], contacts: readonly ContactUpdate[]): Promise<Binding[]> {
-  const fresh = new Set(contacts.map((c) => c.uri));
-  const older = bindings.filter((b) => !fresh.has(b.contactUri) && contacts.some((c) => sameContact(c.uri, b.contactUri)));
-  if (older.length > 0) {
-    const ids = sql.join(older.map((b) => sql`${b.id}::uuid`), sql`, `);
-    await db.execute(sql`DELETE FROM sip_bindings WHERE id IN (${ids})`);
-  }
+function olderEquivalents(bindings: readonly Binding[], contacts: readonly ContactUpdate[]): Binding[] {
+  return bindings.filter((b) => !contacts.some((c) => c.uri === b.contactUri) && contacts.some((c) => sameContact(c.uri, b.contactUri)));
+}
+
+async function withoutEquivalents(db: DbOrTx, bindings: Binding[], older: readonly Binding[]): Promise<Binding[]> {
+  const ids = sql.join(older.map((b) => sql`${b.id}::uuid`), sql`, `);
+  await db.execute(sql`DELETE FROM sip_bindings WHERE id IN (${ids})`);
   return bindings.filter((b) => !older.includes(b)).sort(byPreference);
 }
 
 export interface LocationWriterOptions {
-  /** Most REGISTERs in one statement (200 by default). */
+  /** Most REGISTERs in one statement (500 by default). */
   readonly maxBatch?: number;
-  /** Statements in flight at once (2 by default); the REGISTERs arriving meanwhile wait and go together in the next one. */
+  /**
+   * Statements in flight at once (1 by default); the REGISTERs arriving meanwhile wait and
+   * go together in the next one. One in flight makes the batches twice as big as two did
+   * and halves the statements per REGISTER — each costs a fixed share of node CPU (driver,
+   * socket, wake-up) and of PostgreSQL's (executor start, commit): issue #4, bench/README.md.
+   */
   readonly maxInFlight?: number;
 }
 
@@ -309,6 +315,7 @@ interface Waiting {
 export class LocationWriter {
   private queue: Waiting[] = [];
   private inFlight = 0;
+  private sent = 0;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
 
@@ -316,8 +323,13 @@ export class LocationWriter {
     private readonly db: DbOrTx,
     o: LocationWriterOptions = {},
   ) {
-    this.maxBatch = o.maxBatch ?? 200;
-    this.maxInFlight = o.maxInFlight ?? 2;
+    this.maxBatch = o.maxBatch ?? 500;
+    this.maxInFlight = o.maxInFlight ?? 1;
+  }
+
+  /** Statements sent so far (tests, benchmarks: REGISTERs per statement). */
+  get statements(): number {
+    return this.sent;
   }
 
   apply(update: RegisterUpdate, now: Date): Promise<RegisterOutcome> {
@@ -340,6 +352,7 @@ export class LocationWriter {
       }
       this.queue = rest;
       this.inFlight++;
+      this.sent++;
       applyRegisters(
         this.db,
         batch.map((w) => w.item),
