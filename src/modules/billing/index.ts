@@ -22,7 +22,7 @@ export { issueCreditNote, CREDIT_NOTE_CLAUSE, type IssueCreditNoteOptions, type 
 export { searchInvoices, getInvoice, invoiceIdByNumber, type InvoiceFilter, type InvoiceListItem } from './search-invoices.ts';
 export { previewRun, nextRunInstant, type RunPreview, type PreviewItem } from './preview-run.ts';
 export { invoicePdf, invoiceUbl } from './documents/render.ts';
-export { DocumentPool, type RenderedDocument } from './documents/pool.ts';
+export { DocumentPool, InvoiceFeed, type RenderedDocument } from './documents/pool.ts';
 export { loadDocument, type BillingDocument } from './documents/document.ts';
 export { toUbl } from './documents/ubl.ts';
 export { checkPeppolUbl } from './documents/ubl-check.ts';

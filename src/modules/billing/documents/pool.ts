@@ -3,7 +3,9 @@
  * core renders while the first reads the database). The content is the one of
  * `invoicePdf` / `invoiceUbl` (render-worker.ts calls the same functions). `renderAll`
  * streams: at most `2 × size` documents are in flight, each handed to `onDocument` and
- * dropped, so memory does not grow with the number of invoices.
+ * dropped, so memory does not grow with the number of invoices. Its ids may be an
+ * `InvoiceFeed` that the billing run fills as clients commit (`afterClient`): the documents
+ * are then rendered while the run goes (the run waits on PostgreSQL, the workers use the CPU).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -62,14 +64,14 @@ export class DocumentPool {
   }
 
   /** Loads (this thread, the database) and renders (the workers) every invoice, in order, at most 2 × size in flight. */
-  async renderAll(db: DbOrTx, invoiceIds: Iterable<string>, onDocument: (d: RenderedDocument) => Promise<void> | void): Promise<number> {
+  async renderAll(db: DbOrTx, invoiceIds: Iterable<string> | AsyncIterable<string>, onDocument: (d: RenderedDocument) => Promise<void> | void): Promise<number> {
     const inFlight: Promise<RenderedDocument>[] = [];
     let count = 0;
     const drainOne = async (): Promise<void> => {
       await onDocument(await inFlight.shift()!);
       count++;
     };
-    for (const invoiceId of invoiceIds) {
+    for await (const invoiceId of invoiceIds) {
       const doc = await loadDocument(db, invoiceId);
       if (!doc) throw notFound('invoice', invoiceId);
       const rendered = this.render(doc).then((r) => ({ invoiceId, number: doc.number, pdf: { filename: `${doc.number}.pdf`, body: r.pdf }, ubl: { filename: `${doc.number}.xml`, body: r.ubl } }));
@@ -84,5 +86,57 @@ export class DocumentPool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.failAll(new Error('document pool closed'));
+  }
+}
+
+/**
+ * Invoice ids handed from the billing run to `DocumentPool.renderAll` while the run goes:
+ * `push` as each client commits, `end` when the run is over (`fail` when it failed: the
+ * renderer stops with that error). An async iterable read once; ids not yet read are kept
+ * (36 bytes each — the documents themselves are never kept: `renderAll` streams them).
+ */
+export class InvoiceFeed implements AsyncIterable<string> {
+  private readonly queued: string[] = [];
+  private head = 0;
+  private ended = false;
+  private failure: { error: unknown } | null = null;
+  private wake: (() => void) | null = null;
+
+  push(invoiceId: string): void {
+    if (this.ended) throw new Error('invoice feed already ended');
+    this.queued.push(invoiceId);
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.end();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      if (this.failure) throw this.failure.error;
+      if (this.head < this.queued.length) {
+        const id = this.queued[this.head++]!;
+        // The read part is dropped now and then: what is kept is only what was not read yet.
+        if (this.head >= 1024) {
+          this.queued.splice(0, this.head);
+          this.head = 0;
+        }
+        yield id;
+      } else if (this.ended) return;
+      else await new Promise<void>((resolve) => (this.wake = resolve));
+    }
   }
 }
