@@ -189,6 +189,7 @@ async function rateAll(): Promise<void> {
   const clientIds = (await database.db.select({ id: clients.id }).from(clients).orderBy(asc(clients.id))).map((c) => c.id);
   const at = new Date('2026-12-28T00:00:00+01:00');
   t = performance.now();
+  const cpu0 = process.cpuUsage();
   let rated = 0;
   if (RATE_MODE === 'month') rated = await rateMonth(database.db, '2026-12-01', at, {
       onPhase: (p) => {
@@ -209,7 +210,10 @@ async function rateAll(): Promise<void> {
     rated = ratedPerConnection.reduce((a, b) => a + b, 0);
   }
   const ratingMs = performance.now() - t;
-  process.stdout.write(`rating (${RATE_MODE}): ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s\n`);
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(
+    `rating (${RATE_MODE}): ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s (node CPU ${secs((cpu.user + cpu.system) / 1000)})\n`,
+  );
 }
 const db = database.db;
 if (fromSnapshot && CDRS_FILLFACTOR) {

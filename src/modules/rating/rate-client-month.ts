@@ -82,12 +82,18 @@ export async function rateClientMonth(db: DbOrTx, clientId: string, month: Local
  * Same results as `rateClientMonthInMemory` client by client.
  */
 export async function rateClientsMonth(db: DbOrTx, clientIds: readonly string[], month: LocalDate, at: Date): Promise<number> {
+  return rateClientsMonthWithPools(db, await packPoolsOfClients(db, clientIds, firstOfMonth(month)), month, at);
+}
+
+/**
+ * `rateClientsMonth` with the pack pools (§8.3) of the month given: every client of
+ * `poolsOf` is rated (an empty list: no pack).
+ */
+export async function rateClientsMonthWithPools(db: DbOrTx, poolsOf: ReadonlyMap<string, readonly PackPool[]>, month: LocalDate, at: Date): Promise<number> {
   const first = firstOfMonth(month);
   const setBased: { clientId: string; pools: { zones: string[]; seconds: number }[] }[] = [];
   let rated = 0;
-  const poolsOf = await packPoolsOfClients(db, clientIds, first);
-  for (const clientId of clientIds) {
-    const raw = poolsOf.get(clientId)!;
+  for (const [clientId, raw] of poolsOf) {
     const pools = mergedPools(raw);
     if (pools === null) rated += await rateClientMonthInMemory(db, clientId, first, at, raw);
     else setBased.push({ clientId, pools });
