@@ -99,7 +99,35 @@ describeEachDb('§8.3 rating of many clients at once', (kind) => {
     };
     expect(await rateClientsMonthWithPools(database.db, new Map([[clientId, []]]), '2027-03-15', at)).toBe(2);
     expect(await costs()).toEqual([null, 3, 3, null]); // ceil(60 × 25 000 ÷ 600 000) = ceil(2.5)
-    expect(await rateClientsMonthWithPools(database.db, new Map([[clientId, []]]), '2027-03-15', at)).toBe(2);
+    expect(await rateClientsMonthWithPools(database.db, new Map([[clientId, []]]), '2027-03-15', at)).toBe(0);
     expect(await costs()).toEqual([null, 3, 3, null]);
+  });
+
+  it('rating again writes only the calls whose rating changes: a late call and the pack shares it moves', async () => {
+    await database.db.execute(sql`truncate cdrs`);
+    const clientId = newId();
+    const pools = new Map([[clientId, [{ product: 'P', zones: ['BE-FIXED'], seconds: 90 }]]]);
+    const start = Date.parse('2026-12-05T10:00:00+01:00');
+    const calls = [0, 1, 2, 3].map((i) => answeredCall(clientId, new Date(start + i * 3_600_000), 60));
+    await database.db.insert(cdrs).values(calls);
+    const first = new Date('2026-12-06T00:00:00+01:00');
+    expect(await rateClientsMonthWithPools(database.db, pools, '2026-12-01', first)).toBe(4);
+    // Nothing changed: no new row version written (every xmin as before), rated_at kept.
+    const versions = async (): Promise<string[]> =>
+      (await database.db.select({ v: sql<string>`xmin::text` }).from(cdrs).where(eq(cdrs.clientId, clientId)).orderBy(asc(cdrs.id))).map((r) => r.v);
+    const before = await versions();
+    expect(await rateClientsMonthWithPools(database.db, pools, '2026-12-01', at)).toBe(0);
+    expect(await versions()).toEqual(before);
+    expect((await rowsOf(clientId)).every((r) => r[1] === first.getTime())).toBe(true);
+    // A late call, started before all the others, takes 60 of the 90 s: the first call now gets 30 s (was 60), the second 0 (was 30).
+    const late = answeredCall(clientId, new Date(start - 3_600_000), 60);
+    await database.db.insert(cdrs).values(late);
+    expect(await rateClientsMonthWithPools(database.db, pools, '2026-12-01', at)).toBe(3);
+    const byId = new Map((await rowsOf(clientId)).map((r) => [r[0], r.slice(1)]));
+    expect(byId.get(late.id)).toEqual([at.getTime(), 'BE-FIXED', 60, 0]);
+    expect(byId.get(calls[0]!.id)).toEqual([at.getTime(), 'BE-FIXED', 30, 2]); // ceil(30 × 25 000 ÷ 600 000) = ceil(1.25)
+    expect(byId.get(calls[1]!.id)).toEqual([at.getTime(), 'BE-FIXED', 0, 3]); // ceil(2.5)
+    expect(byId.get(calls[2]!.id)).toEqual([first.getTime(), 'BE-FIXED', 0, 3]);
+    expect(byId.get(calls[3]!.id)).toEqual([first.getTime(), 'BE-FIXED', 0, 3]);
   });
 });
