@@ -7,7 +7,6 @@
  *   BENCH_CLIENTS=10000 BENCH_CDRS=10000000 npm run bench:billing   # the issue's full size (BENCH_RUN_LIMIT=1000: bill the first 1 000 only)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/e2p_billing npm run bench:billing
  *   BENCH_RATE_BATCH (clients per rating statement: a tenth of the clients, at most 100), BENCH_RATE_CONNECTIONS (statements at once: 2 on PostgreSQL, 1 on PGlite)
- *   BENCH_RATE_MODE=month: the whole month in the physical order of the table (rate-month.ts) instead of client batches
  *
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
@@ -34,7 +33,6 @@ import { signContract } from '../src/modules/customers/sign-contract.ts';
 import { createUsers } from '../src/modules/provisioning/create-users.ts';
 import { clients } from '../src/modules/customers/schema.ts';
 import { rateClientsMonth } from '../src/modules/rating/rate-client-month.ts';
-import { rateMonth } from '../src/modules/rating/rate-month.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 20);
@@ -48,7 +46,6 @@ const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 const DOCS_AFTER = process.env.BENCH_DOCS_AFTER === '1';
 const url = process.env.BENCH_DATABASE_URL;
 const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? (url ? 2 : 1));
-const RATE_MODE = process.env.BENCH_RATE_MODE === 'month' ? 'month' : 'batches';
 /** Clients billed at once (default: as the job, `runConcurrencyFor`). */
 const RUN_CONCURRENCY = Number(process.env.BENCH_RUN_CONCURRENCY ?? runConcurrencyFor(url ? 'postgres' : 'pglite'));
 
@@ -182,36 +179,30 @@ if (SNAPSHOT && !fromSnapshot) {
 }
 
 /**
- * Rating: every client-month (§8.3). BENCH_RATE_MODE=batches (default): `rateClientsMonth`,
- * RATE_BATCH clients per statement on RATE_CONNECTIONS connections at once; =month: `rateMonth`,
- * the whole month in the physical order of `cdrs` (rate-month.ts). Measured on every run (a
- * snapshot is kept unrated).
+ * Rating: every client-month (§8.3) by `rateClientsMonth`, RATE_BATCH clients per statement on
+ * RATE_CONNECTIONS connections at once. Measured on every run (a snapshot is kept unrated).
  */
 async function rateAll(): Promise<void> {
   const clientIds = (await database.db.select({ id: clients.id }).from(clients).orderBy(asc(clients.id))).map((c) => c.id);
   const at = new Date('2026-12-28T00:00:00+01:00');
   t = performance.now();
-  let rated = 0;
-  if (RATE_MODE === 'month') rated = await rateMonth(database.db, '2026-12-01', at, {
-      onPhase: (p) => {
-        process.stdout.write(`  rating ${p.phase}: ${p.rows} rows in ${secs(p.ms)}\n`);
-      },
-    });
-  else {
-    const rateBatches: string[][] = [];
-    for (let i = 0; i < clientIds.length; i += RATE_BATCH) rateBatches.push(clientIds.slice(i, i + RATE_BATCH));
-    let nextBatch = 0;
-    const ratedPerConnection = await Promise.all(
-      Array.from({ length: RATE_CONNECTIONS }, async () => {
-        let n = 0;
-        for (let b = nextBatch++; b < rateBatches.length; b = nextBatch++) n += await rateClientsMonth(database.db, rateBatches[b]!, '2026-12-01', at);
-        return n;
-      }),
-    );
-    rated = ratedPerConnection.reduce((a, b) => a + b, 0);
-  }
+  const cpu0 = process.cpuUsage();
+  const rateBatches: string[][] = [];
+  for (let i = 0; i < clientIds.length; i += RATE_BATCH) rateBatches.push(clientIds.slice(i, i + RATE_BATCH));
+  let nextBatch = 0;
+  const ratedPerConnection = await Promise.all(
+    Array.from({ length: RATE_CONNECTIONS }, async () => {
+      let n = 0;
+      for (let b = nextBatch++; b < rateBatches.length; b = nextBatch++) n += await rateClientsMonth(database.db, rateBatches[b]!, '2026-12-01', at);
+      return n;
+    }),
+  );
+  const rated = ratedPerConnection.reduce((a, b) => a + b, 0);
   const ratingMs = performance.now() - t;
-  process.stdout.write(`rating (${RATE_MODE}): ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s\n`);
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(
+    `rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s (node CPU ${secs((cpu.user + cpu.system) / 1000)})\n`,
+  );
 }
 const db = database.db;
 if (fromSnapshot && CDRS_FILLFACTOR) {

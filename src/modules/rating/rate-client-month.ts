@@ -1,6 +1,7 @@
 /**
  * §8.3 rating of one client's calls of one calendar month (local), in call start order,
- * with the month's pack allowances. Idempotent: rerating gives the same result; calls
+ * with the month's pack allowances. Idempotent: rerating gives the same result and writes
+ * only the calls whose rating changes (new calls, a late call's effect on the pack); calls
  * already invoiced keep their rating (an issued invoice never changes) but still consume
  * their pack seconds.
  */
@@ -69,7 +70,7 @@ const zoned = (c: typeof cdrs.$inferSelect): boolean => c.direction === 'outboun
 
 /**
  * Rates every finished call of the client that started in the local month of `month`;
- * returns how many were (re)rated. A call still in progress (`ended_at` null, the SIP
+ * returns how many were written (a call already rated as computed is not rewritten). A call still in progress (`ended_at` null, the SIP
  * router opens its CDR at the INVITE) is left unrated until it ends.
  */
 export async function rateClientMonth(db: DbOrTx, clientId: string, month: LocalDate, at: Date): Promise<number> {
@@ -82,12 +83,18 @@ export async function rateClientMonth(db: DbOrTx, clientId: string, month: Local
  * Same results as `rateClientMonthInMemory` client by client.
  */
 export async function rateClientsMonth(db: DbOrTx, clientIds: readonly string[], month: LocalDate, at: Date): Promise<number> {
+  return rateClientsMonthWithPools(db, await packPoolsOfClients(db, clientIds, firstOfMonth(month)), month, at);
+}
+
+/**
+ * `rateClientsMonth` with the pack pools (§8.3) of the month given: every client of
+ * `poolsOf` is rated (an empty list: no pack).
+ */
+export async function rateClientsMonthWithPools(db: DbOrTx, poolsOf: ReadonlyMap<string, readonly PackPool[]>, month: LocalDate, at: Date): Promise<number> {
   const first = firstOfMonth(month);
   const setBased: { clientId: string; pools: { zones: string[]; seconds: number }[] }[] = [];
   let rated = 0;
-  const poolsOf = await packPoolsOfClients(db, clientIds, first);
-  for (const clientId of clientIds) {
-    const raw = poolsOf.get(clientId)!;
+  for (const [clientId, raw] of poolsOf) {
     const pools = mergedPools(raw);
     if (pools === null) rated += await rateClientMonthInMemory(db, clientId, first, at, raw);
     else setBased.push({ clientId, pools });
@@ -136,7 +143,11 @@ export async function rateClientMonthInMemory(db: DbOrTx, clientId: string, mont
     });
   }
   const rated = rateCalls(calls, pools ?? (await packPoolsOf(db, clientId, first)));
-  const changed = rated.filter((_, i) => !calls[i]!.fixed);
+  // Written: the calls not invoiced whose rating is not already the one computed (as rate-set.ts).
+  const changed = rated.filter((r, i) => {
+    const row = rows[i]!;
+    return !calls[i]!.fixed && (row.ratedAt === null || row.zone !== (zones.get(r.id) ?? null) || row.packSeconds !== r.packSeconds || row.costCents !== r.costCents);
+  });
   // One UPDATE … FROM (VALUES …) per 500 calls instead of one statement per call.
   for (let i = 0; i < changed.length; i += 500) {
     const values = sql.join(

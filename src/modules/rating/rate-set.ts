@@ -13,7 +13,10 @@
  * - each row is written back by its `ctid` (the version the statement read): a call that
  *   another transaction changed meanwhile (rated, or invoiced, by it) keeps what that
  *   transaction wrote. The rating columns are in no index and `cdrs` keeps free space on
- *   its pages (cdr-schema.ts), so the new versions are HOT (same page, no index entry).
+ *   its pages (cdr-schema.ts), so the new versions are HOT (same page, no index entry);
+ * - a call whose rating is already the one computed is not written (it keeps its
+ *   `rated_at`): rating a month again only writes its new calls and those whose pack
+ *   share changed (a late call), so a rerun dirties no page and writes no WAL for the rest.
  * A client whose pack pools overlap without being equal (a zone in two different zone
  * sets) is rated by the in-memory path instead (rate-client-month.ts): one pool per call
  * is what the window function needs.
@@ -169,7 +172,8 @@ export async function withSettings<T>(db: DbOrTx, settings: Readonly<Record<stri
 
 /**
  * Rates, in one statement, every finished call started in the month of `month` of the
- * clients given with their merged pools; returns how many calls were (re)rated.
+ * clients given with their merged pools; returns how many calls were written (unrated
+ * before, or rated otherwise).
  */
 export async function rateMonthSql(
   db: DbOrTx,
@@ -214,17 +218,18 @@ export async function rateMonthSql(
         case when z.zone is null then 0 when z.fixed then z.fixed_pack else z.secs end as want
       from z left join p on p.client_id = z.client_id and p.zone = z.zone
     ),
-    r as (
+    r0 as (
       select w.row_id, w.stored_zone,
         case when w.zone is null or w.secs <= 0 or w.allowance is null then 0
           else greatest(0, w.allowance - (w.s_incl - w.want)) - greatest(0, w.allowance - w.s_incl) end::bigint as pack,
         w.zone, w.secs, w.micros
       from w where not w.fixed
-    )
+    ),
+    r as (select r0.row_id, r0.stored_zone, r0.pack::integer as pack, ${costCents(sql`r0.zone`, sql`r0.secs`, sql`r0.pack`, sql`r0.micros`)} as cost from r0)
     , u as (
-      update ${cdrs} set rated_at = ${ts(at)}, zone = r.stored_zone, pack_seconds = r.pack::integer,
-        cost_cents = ${costCents(sql`r.zone`, sql`r.secs`, sql`r.pack`, sql`r.micros`)}
+      update ${cdrs} set rated_at = ${ts(at)}, zone = r.stored_zone, pack_seconds = r.pack, cost_cents = r.cost
       from r where ${cdrs}.ctid = r.row_id
+        and (${cdrs.ratedAt} is null or ${cdrs.zone} is distinct from r.stored_zone or ${cdrs.packSeconds} is distinct from r.pack or ${cdrs.costCents} is distinct from r.cost)
       returning 1
     )
     select count(*)::integer as n from u
