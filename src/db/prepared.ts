@@ -12,11 +12,6 @@ interface DrizzleInternals {
   readonly session: { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: false): PreparedQuery };
 }
 
-const prepare = (db: DbOrTx, name: string, query: SQL): PreparedQuery => {
-  const { dialect, session } = db as unknown as DrizzleInternals;
-  return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
-};
-
 /**
  * Runs `query` as a NAMED prepared statement: PostgreSQL parses it once per connection
  * and, after five executions, keeps a generic plan — the registrar's location statement
@@ -28,16 +23,8 @@ const prepare = (db: DbOrTx, name: string, query: SQL): PreparedQuery => {
  * keep a connection's prepared statements.
  */
 export function executePrepared(db: DbOrTx, name: string, query: SQL): Promise<unknown> {
-  return prepare(db, name, query).execute();
-}
-
-/**
- * The same for a statement written as its text (`$1`, `$2`, … placeholders) and its
- * parameters: nothing is built per execution — the writers of the call path (CDRs,
- * policy decisions) run one such statement per batch, their rows as parameter arrays.
- */
-export function executePreparedText(db: DbOrTx, name: string, text: string, params: unknown[]): Promise<unknown> {
-  return (db as unknown as DrizzleInternals).session.prepareQuery({ sql: text, params }, undefined, name, false).execute();
+  const { dialect, session } = db as unknown as DrizzleInternals;
+  return session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute();
 }
 
 /** The driver behind a drizzle handle: a `pg.Pool` or `pg` client (a transaction's), or PGlite (or its transaction). */
@@ -56,7 +43,8 @@ interface PgliteDriver {
  * in the statement). The caller picks column types the driver returns as they are wanted
  * (text, int4, float8 — a timestamp as float8 epoch milliseconds rather than a date to parse).
  * Same server-side behaviour as `executePrepared`; in a transaction it runs on the
- * transaction's connection.
+ * transaction's connection. The writers of the call path (CDRs, policy decisions) run one
+ * such statement per batch, their rows as one JSON parameter, and ignore the rows.
  */
 export async function queryRows(db: DbOrTx, name: string, text: string, values: unknown[]): Promise<unknown[][]> {
   const client = (db as unknown as { session: { client: unknown } }).session.client;

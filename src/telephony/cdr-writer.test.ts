@@ -15,7 +15,7 @@ const CLIENT = newId();
 const startedAt = new Date('2027-02-01T09:00:00Z');
 const base = { clientId: CLIENT, userId: null, direction: 'outbound' as const, fromExtension: '201', dialled: '0475123456', destination: '+32475123456', startedAt, callerId: null, allowed: true, clause: null, sipNode: 'writer-test' };
 
-/** The database with its statements counted: `execute`, and the named prepared statements (`executePreparedText` prepares through its session). */
+/** The database with its statements counted: `execute`, and the named prepared statements (`queryRows` runs them on the session's driver). */
 function counting(db: Db): { db: Db; statements: () => number } {
   let n = 0;
   const counted = <T extends object>(target: T, method: string): T =>
@@ -32,7 +32,10 @@ function counting(db: Db): { db: Db; statements: () => number } {
   const proxy = new Proxy(db, {
     get(target, p, receiver) {
       if (p === 'execute') return Reflect.get(counted(target, 'execute'), 'execute') as unknown;
-      if (p === 'session') return counted((target as unknown as { session: object }).session, 'prepareQuery');
+      if (p === 'session') {
+        const session = (target as unknown as { session: { client: object } }).session;
+        return new Proxy(session, { get: (t, q, r) => (q === 'client' ? counted(t.client, 'query') : (Reflect.get(t, q, r) as unknown)) });
+      }
       return Reflect.get(target, p, receiver) as unknown;
     },
   });

@@ -12,7 +12,7 @@
  * A failing batch is retried row by row, so a bad row fails only its own caller.
  */
 import type { Db } from '../db/client.ts';
-import { executePreparedText } from '../db/prepared.ts';
+import { queryRows } from '../db/prepared.ts';
 import { newId } from '../kernel/ids.ts';
 import { type CdrEnd, type CdrInput, closedCdrFields } from './cdrs.ts';
 
@@ -175,7 +175,7 @@ export class CdrWriter {
       admission: c.admission ?? null,
       sip_node: c.sipNode ?? null,
     }));
-    await executePreparedText(this.db, 'e2p_cdrs_open', INSERT_CDRS, [JSON.stringify(json)]);
+    await queryRows(this.db, 'e2p_cdrs_open', INSERT_CDRS, [JSON.stringify(json)]);
   }
 
   private async applyChanges(rows: readonly (readonly [string, Change])[]): Promise<void> {
@@ -188,6 +188,6 @@ export class CdrWriter {
       hangup_by: c.hangupBy,
       end_reason: c.endReason,
     }));
-    await executePreparedText(this.db, 'e2p_cdrs_change', UPDATE_CDRS, [JSON.stringify(json)]);
+    await queryRows(this.db, 'e2p_cdrs_change', UPDATE_CDRS, [JSON.stringify(json)]);
   }
 }

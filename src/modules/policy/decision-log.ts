@@ -11,7 +11,7 @@
  * queued so far (tests, shutdown, the explainability API right after a call).
  */
 import type { Db, DbOrTx } from '../../db/client.ts';
-import { executePreparedText } from '../../db/prepared.ts';
+import { queryRows } from '../../db/prepared.ts';
 import { recordEvent, type DomainEvent } from '../events/index.ts';
 import type { policyDecisions } from './schema.ts';
 
@@ -111,7 +111,7 @@ async function write(db: Db, b: Batch): Promise<void> {
   });
   const reported = [...reports].map(([id, r]) => ({ id, answered_at: r.answered, ended_at: r.ended }));
   const run = (tx: DbOrTx): Promise<unknown> =>
-    executePreparedText(tx, 'e2p_policy_decisions_batch', WRITE_BATCH, [JSON.stringify(rows), JSON.stringify(reported)]);
+    queryRows(tx, 'e2p_policy_decisions_batch', WRITE_BATCH, [JSON.stringify(rows), JSON.stringify(reported)]);
   if (b.events.length === 0) {
     await run(db);
     return;
