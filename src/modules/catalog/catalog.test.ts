@@ -64,6 +64,10 @@ describeEachDb('catalog', (kind) => {
     expect((await priceOn(ctx.db, 'USER', '2027-03-30'))?.priceCents).toBe(1250);
     expect((await priceOn(ctx.db, 'USER', '2027-03-31'))?.priceCents).toBe(1300);
     expect(await priceOn(ctx.db, 'USER', '2027-02-28')).toBeNull();
+    // a second change for the same day: the last recorded is the one in force
+    await changeProductPrice(ctx, { actor: 'system', productCode: 'USER', priceCents: 1350, effective: '2027-03-31' });
+    expect((await priceOn(ctx.db, 'USER', '2027-03-31'))?.priceCents).toBe(1350);
+    expect((await priceOn(ctx.db, 'USER', '2027-03-30'))?.priceCents).toBe(1250);
   });
 
   it("a pack's content and a tariff zone follow 8.2", async () => {
@@ -79,7 +83,7 @@ describeEachDb('catalog', (kind) => {
     });
     await changeTariff(ctx, { actor: 'system', zone: 'BE-MOBILE', perMinuteMicros: 90_000, effective: '2027-03-31' });
     const notices = await listEvents(ctx.db, { type: 'notice', clientId: signed });
-    expect(notices.map((e) => e.clause)).toEqual(['5.6', '8.2', '8.2']);
+    expect(notices.map((e) => e.clause)).toEqual(['5.6', '5.6', '8.2', '8.2']); // the two USER price changes, then PACK and BE-MOBILE
   });
 
   it('zoneFor: longest prefix, tariff in force at the instant', async () => {

@@ -1,5 +1,5 @@
 /** Reading the catalogue: products, the price version in force, tariff zones (§5.6, §8.2, §8.3). */
-import { and, asc, desc, eq, inArray, lte } from 'drizzle-orm';
+import { asc, desc, eq, inArray, lte } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { longestPrefixMatch } from '../../kernel/e164.ts';
 import { localDate, type LocalDate } from '../../kernel/time.ts';
@@ -76,19 +76,10 @@ export async function productVersionsOf(db: DbOrTx, code: string): Promise<Produ
 
 /** The product's price version in force on `date` (the latest effective ≤ date; last recorded wins on ties); null before the first. */
 export async function priceOn(db: DbOrTx, productCode: string, date: LocalDate): Promise<ProductVersion | null> {
-  const [row] = await db
-    .select()
-    .from(productVersions)
-    .where(and(eq(productVersions.productCode, productCode), lte(productVersions.effective, date)))
-    .orderBy(desc(productVersions.effective), desc(productVersions.id))
-    .limit(1);
-  return row ? toProductVersion(row) : null;
+  return versionOn(await productVersionsOfCodes(db, [productCode]), productCode, date);
 }
 
-/**
- * The price versions of several products in one statement, for `priceOn`'s choice made in
- * memory (`versionOn`): the same order, latest effective date first, then the latest recorded.
- */
+/** The price versions of several products in one statement, latest effective date first, then the latest recorded (the order `versionOn` chooses by). */
 export async function productVersionsOfCodes(db: DbOrTx, codes: readonly string[]): Promise<ProductVersion[]> {
   if (codes.length === 0) return [];
   const rows = await db
@@ -99,7 +90,7 @@ export async function productVersionsOfCodes(db: DbOrTx, codes: readonly string[
   return rows.map(toProductVersion);
 }
 
-/** `priceOn` over the versions read by `productVersionsOfCodes`: the first of `code` in force on `date`. */
+/** The version of `code` in force on `date` among versions read by `productVersionsOfCodes`: the first in their order with effective ≤ date. */
 export const versionOn = (versions: readonly ProductVersion[], code: string, date: LocalDate): ProductVersion | null =>
   versions.find((v) => v.productCode === code && v.effective <= date) ?? null;
 
