@@ -8,7 +8,8 @@ import { isAppError } from '../../kernel/errors.ts';
 import { parseEuros, parseEurosToMicros } from '../../kernel/money.ts';
 import { isLocalDate, localDate } from '../../kernel/time.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
-import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
+import { ScenarioFileError } from '../../scenario/file.ts';
+import { where } from '../../scenario/fields.ts';
 import type { ScenarioRun } from '../../scenario/runner.ts';
 import { changeProductPrice, changeTariff } from './change-price.ts';
 import { createProduct } from './create-product.ts';
@@ -92,8 +93,6 @@ async function loadCatalog(run: ScenarioRun): Promise<void> {
     );
   }
 }
-
-const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
 
 export const catalogScenario: ModuleScenario = {
   setup: loadCatalog,

@@ -8,9 +8,8 @@ import { assertRole, CLIENT_CREATE_ROLES, normalizeAddress, normalizeEnterpriseN
 import { toClientView, type ClientView } from './client-view.ts';
 import { clients } from './schema.ts';
 
-export interface CreateClientOptions {
-  principal: AuditActor;
-  name: string;
+/** A client's fields a staff member may give at creation and change later (updateClient). */
+export interface ClientFields {
   enterpriseNumber?: string | null | undefined;
   language?: 'fr' | 'nl' | 'en' | undefined;
   billingEmail?: string | null | undefined;
@@ -18,6 +17,11 @@ export interface CreateClientOptions {
   address?: AddressInput | null | undefined;
   /** §5.3 deposit, cents. */
   depositCents?: number | undefined;
+}
+
+export interface CreateClientOptions extends ClientFields {
+  principal: AuditActor;
+  name: string;
   requestId?: string | undefined;
 }
 

@@ -5,10 +5,10 @@
  * (INVALID_ENTERPRISE_NUMBER, CONTRACT_NOT_SIGNED, NOTICE_TOO_LATE…) is a refused step;
  * a malformed field is a file error.
  */
-import { parseEuros } from '../../kernel/money.ts';
 import { isLocalDate } from '../../kernel/time.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
+import { where, optStr, reqStr, eurosAt } from '../../scenario/fields.ts';
 import type { ScenarioRun } from '../../scenario/runner.ts';
 import { completeInstallation } from './complete-installation.ts';
 import { currentContract } from './contract-store.ts';
@@ -20,32 +20,6 @@ import { signContract } from './sign-contract.ts';
 import { TERMINATION_GROUNDS, type TerminationGround } from './term-dates.ts';
 import { terminateContract } from './terminate-contract.ts';
 
-const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
-
-function optStr(step: ScenarioStep, field: string): string | undefined {
-  const v = step.fields[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string' || v === '') throw new ScenarioFileError(where(step, field), 'a non-empty string');
-  return v;
-}
-
-function reqStr(step: ScenarioStep, field: string): string {
-  const v = optStr(step, field);
-  if (v === undefined) throw new ScenarioFileError(where(step, field), 'required, a string');
-  return v;
-}
-
-function euros(value: unknown, at: string): number {
-  const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string') throw new ScenarioFileError(at, 'an amount in EUR, e.g. "12.50"');
-  try {
-    return parseEuros(text);
-  } catch (e) {
-    throw new ScenarioFileError(at, e instanceof Error ? e.message : String(e));
-  }
-}
-
 function lines(step: ScenarioStep): ContractLineInput[] {
   const raw = step.fields.lines ?? [];
   if (!Array.isArray(raw)) throw new ScenarioFileError(where(step, 'lines'), 'a list of { product, quantity, price? }');
@@ -56,7 +30,7 @@ function lines(step: ScenarioStep): ContractLineInput[] {
     if (typeof o.product !== 'string' || o.product === '') throw new ScenarioFileError(`${at}.product`, 'required, a product code');
     const quantity = o.quantity ?? 1;
     if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 0) throw new ScenarioFileError(`${at}.quantity`, 'a whole number ≥ 0');
-    return { product: o.product, quantity, priceCents: o.price === undefined ? null : euros(o.price, `${at}.price`) };
+    return { product: o.product, quantity, priceCents: o.price === undefined ? null : eurosAt(o.price, `${at}.price`) };
   });
 }
 
@@ -101,7 +75,7 @@ export const customersScenario: ModuleScenario = {
           enterpriseNumber: optStr(step, 'enterpriseNumber'),
           language,
           billingEmail: optStr(step, 'email'),
-          depositCents: deposit === undefined ? undefined : euros(deposit, where(step, 'deposit')),
+          depositCents: deposit === undefined ? undefined : eurosAt(deposit, where(step, 'deposit')),
         }).catch(fileErrorsFromValidation(step, ''));
         run.clientIds.set(name, view.id);
         run.clientNames.set(view.id, name);

@@ -5,21 +5,15 @@ import { recordAudit } from '../audit/record-audit.ts';
 import type { AuditActor } from '../audit/record-audit.ts';
 import { assertTenant } from '../identity/tenancy.ts';
 import { isUniqueViolation } from '../identity/unique-violation.ts';
-import { assertRole, CLIENT_UPDATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit, type AddressInput } from './client-rules.ts';
+import { assertRole, CLIENT_UPDATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit } from './client-rules.ts';
 import { toClientView, type ClientView } from './client-view.ts';
+import type { ClientFields } from './create-client.ts';
 import { clients } from './schema.ts';
 
-export interface UpdateClientOptions {
+export interface UpdateClientOptions extends ClientFields {
   principal: AuditActor;
   clientId: string;
   name?: string | undefined;
-  enterpriseNumber?: string | null | undefined;
-  language?: 'fr' | 'nl' | 'en' | undefined;
-  billingEmail?: string | null | undefined;
-  legalName?: string | null | undefined;
-  address?: AddressInput | null | undefined;
-  /** §5.3 deposit, cents. */
-  depositCents?: number | undefined;
   requestId?: string | undefined;
 }
 

@@ -9,41 +9,19 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isAppError } from '../../kernel/errors.ts';
-import { parseEuros } from '../../kernel/money.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
+import { eurosAt, where, optStr, reqStr } from '../../scenario/fields.ts';
 import type { ScenarioRun } from '../../scenario/runner.ts';
 import { BankFileError, parseBankFile } from './bank/index.ts';
 import { importBankStatement, reactivateClient, recordPayment, registerGuarantee, setDunningPolicy, suspendClient } from './index.ts';
 
-const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
-
-function optStr(step: ScenarioStep, field: string): string | undefined {
-  const v = step.fields[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string' || v === '') throw new ScenarioFileError(where(step, field), 'a non-empty string');
-  return v;
-}
-
 function euros(step: ScenarioStep, field: string): number {
   const raw = step.fields[field];
-  const text = typeof raw === 'number' ? String(raw) : raw;
-  if (typeof text !== 'string') throw new ScenarioFileError(where(step, field), 'required, an amount in EUR, e.g. "60.50"');
-  let cents: number;
-  try {
-    cents = parseEuros(text);
-  } catch (e) {
-    throw new ScenarioFileError(where(step, field), e instanceof Error ? e.message : String(e));
-  }
+  if (raw === undefined || raw === null) throw new ScenarioFileError(where(step, field), 'required, an amount in EUR, e.g. "60.50"');
+  const cents = eurosAt(raw, where(step, field));
   if (cents <= 0) throw new ScenarioFileError(where(step, field), 'a positive amount');
   return cents;
-}
-
-function reqStr(step: ScenarioStep, field: string): string {
-  const v = optStr(step, field);
-  if (v === undefined) throw new ScenarioFileError(where(step, field), 'required');
-  return v;
 }
 
 /** `settings.dunning`: the operator's changes to the dunning policy (dunning-policy.ts), set before the first step. */
@@ -100,16 +78,7 @@ export const paymentsScenario: ModuleScenario = {
     },
     payment: {
       async run(run, step) {
-        const raw = step.fields.amount;
-        const text = typeof raw === 'number' ? String(raw) : raw;
-        if (typeof text !== 'string') throw new ScenarioFileError(where(step, 'amount'), 'required, an amount in EUR, e.g. "60.50"');
-        let amountCents: number;
-        try {
-          amountCents = parseEuros(text);
-        } catch (e) {
-          throw new ScenarioFileError(where(step, 'amount'), e instanceof Error ? e.message : String(e));
-        }
-        if (amountCents <= 0) throw new ScenarioFileError(where(step, 'amount'), 'a positive amount');
+        const amountCents = euros(step, 'amount');
         const reference = optStr(step, 'reference');
         const invoiceNumber = optStr(step, 'invoice');
         const clientName = step.fields.client;

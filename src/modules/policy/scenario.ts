@@ -10,13 +10,12 @@ import { eq } from 'drizzle-orm';
 import { normaliseDialled } from '../../kernel/e164.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
+import { where } from '../../scenario/fields.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
 import { recordCdr } from '../../telephony/cdrs.ts';
 import { findUserByExtension } from '../provisioning/sip-directory.ts';
 import { rateCdr } from '../rating/rate-client-month.ts';
 import { dbCallPolicy } from './db-call-policy.ts';
-
-const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
 
 function text(step: ScenarioStep, field: string, optional = false): string | null {
   const v = step.fields[field];

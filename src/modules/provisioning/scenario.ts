@@ -7,6 +7,7 @@
 import { isAppError } from '../../kernel/errors.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError, type ScenarioStep } from '../../scenario/file.ts';
+import { where } from '../../scenario/fields.ts';
 import type { ScenarioRun } from '../../scenario/runner.ts';
 import { assignNumber } from './assign-number.ts';
 import { createUsers } from './create-users.ts';
@@ -17,8 +18,6 @@ import type { NumberRange, SingleNumber } from './number-import-rules.ts';
 import { releaseNumber } from './release-number.ts';
 import { reserveNumber } from './reserve-number.ts';
 import { currentUsers } from './user-store.ts';
-
-const where = (step: ScenarioStep, field: string): string => `steps[${step.index}].${field}`;
 
 function str(step: ScenarioStep, field: string): string;
 function str(step: ScenarioStep, field: string, optional: true): string | undefined;
