@@ -20,13 +20,16 @@ export function reqStr(step: ScenarioStep, field: string): string {
   return v;
 }
 
-/** An amount in EUR ("12.50" or 12.5 written as a number) in integer cents; `at` names it in a refusal. */
-export function eurosAt(value: unknown, at: string): number {
+/** An amount ("12.50", or 12.5 written as a number) read by `parse` into integers (cents, µ€); `at` names it in a refusal. */
+export function amountAt(value: unknown, at: string, parse: (text: string) => number): number {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string') throw new ScenarioFileError(at, 'an amount in EUR, e.g. "12.50"');
   try {
-    return parseEuros(text);
+    return parse(text);
   } catch (e) {
     throw new ScenarioFileError(at, e instanceof Error ? e.message : String(e));
   }
 }
+
+/** An amount in EUR in integer cents. */
+export const eurosAt = (value: unknown, at: string): number => amountAt(value, at, parseEuros);

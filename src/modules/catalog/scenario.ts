@@ -9,7 +9,7 @@ import { parseEuros, parseEurosToMicros } from '../../kernel/money.ts';
 import { isLocalDate, localDate } from '../../kernel/time.ts';
 import type { ModuleScenario } from '../../scenario/actions.ts';
 import { ScenarioFileError } from '../../scenario/file.ts';
-import { where } from '../../scenario/fields.ts';
+import { amountAt, where } from '../../scenario/fields.ts';
 import type { ScenarioRun } from '../../scenario/runner.ts';
 import { changeProductPrice, changeTariff } from './change-price.ts';
 import { createProduct } from './create-product.ts';
@@ -17,16 +17,6 @@ import { createTariffZone } from './create-tariff-zone.ts';
 import { PRODUCT_KINDS, PRODUCT_UNITS, type ProductKind, type ProductUnit } from './schema.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function amount(value: unknown, at: string, parse: (s: string) => number): number {
-  const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string') throw new ScenarioFileError(at, 'an amount in EUR as a string, e.g. "12.50"');
-  try {
-    return parse(text);
-  } catch (e) {
-    throw new ScenarioFileError(at, e instanceof Error ? e.message : String(e));
-  }
-}
 
 function stringList(value: unknown, at: string): string[] {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new ScenarioFileError(at, 'a list of strings');
@@ -53,7 +43,7 @@ async function loadCatalog(run: ScenarioRun): Promise<void> {
     if (!isRecord(t) || typeof t.zone !== 'string') throw new ScenarioFileError(at, 'expected { zone, prefixes, perMinute }');
     const zone = t.zone;
     const prefixes = stringList(t.prefixes, `${at}.prefixes`);
-    const perMinuteMicros = amount(t.perMinute, `${at}.perMinute`, parseEurosToMicros);
+    const perMinuteMicros = amountAt(t.perMinute, `${at}.perMinute`, parseEurosToMicros);
     await asFileError(at, () => createTariffZone(ctx, { actor: 'system', zone, prefixes, perMinuteMicros, effective }));
   }
   for (const [i, p] of products.entries()) {
@@ -67,7 +57,7 @@ async function loadCatalog(run: ScenarioRun): Promise<void> {
     }
     const periodic = kind === 'recurring' || kind === 'pack';
     const priceField = periodic ? 'monthly' : 'price';
-    const priceCents = amount(p[priceField], `${at}.${priceField}`, parseEuros);
+    const priceCents = amountAt(p[priceField], `${at}.${priceField}`, parseEuros);
     const minutes = p.minutes;
     if (minutes !== undefined && (typeof minutes !== 'number' || !Number.isSafeInteger(minutes) || minutes < 0)) {
       throw new ScenarioFileError(`${at}.minutes`, 'a whole number of minutes');
@@ -111,7 +101,7 @@ export const catalogScenario: ModuleScenario = {
           await changeProductPrice(ctx, {
             actor: 'system',
             productCode: f.product,
-            priceCents: f.price === undefined ? undefined : amount(f.price, where(step, 'price'), parseEuros),
+            priceCents: f.price === undefined ? undefined : amountAt(f.price, where(step, 'price'), parseEuros),
             packMinutes: minutes,
             packZones: f.zones === undefined ? undefined : stringList(f.zones, where(step, 'zones')),
             effective,
@@ -122,7 +112,7 @@ export const catalogScenario: ModuleScenario = {
           await changeTariff(ctx, {
             actor: 'system',
             zone: f.zone,
-            perMinuteMicros: f.price === undefined ? undefined : amount(f.price, where(step, 'price'), parseEurosToMicros),
+            perMinuteMicros: f.price === undefined ? undefined : amountAt(f.price, where(step, 'price'), parseEurosToMicros),
             prefixes: f.prefixes === undefined ? undefined : stringList(f.prefixes, where(step, 'prefixes')),
             effective,
           });
