@@ -109,7 +109,11 @@ const NS_URI = {
  * cardinality of the Peppol BIS Billing 3.0 syntax binding, which narrows UBL's (one
  * document Note, PEPPOL-EN16931-R002; one PaymentTerms; Item/Name, Price and the
  * ClassifiedTaxCategory mandatory…). An element outside this subset is reported, never
- * skipped: a new element in ubl.ts must be added here, at its XSD position.
+ * skipped: a new element in ubl.ts must be added here, at its XSD position. Compared with
+ * the OASIS sequences themselves by ubl.test.ts when E2P_UBL_XSD_DIR is set (order,
+ * cardinality within the XSD's, required elements): no difference with the UBL 2.1 CS1
+ * xsdrt maindoc and CommonAggregateComponents on 2026-11-27 (docs/operator-guide.md
+ * "Peppol UBL").
  * Notation: `ns:Name[=Type] card`, card `1` (1..1), `?` (0..1), `*` (0..n), `+` (1..n), `a..b`.
  */
 const HEADER = ['cbc:CustomizationID 1', 'cbc:ProfileID 1', 'cbc:ID 1', 'cbc:IssueDate 1'];

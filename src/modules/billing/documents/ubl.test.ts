@@ -1,15 +1,17 @@
 /**
  * Peppol BIS Billing 3.0 UBL of invoices and credit notes: well-formed (xmllint), the
  * Peppol / EN 16931 rules that matter (ubl-check.ts), and — when E2P_UBL_XSD_DIR points
- * to the OASIS UBL 2.1 `xsd/` (or `xsdrt/`) directory — valid against the UBL 2.1 XSD.
+ * to the OASIS UBL 2.1 `xsd/` (or `xsdrt/`) directory — valid against the UBL 2.1 XSD,
+ * and ubl-check.ts's subset compared with the OASIS sequences (the schemas are read from
+ * that directory, never copied into the repository).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RUN_LINES, sampleDocument } from '../../../../test/support/billing-documents.ts';
-import { checkPeppolUbl, parseXml } from './ubl-check.ts';
+import { checkPeppolUbl, parseXml, UBL_NAMESPACES, UBL_SUBSET, type Particle, type XmlNode } from './ubl-check.ts';
 import { escapeXml, linePricing, toUbl } from './ubl.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'e2p-ubl-'));
@@ -116,9 +118,145 @@ describe('Peppol UBL', () => {
   if (!xsdDir) {
     it.skip('XSD validation against the OASIS UBL 2.1 schemas — skipped: set E2P_UBL_XSD_DIR to the unpacked xsd/ (or xsdrt/) directory of the OASIS UBL 2.1 package (docs/operator-guide.md "Peppol UBL")', () => {});
   } else {
+    it('E2P_UBL_XSD_DIR holds every schema the Invoice and CreditNote schemas import', () => {
+      for (const root of ['Invoice', 'CreditNote'] as const) {
+        expect(existsSync(schemaOf(root)), `${schemaOf(root)} not found: E2P_UBL_XSD_DIR must be the xsd/ or xsdrt/ directory`).toBe(true);
+        expect(missingImports(schemaOf(root)), `schemas imported by ${schemaOf(root)} (directly or not) missing from E2P_UBL_XSD_DIR`).toEqual([]);
+      }
+    });
+
     it('every document is valid against the OASIS UBL 2.1 XSD (E2P_UBL_XSD_DIR)', () => {
-      expect(existsSync(schemaOf('Invoice')), `${schemaOf('Invoice')} not found: E2P_UBL_XSD_DIR must be the xsd/ or xsdrt/ directory`).toBe(true);
+      expect(missingImports(schemaOf('Invoice')), 'incomplete E2P_UBL_XSD_DIR').toEqual([]);
       for (const doc of Object.values(documents)) xmllint(toUbl(doc), schemaOf(doc.kind === 'invoice' ? 'Invoice' : 'CreditNote'));
+      // Two standard rates, an order reference, a prepaid amount: the parts we never emit.
+      xmllint(readFileSync(join(import.meta.dirname, '../../../../test/fixtures/ubl/invoice-two-rates-prepaid.xml'), 'utf8'), schemaOf('Invoice'));
+    });
+
+    it("ubl-check.ts's subset has the OASIS sequences: Invoice and CreditNote (maindoc)", () => {
+      const xsd = oasisSequences(xsdDir);
+      expect(subsetAgainstXsd(UBL_SUBSET, xsd, ['Invoice', 'CreditNote'])).toEqual([]);
+    });
+
+    it("ubl-check.ts's subset has the OASIS sequences: every aggregate type our documents use (common/UBL-CommonAggregateComponents-2.1.xsd)", () => {
+      const xsd = oasisSequences(xsdDir);
+      expect(xsd.aggregates, `${join(xsdDir, 'common', 'UBL-CommonAggregateComponents-2.1.xsd')} not found`).not.toBeNull();
+      expect(subsetAgainstXsd(UBL_SUBSET, xsd, [...UBL_SUBSET.keys()])).toEqual([]);
+    });
+
+    it('the comparison reports an element out of its XSD order, a cardinality wider than the XSD, a required element left out', () => {
+      const xsd = oasisSequences(xsdDir);
+      const invoice = UBL_SUBSET.get('Invoice')!;
+      const at = (name: string): number => invoice.findIndex((p) => p.name === name);
+      const swapped = [...invoice];
+      [swapped[at('DueDate')], swapped[at('InvoiceTypeCode')]] = [swapped[at('InvoiceTypeCode')]!, swapped[at('DueDate')]!];
+      const altered = (seq: Particle[]): Map<string, readonly Particle[]> => new Map([...UBL_SUBSET, ['Invoice', seq]]);
+      expect(subsetAgainstXsd(altered(swapped), xsd, ['Invoice'])).toEqual([expect.stringContaining('Invoice: cbc:DueDate is not in the XSD sequence after cbc:InvoiceTypeCode')]);
+      expect(subsetAgainstXsd(altered(invoice.map((p) => (p.name === 'ID' ? { ...p, max: 2 } : p))), xsd, ['Invoice'])).toEqual([
+        expect.stringContaining('Invoice: cbc:ID 1..2, the XSD allows 1..1'),
+      ]);
+      expect(subsetAgainstXsd(altered(invoice.filter((p) => p.name !== 'IssueDate')), xsd, ['Invoice'])).toEqual([expect.stringContaining('Invoice: cbc:IssueDate is required by the XSD')]);
     });
   }
 });
+
+/** The schema files `file` imports or includes, transitively, that do not exist. */
+function missingImports(file: string, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  if (!existsSync(file)) return [file];
+  const locations = [...readFileSync(file, 'utf8').matchAll(/<xsd:(?:import|include)\b[^>]*?schemaLocation="([^"]+)"/g)].map((m) => resolve(dirname(file), m[1]!));
+  return locations.flatMap((f) => missingImports(f, seen));
+}
+
+interface XsdParticle {
+  uri: string;
+  name: string;
+  min: number;
+  max: number;
+}
+/** A complexType's sequence of element refs, with the namespace URI of each ref. */
+function sequenceOf(schema: XmlNode, type: XmlNode): XsdParticle[] {
+  const sequence = type.children.find((c) => c.name === 'xsd:sequence');
+  return (sequence?.children ?? [])
+    .filter((c) => c.name === 'xsd:element' && c.attrs.ref !== undefined)
+    .map((c) => {
+      const [prefix, name] = c.attrs.ref!.split(':') as [string, string];
+      const max = c.attrs.maxOccurs ?? '1';
+      return { uri: schema.attrs[`xmlns:${prefix}`] ?? '', name, min: Number(c.attrs.minOccurs ?? '1'), max: max === 'unbounded' ? Infinity : Number(max) };
+    });
+}
+interface OasisSequences {
+  /** Invoice / CreditNote: the maindoc sequence. */
+  roots: Map<string, XsdParticle[]>;
+  /** The CommonAggregateComponents: complexType name → sequence, element name → its type; null when the file is absent. */
+  aggregates: { types: Map<string, XsdParticle[]>; elementType: Map<string, string> } | null;
+}
+/** The sequences of the OASIS UBL 2.1 files under `dir` (xsd/ or xsdrt/: the same sequences). */
+function oasisSequences(dir: string): OasisSequences {
+  const roots = new Map<string, XsdParticle[]>();
+  for (const root of ['Invoice', 'CreditNote']) {
+    const schema = parseXml(readFileSync(join(dir, 'maindoc', `UBL-${root}-2.1.xsd`), 'utf8'));
+    const type = schema.children.find((c) => c.name === 'xsd:complexType' && c.attrs.name === `${root}Type`);
+    if (!type) throw new Error(`maindoc/UBL-${root}-2.1.xsd: no ${root}Type`);
+    roots.set(root, sequenceOf(schema, type));
+  }
+  const cacFile = join(dir, 'common', 'UBL-CommonAggregateComponents-2.1.xsd');
+  if (!existsSync(cacFile)) return { roots, aggregates: null };
+  const cac = parseXml(readFileSync(cacFile, 'utf8'));
+  const types = new Map(cac.children.filter((c) => c.name === 'xsd:complexType').map((t) => [t.attrs.name!, sequenceOf(cac, t)]));
+  const elementType = new Map(cac.children.filter((c) => c.name === 'xsd:element' && c.attrs.type !== undefined).map((e) => [e.attrs.name!, e.attrs.type!]));
+  return { roots, aggregates: { types, elementType } };
+}
+
+/**
+ * Where our subset (ubl-check.ts) departs from the OASIS sequences, for the types `check`:
+ * each of our elements must be in the XSD sequence of its type, in the XSD order, with a
+ * cardinality within the XSD's (Peppol may narrow it, never widen it), and every element
+ * the XSD requires must be in our subset. A cac element's type is the XSD's
+ * (`<xsd:element name type>` of the aggregate components); our aliases (LineTaxCategory)
+ * map to it.
+ */
+function subsetAgainstXsd(subset: ReadonlyMap<string, readonly Particle[]>, xsd: OasisSequences, check: string[]): string[] {
+  const errors: string[] = [];
+  const xsdType = new Map<string, string>([
+    ['Invoice', 'Invoice'],
+    ['CreditNote', 'CreditNote'],
+  ]);
+  if (xsd.aggregates) {
+    for (const seq of subset.values()) {
+      for (const p of seq.filter((q) => q.ns === 'cac')) {
+        const t = xsd.aggregates.elementType.get(p.name)?.replace(/Type$/, '');
+        if (t === undefined) errors.push(`cac:${p.name} is not an element of the aggregate components`);
+        else if ((xsdType.get(p.type) ?? t) !== t) errors.push(`${p.type} is both ${xsdType.get(p.type)}Type and ${t}Type in the XSD`);
+        else xsdType.set(p.type, t);
+      }
+    }
+  }
+  const prefixOf = (uri: string): string => Object.entries(UBL_NAMESPACES).find(([, u]) => u === uri)?.[0] ?? uri;
+  const card = (min: number, max: number): string => `${min}..${max === Infinity ? 'n' : max}`;
+  for (const ours of check) {
+    const t = xsdType.get(ours);
+    const seq = t === 'Invoice' || t === 'CreditNote' ? xsd.roots.get(t) : t !== undefined ? xsd.aggregates?.types.get(`${t}Type`) : undefined;
+    if (!seq) {
+      errors.push(`${ours}: no XSD sequence found`);
+      continue;
+    }
+    let next = 0;
+    let previous = '(start)';
+    for (const p of subset.get(ours)!) {
+      const i = seq.findIndex((x, j) => j >= next && x.name === p.name && x.uri === UBL_NAMESPACES[p.ns]);
+      if (i < 0) {
+        errors.push(`${ours}: ${p.ns}:${p.name} is not in the XSD sequence after ${previous}`);
+        continue;
+      }
+      const x = seq[i]!;
+      if (p.min < x.min || p.max > x.max) errors.push(`${ours}: ${p.ns}:${p.name} ${card(p.min, p.max)}, the XSD allows ${card(x.min, x.max)}`);
+      next = i + 1;
+      previous = `${p.ns}:${p.name}`;
+    }
+    for (const x of seq.filter((q) => q.min > 0)) {
+      if (!subset.get(ours)!.some((p) => p.name === x.name && UBL_NAMESPACES[p.ns] === x.uri && p.min > 0)) errors.push(`${ours}: ${prefixOf(x.uri)}:${x.name} is required by the XSD`);
+    }
+  }
+  return errors;
+}
