@@ -15,6 +15,7 @@
  */
 import { hash } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { type Endpoint, type Transport, parseMessage } from '../src/sip/index.ts';
 import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, cpuOf, registerBenchServer, threadCpu } from './sip/register-rig.ts';
 
@@ -126,10 +127,24 @@ const db0 = cpuOf(backendPids);
 const writer = (server.registrar as unknown as { location: { statements?: number } }).location;
 const statements0 = writer.statements ?? 0;
 const threads0 = threadCpu();
+// Young-generation collections: each one follows a semi-space's worth of allocation, so their
+// count per REGISTER is an allocation figure that the machine's load does not move (issue #4).
+const gc = { minor: 0, major: 0, ms: 0 };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+    else gc.major++;
+    gc.ms += e.duration;
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 await drive();
 const cpu = process.cpuUsage(cpu0);
+await new Promise((r) => setImmediate(r));
+gcObserver.disconnect();
 const dbCpu = cpuOf(backendPids) - db0;
 const threads = threadCpu();
 const statements = (writer.statements ?? 0) - statements0;
@@ -146,6 +161,7 @@ process.stdout.write(
     `  CPU per REGISTER (401 + 200): ${((cpu.user + cpu.system) / 1000 / n).toFixed(3)} ms (user ${(cpu.user / 1000 / n).toFixed(3)}, system ${(cpu.system / 1000 / n).toFixed(3)})` +
       `; main thread ${((1000 * (threads.main - threads0.main)) / n).toFixed(3)} ms, other threads ${((1000 * (threads.others - threads0.others)) / n).toFixed(3)} ms` +
       (backendPids.length > 0 ? `; PostgreSQL backends ${((1000 * dbCpu) / n).toFixed(3)} ms (${backendPids.length} connections)` : ''),
+    `  GC: ${((1000 * gc.minor) / n).toFixed(2)} young-generation and ${((1000 * gc.major) / n).toFixed(2)} other collections per 1 000 REGISTERs, ${((1000 * gc.ms) / n).toFixed(1)} µs of pauses per REGISTER`,
     `  load average ${load} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     '',
   ].join('\n'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeTransport } from '../../test/support/transport-fake.ts';
+import { parseVia } from './headers.ts';
 import { getHeader, type SipRequest } from './message.ts';
 import { parseMessage } from './parser.ts';
 import { responseDestination, stampReceived } from './routing.ts';
@@ -25,6 +26,20 @@ describe('stampReceived (RFC 3261 §18.2.1, RFC 3581)', () => {
   it('leaves a request from its sent-by address untouched', () => {
     const req = request('Via: SIP/2.0/UDP 203.0.113.9:5060;branch=z9hG4bK1');
     expect(stampReceived(req, { address: '203.0.113.9', port: 5060 })).toBe(req);
+  });
+
+  it.each([
+    'Via: SIP/2.0/UDP 10.0.0.2:5060;rport;branch=z9hG4bK1',
+    'Via: SIP/2.0/UDP 10.0.0.2:5060 ; RPORT ;branch=z9hG4bK1',
+    'Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1;rport',
+    'Via: SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK1',
+    'Via: SIP/2.0/UDP 203.0.113.9:5060;branch=z9hG4bK1;rport',
+    'Via: SIP/2.0/UDP h;received=198.51.100.1;rport;branch=z9hG4bK1',
+  ])('gives the typed Via a parse of the stamped value would give: %s', (line) => {
+    const r = stampReceived(request(line), { address: '203.0.113.9', port: 40000 });
+    const stamped = parseVia(getHeader(r, 'Via')!);
+    expect(stamped.ok && stamped.value).toEqual(r.via[0]);
+    expect(r.via[0]!.rport === true).toBe(false);
   });
 
   it('stamps the first value of a comma-separated Via header', () => {

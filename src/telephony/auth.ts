@@ -7,12 +7,14 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.ts';
 import {
+  type ChallengeOptions,
   type DigestAlgorithm,
   type Header,
   type NonceCountStore,
   type SipRequest,
   type SipResponse,
   type Source,
+  type VerifyOptions,
   MemoryNonceCountStore,
   buildResponse,
   getHeaderValues,
@@ -62,11 +64,26 @@ export class Authenticator {
   /** The nonce options and the lower-cased algorithms, made once (not per request, issue #4). */
   private readonly nonce: { readonly secret: string; readonly now: () => number; readonly lifetimeMs: number };
   private readonly offered: readonly string[];
+  /** `verify`'s options and the four kinds of challenge (401/407, stale or not), made once (issue #4). */
+  private readonly verifyOptions: VerifyOptions;
+  private readonly challengeOptions: readonly ChallengeOptions[];
+  /** The last digest-uri parsed: every REGISTER of a phone (of a bench) names the same one. */
+  private lastDigestUri: { readonly text: string; readonly parsed: ReturnType<typeof parseUri> } | undefined;
 
   constructor(private readonly o: AuthenticatorOptions) {
     this.nonce = { secret: o.nonceSecret, now: () => o.clock.now().getTime(), lifetimeMs: o.nonceLifetimeMs ?? 300_000 };
     this.nonceCounts = o.nonceCounts ?? new MemoryNonceCountStore({ lifetimeMs: this.nonce.lifetimeMs, now: this.nonce.now });
     this.offered = o.algorithms.map((a) => a.toLowerCase());
+    this.verifyOptions = { ...this.nonce, realm: o.realm, nonceCounts: this.nonceCounts };
+    this.challengeOptions = [false, true].flatMap((proxy) => [false, true].map((stale) => ({ ...this.nonce, proxy, stale, algorithms: o.algorithms })));
+  }
+
+  private parseDigestUri(text: string): ReturnType<typeof parseUri> {
+    const last = this.lastDigestUri;
+    if (last?.text === text) return last.parsed;
+    const parsed = parseUri(text);
+    this.lastDigestUri = { text, parsed };
+    return parsed;
   }
 
   /** Authenticates `req`: REGISTER with 401/WWW-Authenticate, other requests with 407/Proxy-Authenticate. */
@@ -88,7 +105,7 @@ export class Authenticator {
     if (parsed === undefined) return this.challenge(req, proxy, false);
     if (typeof parsed === 'string') return this.fail(req, source, undefined, parsed);
     const claimed = parsed.username;
-    const digestUri = parseUri(parsed.uri);
+    const digestUri = this.parseDigestUri(parsed.uri);
     if (!digestUri.ok || !uriEquals(digestUri.value, req.uri)) return this.fail(req, source, claimed, 'digest uri does not match the Request-URI');
     if (!this.offered.includes(parsed.algorithm.toLowerCase())) return this.fail(req, source, claimed, `algorithm ${parsed.algorithm} not offered`);
     let credentials: SipCredentials | null = null;
@@ -100,7 +117,7 @@ export class Authenticator {
         if (credentials === null || credentials.realm !== this.o.realm) return undefined;
         return algorithm === 'MD5' ? credentials.ha1Md5 : credentials.ha1Sha256;
       },
-      { ...this.nonce, realm: this.o.realm, nonceCounts: this.nonceCounts },
+      this.verifyOptions,
     );
     if (result.kind === 'stale') return this.challenge(req, proxy, true);
     if (result.kind === 'invalid') return this.fail(req, source, claimed, result.reason);
@@ -111,7 +128,7 @@ export class Authenticator {
 
   /** 401 with WWW-Authenticate (REGISTER) or 407 with Proxy-Authenticate, one challenge per algorithm. */
   private challenge(req: SipRequest, proxy: boolean, stale: boolean): AuthResult {
-    const c = makeChallenges(this.o.realm, { ...this.nonce, proxy, stale, algorithms: this.o.algorithms });
+    const c = makeChallenges(this.o.realm, this.challengeOptions[(proxy ? 2 : 0) + (stale ? 1 : 0)]!);
     const headers: Header[] = c.values.map((value) => ({ name: c.name, value }));
     return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
   }

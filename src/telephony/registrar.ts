@@ -111,10 +111,13 @@ export class Registrar {
       }
       if (outcome.kind === 'too-many') return buildResponse(req, 403, { reason: 'Forbidden (too many registered contacts)' });
       bindings = outcome.bindings;
-      this.o.log.info(
-        { event: 'sip.register', aor, clientId: user.clientId, userId: user.userId, bindings: bindings.length, source: source.remote },
-        'SIP registration updated',
-      );
+      // The record is built only when it is written (issue #4: one object per REGISTER at the usual level "error"/"warn").
+      if (this.o.log.isLevelEnabled('info')) {
+        this.o.log.info(
+          { event: 'sip.register', aor, clientId: user.clientId, userId: user.userId, bindings: bindings.length, source: source.remote },
+          'SIP registration updated',
+        );
+      }
     }
     const headers: Header[] = bindings.map((b) => ({ name: 'Contact', value: formatBinding(b, now) }));
     headers.push({ name: 'Date', value: now.toUTCString() });
