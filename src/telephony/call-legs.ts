@@ -96,6 +96,8 @@ export interface Call {
   cancelTimer: (() => void) | undefined;
   maxTimer: (() => void) | undefined;
   pendingAck: PendingAck | undefined;
+  /** The call's last CDR / policy-hook write (`CallRecords` runs the next one after it). */
+  records: Promise<void> | undefined;
 }
 
 export interface CallEnd {

@@ -23,7 +23,6 @@ async function together(...writes: (Promise<void> | undefined)[]): Promise<void>
 }
 
 export class CallRecords {
-  private readonly work = new WeakMap<Call, Promise<void>>();
   private readonly cdrs: CdrWriter;
 
   constructor(
@@ -67,10 +66,14 @@ export class CallRecords {
     });
   }
 
-  /** Runs `fn` after the call's earlier writes (answer before end), tracked, failures logged. */
+  /**
+   * Runs `fn` after the call's earlier writes (answer before end), tracked, failures logged.
+   * The chain is kept on the call rather than in a WeakMap: its entries are ephemerons, which
+   * every garbage collection must trace (issue #4). The first write starts at once.
+   */
   private queue(call: Call, fn: () => Promise<void>): void {
-    const next = (this.work.get(call) ?? Promise.resolve()).then(fn).catch((e: unknown) => this.o.log.error({ err: e, callId: call.invite.callId }, 'CDR or policy hook failed'));
-    this.work.set(call, next);
+    const next = (call.records === undefined ? fn() : call.records.then(fn)).catch((e: unknown) => this.o.log.error({ err: e, callId: call.invite.callId }, 'CDR or policy hook failed'));
+    call.records = next;
     this.o.track(next);
   }
 

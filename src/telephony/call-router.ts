@@ -389,6 +389,7 @@ export class CallRouter {
       cancelTimer: undefined,
       maxTimer: undefined,
       pendingAck: undefined,
+      records: undefined,
     };
     if (tx.state !== 'proceeding') {
       // The caller cancelled while we looked things up (the CANCEL answered 487 already).

@@ -94,7 +94,9 @@ export class SipServer {
    */
   readonly delegate: TransportDelegate;
   private readonly transports: Transport[] = [];
-  private readonly pending = new Set<Promise<void>>();
+  /** Background tasks (`track`) not yet settled, and who waits for none to be left (`idle`). */
+  private pending = 0;
+  private idleWaiters: (() => void)[] = [];
   private purgeTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly trusted: ReadonlySet<string>;
@@ -234,7 +236,7 @@ export class SipServer {
 
   /** Resolves when every request being handled has been answered (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    while (this.pending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stops listening, after the requests in progress are answered. */
@@ -248,11 +250,28 @@ export class SipServer {
     this.transports.length = 0;
   }
 
+  /**
+   * Keeps `p` visible to `idle()` and logs its failure. A count, not a set of promises: the
+   * `catch` + `finally` chain per task was 3 promises and a set entry per INVITE and per CDR
+   * write (issue #4); `then` with two shared callbacks is one.
+   */
   private track(p: Promise<void>): void {
-    const guarded = p.catch((e: unknown) => this.o.log.error({ err: e }, 'SIP background task failed'));
-    this.pending.add(guarded);
-    void guarded.finally(() => this.pending.delete(guarded));
+    this.pending += 1;
+    p.then(this.settled, this.failed);
   }
+
+  private readonly settled = (): void => {
+    this.pending -= 1;
+    if (this.pending > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  private readonly failed = (e: unknown): void => {
+    this.o.log.error({ err: e }, 'SIP background task failed');
+    this.settled();
+  };
 
   /** RFC 3325 trust domain: requests from an allow-listed carrier address are not challenged (E2P_SIP_TRUSTED_CARRIERS). */
   private isTrusted(source: Source): boolean {
