@@ -7,10 +7,14 @@
  *   BENCH_CLIENTS=10000 BENCH_CDRS=10000000 npm run bench:billing   # the issue's full size (BENCH_RUN_LIMIT=1000: bill the first 1 000 only)
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/e2p_billing npm run bench:billing
  *   BENCH_RATE_BATCH (clients per rating statement: a tenth of the clients, at most 100), BENCH_RATE_CONNECTIONS (statements at once: 2 on PostgreSQL, 1 on PGlite)
+ *   BENCH_RATE_CLIENTS (rate the first C clients only; the run then bills unrated calls too)
+ *   BENCH_DB_SETTINGS=wal_compression=lz4 (PostgreSQL: settings of the benchmark's database, ALTER DATABASE … SET)
  *
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
  */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { asc, sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -41,6 +45,7 @@ const CDRS = Number(process.env.BENCH_CDRS ?? 50_000);
 // of the pages (fillfactor 85) to be HOT updates.
 const RATE_BATCH = Number(process.env.BENCH_RATE_BATCH ?? Math.min(100, Math.ceil(CLIENTS / 10)));
 const RUN_LIMIT = Number(process.env.BENCH_RUN_LIMIT ?? CLIENTS);
+const RATE_CLIENTS = Number(process.env.BENCH_RATE_CLIENTS ?? CLIENTS);
 const DOC_WORKERS = Number(process.env.BENCH_DOC_WORKERS ?? 1);
 /** BENCH_DOCS_AFTER=1: the documents rendered after the run (as before), not while it goes. */
 const DOCS_AFTER = process.env.BENCH_DOCS_AFTER === '1';
@@ -83,6 +88,13 @@ if (fromSnapshot && SNAPSHOT) {
   await admin.connect();
   await admin.query('DROP SCHEMA IF EXISTS public CASCADE; DROP SCHEMA IF EXISTS drizzle CASCADE; CREATE SCHEMA public;');
   await admin.end();
+}
+// BENCH_DB_SETTINGS (PostgreSQL): `name=value,…` set on the benchmark's database (ALTER DATABASE … SET)
+// before it is opened, e.g. `wal_compression=lz4`: a server setting measured on this database only.
+for (const pair of url ? (process.env.BENCH_DB_SETTINGS ?? '').split(',').filter((x) => x.includes('=')) : []) {
+  const [name, value] = pair.split('=') as [string, string];
+  if (!/^[a-z_]+$/.test(name) || !/^[\w.]+$/.test(value)) throw new Error(`BENCH_DB_SETTINGS: ${pair} is not name=value`);
+  await onServer(`alter database ${quoteIdent(dbName)} set ${name} = '${value}'`);
 }
 // BENCH_CDRS_FILLFACTOR (PostgreSQL, with a snapshot): the copy's cdrs rewritten with that fillfactor
 // (VACUUM FULL) before the run — room on each page for the update that marks a call invoiced.
@@ -178,13 +190,32 @@ if (SNAPSHOT && !fromSnapshot) {
   database = await openDatabase({ url });
 }
 
+const TICKS_PER_S = 100;
+/** CPU ticks (user + system, /proc) of each backend of the benchmark's database (PostgreSQL on this machine); empty otherwise. */
+async function backendsCpu(): Promise<Map<number, number>> {
+  const ticks = new Map<number, number>();
+  if (!url) return ticks;
+  const result = await database.db.execute(sql`select pid from pg_stat_activity where datname = current_database()`);
+  for (const { pid } of (result as { rows: { pid: number }[] }).rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // another machine's server, or the backend ended
+    }
+  }
+  return ticks;
+}
+
 /**
  * Rating: every client-month (§8.3) by `rateClientsMonth`, RATE_BATCH clients per statement on
  * RATE_CONNECTIONS connections at once. Measured on every run (a snapshot is kept unrated).
  */
 async function rateAll(): Promise<void> {
-  const clientIds = (await database.db.select({ id: clients.id }).from(clients).orderBy(asc(clients.id))).map((c) => c.id);
+  // BENCH_RATE_CLIENTS: rate only the first C clients (the rating's cost per call on the whole table, in less time).
+  const clientIds = (await database.db.select({ id: clients.id }).from(clients).orderBy(asc(clients.id))).map((c) => c.id).slice(0, RATE_CLIENTS);
   const at = new Date('2026-12-28T00:00:00+01:00');
+  const backends0 = await backendsCpu();
   t = performance.now();
   const cpu0 = process.cpuUsage();
   const rateBatches: string[][] = [];
@@ -200,8 +231,12 @@ async function rateAll(): Promise<void> {
   const rated = ratedPerConnection.reduce((a, b) => a + b, 0);
   const ratingMs = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
+  const backends1 = await backendsCpu();
+  const pgCpu = [...backends1].reduce((sum, [pid, ticks]) => sum + ticks - (backends0.get(pid) ?? 0), 0) / TICKS_PER_S;
   process.stdout.write(
-    `rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s (node CPU ${secs((cpu.user + cpu.system) / 1000)})\n`,
+    `rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s (node CPU ${secs((cpu.user + cpu.system) / 1000)}` +
+      (url ? `; PostgreSQL backends' CPU ${pgCpu.toFixed(1)} s = ${((pgCpu * 1e6) / Math.max(1, rated)).toFixed(1)} µs/CDR, from /proc` : '') +
+      `; load average ${os.loadavg()[0]!.toFixed(1)})\n`,
   );
 }
 const db = database.db;
