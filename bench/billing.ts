@@ -11,6 +11,7 @@
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { asc, sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
@@ -50,13 +51,25 @@ const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? (url ? 2 :
 /** Clients billed at once (default: as the job, `runConcurrencyFor`). */
 const RUN_CONCURRENCY = Number(process.env.BENCH_RUN_CONCURRENCY ?? runConcurrencyFor(url ? 'postgres' : 'pglite'));
 
+// Peak RSS: the kernel's high-water mark (VmHWM, reset per phase by clear_refs) where there is
+// one. A timer alone misses it on PGlite: a statement runs synchronously in WebAssembly, and
+// back-to-back statements resolve in microtasks, so no timer fires for the whole data build.
 let peakRss = 0;
 let phasePeakRss = 0; // since the last `phase()`
-const sampler = setInterval(() => {
-  const rss = process.memoryUsage().rss;
+const highWaterMark = (): number => {
+  try {
+    const kib = /^VmHWM:\s*(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+const sampleRss = (): void => {
+  const rss = Math.max(process.memoryUsage().rss, highWaterMark());
   peakRss = Math.max(peakRss, rss);
   phasePeakRss = Math.max(phasePeakRss, rss);
-}, 200);
+};
+const sampler = setInterval(sampleRss, 200);
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const load1 = (): string => loadavg()[0]!.toFixed(1);
@@ -67,8 +80,15 @@ const load1 = (): string => loadavg()[0]!.toFixed(1);
 function phase(): () => string {
   const load0 = load1();
   const cpu0 = process.cpuUsage();
+  sampleRss(); // the whole process's peak so far, before the reset
+  try {
+    writeFileSync('/proc/self/clear_refs', '5'); // Linux: VmHWM := the current RSS
+  } catch {
+    // no /proc: the timer's samples only
+  }
   phasePeakRss = process.memoryUsage().rss;
   return () => {
+    sampleRss();
     const cpu = process.cpuUsage(cpu0);
     return `[load ${load0} → ${load1()}, process CPU ${secs((cpu.user + cpu.system) / 1000)}, peak RSS ${mib(phasePeakRss)}]`;
   };
@@ -300,7 +320,7 @@ await pool.close();
 const docsMs = performance.now() - t;
 const totalMs = performance.now() - runStart;
 clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage().rss);
+sampleRss();
 process.stdout.write(
   `billing run ${localDate(at)}: ${invoices} invoices in ${secs(runMs)} (${(runMs / Math.max(1, invoices)).toFixed(0)} ms/client); ` +
     `PDF + UBL of ${rendered} (${DOCS_AFTER ? 'after the run' : 'during the run'}): ${secs(docsMs)} ${DOCS_AFTER ? '' : 'after the run ended '}(${(docsMs / Math.max(1, invoices)).toFixed(0)} ms/invoice, ${mib(pdfBytes)} PDF, ${mib(ublBytes)} UBL); ` +
