@@ -13,8 +13,8 @@
  * PGlite: in memory (BENCH_PGLITE_DIR for a directory). PostgreSQL: the database named is
  * emptied (schemas public and drizzle dropped) and migrated first.
  */
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { asc, sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -54,10 +54,48 @@ const RATE_CONNECTIONS = Number(process.env.BENCH_RATE_CONNECTIONS ?? (url ? 2 :
 /** Clients billed at once (default: as the job, `runConcurrencyFor`). */
 const RUN_CONCURRENCY = Number(process.env.BENCH_RUN_CONCURRENCY ?? runConcurrencyFor(url ? 'postgres' : 'pglite'));
 
+// Peak RSS: the kernel's high-water mark (VmHWM, reset per phase by clear_refs) where there is
+// one. A timer alone misses it on PGlite: a statement runs synchronously in WebAssembly, and
+// back-to-back statements resolve in microtasks, so no timer fires for the whole data build.
 let peakRss = 0;
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+let phasePeakRss = 0; // since the last `phase()`
+const highWaterMark = (): number => {
+  try {
+    const kib = /^VmHWM:\s*(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+};
+const sampleRss = (): void => {
+  const rss = Math.max(process.memoryUsage().rss, highWaterMark());
+  peakRss = Math.max(peakRss, rss);
+  phasePeakRss = Math.max(phasePeakRss, rss);
+};
+const sampler = setInterval(sampleRss, 200);
 const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const load1 = (): string => loadavg()[0]!.toFixed(1);
+/**
+ * The figures of a phase (the machine is shared: compare CPU, not wall clock): load average at
+ * its start and end, this process's CPU (PGlite's backend included: it runs in this thread), peak RSS.
+ */
+function phase(): () => string {
+  const load0 = load1();
+  const cpu0 = process.cpuUsage();
+  sampleRss(); // the whole process's peak so far, before the reset
+  try {
+    writeFileSync('/proc/self/clear_refs', '5'); // Linux: VmHWM := the current RSS
+  } catch {
+    // no /proc: the timer's samples only
+  }
+  phasePeakRss = process.memoryUsage().rss;
+  return () => {
+    sampleRss();
+    const cpu = process.cpuUsage(cpu0);
+    return `[load ${load0} → ${load1()}, process CPU ${secs((cpu.user + cpu.system) / 1000)}, peak RSS ${mib(phasePeakRss)}]`;
+  };
+}
 
 /** SQL on the server's `postgres` database (CREATE/DROP DATABASE cannot run in the benchmark's own). */
 async function onServer(statement: string): Promise<boolean> {
@@ -103,7 +141,7 @@ let database = await openDatabase(url ? { url } : { dataDir: process.env.BENCH_P
 await database.migrate();
 const clock = new SimulatedClock('2026-12-01T09:00:00+01:00');
 const ctx: AppContext = { config: loadConfig({ E2P_LOG_LEVEL: 'silent' }), database, db: database.db, clock, log: createLogger('silent'), metrics: new Registry() };
-process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ' (in memory)'}, rating ${RATE_BATCH} clients per statement on ${RATE_CONNECTIONS} connection(s), run limited to ${RUN_LIMIT} clients, ${RUN_CONCURRENCY} at once, ${DOC_WORKERS} document worker(s)\n`);
+process.stdout.write(`billing benchmark: ${CLIENTS} clients × ${USERS} users, ${CDRS} CDRs in December 2026, database ${database.kind}${url ? '' : ` (${process.env.BENCH_PGLITE_DIR ?? 'in memory'})`}, rating ${RATE_BATCH} clients per statement on ${RATE_CONNECTIONS} connection(s), run limited to ${RUN_LIMIT} clients, ${RUN_CONCURRENCY} at once, ${DOC_WORKERS} document worker(s)\n`);
 
 let t = performance.now();
 if (!fromSnapshot) await buildDataSet();
@@ -111,6 +149,7 @@ if (!fromSnapshot) await buildDataSet();
 async function buildDataSet(): Promise<void> {
   // Catalogue: per-user subscription, a pack of 200 minutes for Belgian fixed, tariffs.
   t = performance.now();
+  let figures = phase();
   await createProduct(ctx, { actor: 'system', code: 'USER', kind: 'recurring', unit: 'user', priceCents: 1250 });
   await createProduct(ctx, { actor: 'system', code: 'PACK-BE', kind: 'pack', unit: 'fixed', priceCents: 900, packMinutes: 200, packZones: ['BE-FIXED'] });
   await createTariffZone(ctx, { actor: 'system', zone: 'BE-FIXED', prefixes: ['+32'], perMinuteMicros: 25_000 });
@@ -160,11 +199,12 @@ async function buildDataSet(): Promise<void> {
         from provisioned_users u cross join generate_series(${from}::integer, ${to}::integer) g(i) where u.client_id = ${template.id}::uuid`);
     });
   }
-  process.stdout.write(`setup: ${CLIENTS} clients, ${CLIENTS * USERS} users in ${secs(performance.now() - t)}\n`);
+  process.stdout.write(`setup: ${CLIENTS} clients, ${CLIENTS * USERS} users in ${secs(performance.now() - t)} ${figures()}\n`);
 
   // CDRs: December 1–27, uniformly, destinations fixed / mobile / France, 5–600 s answered;
   // call k belongs to client k mod N. One INSERT … SELECT generate_series per 500 000 calls.
   t = performance.now();
+  figures = phase();
   const monthStart = Date.parse('2026-12-01T00:00:00+01:00');
   const span = Date.parse('2026-12-27T23:00:00+01:00') - monthStart;
   const CDR_BATCH = 500_000;
@@ -178,8 +218,9 @@ async function buildDataSet(): Promise<void> {
       cross join lateral (select
         (array['+3222223344', '+32470123456', '+33187650000', '+3243210000'])[(${k} % 4) + 1] as dest,
         ${new Date(monthStart).toISOString()}::timestamptz + make_interval(secs => floor((${k} * 7919 % 1000003)::numeric / 1000003 * ${span}) / 1000) as started) x`);
+    if (CDRS > CDR_BATCH) process.stdout.write(`  CDRs ${Math.min(CDRS, done + CDR_BATCH)} at ${secs(performance.now() - t)}, RSS ${mib(process.memoryUsage().rss)}, load ${load1()}\n`);
   }
-  process.stdout.write(`CDRs written: ${CDRS} in ${secs(performance.now() - t)}\n`);
+  process.stdout.write(`CDRs written: ${CDRS} in ${secs(performance.now() - t)} ${figures()}\n`);
 }
 if (SNAPSHOT && !fromSnapshot) {
   // Kept before the rating (measured on every copy); autovacuum would have run between the calls and the rating: the copy starts vacuumed and analysed.
@@ -218,6 +259,7 @@ async function rateAll(): Promise<void> {
   const backends0 = await backendsCpu();
   t = performance.now();
   const cpu0 = process.cpuUsage();
+  const figures = phase();
   const rateBatches: string[][] = [];
   for (let i = 0; i < clientIds.length; i += RATE_BATCH) rateBatches.push(clientIds.slice(i, i + RATE_BATCH));
   let nextBatch = 0;
@@ -236,7 +278,7 @@ async function rateAll(): Promise<void> {
   process.stdout.write(
     `rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s (node CPU ${secs((cpu.user + cpu.system) / 1000)}` +
       (url ? `; PostgreSQL backends' CPU ${pgCpu.toFixed(1)} s = ${((pgCpu * 1e6) / Math.max(1, rated)).toFixed(1)} µs/CDR, from /proc` : '') +
-      `; load average ${os.loadavg()[0]!.toFixed(1)})\n`,
+      `) ${figures()}\n`,
   );
 }
 const db = database.db;
@@ -260,11 +302,16 @@ let documents = 0;
 const renderDocuments = (): Promise<number> =>
   // Documents streamed through the worker pool (BENCH_DOC_WORKERS threads): loaded here, rendered there.
   pool.renderAll(db, feed, (d) => {
+    documents++;
     pdfBytes += d.pdf.body.length;
     ublBytes += d.ubl.body.length;
   });
 t = performance.now();
 const runStart = t;
+const runFigures = phase();
+// Progress every tenth of the run (a run cut short still gives ms/client; RSS flat or not).
+const step = Math.max(1, Math.ceil(RUN_LIMIT / 10));
+let stepStart = t;
 const rendering = DOCS_AFTER ? null : renderDocuments();
 rendering?.catch(() => undefined); // awaited below
 // BENCH_RUN_LIMIT: stop the run after that many clients (ms/client measured on the full data).
@@ -281,7 +328,14 @@ try {
         invoices++;
         feed.push(id);
       }
-      if (++billed >= RUN_LIMIT) throw new RunLimit();
+      if (++billed % step === 0 && billed < RUN_LIMIT) {
+        const now = performance.now();
+        process.stdout.write(
+          `  run: ${billed} clients at ${secs(now - runStart)} (last ${step}: ${((now - stepStart) / step).toFixed(0)} ms/client), ${documents} documents, RSS ${mib(process.memoryUsage().rss)}, load ${load1()}\n`,
+        );
+        stepStart = now;
+      }
+      if (billed >= RUN_LIMIT) throw new RunLimit();
       return Promise.resolve();
     },
   });
@@ -294,16 +348,16 @@ try {
 feed.end();
 const runMs = performance.now() - t;
 t = performance.now();
-documents = await (rendering ?? renderDocuments());
+const rendered = await (rendering ?? renderDocuments());
 await pool.close();
 const docsMs = performance.now() - t;
 const totalMs = performance.now() - runStart;
 clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage().rss);
+sampleRss();
 process.stdout.write(
   `billing run ${localDate(at)}: ${invoices} invoices in ${secs(runMs)} (${(runMs / Math.max(1, invoices)).toFixed(0)} ms/client); ` +
-    `PDF + UBL of ${documents} (${DOCS_AFTER ? 'after the run' : 'during the run'}): ${secs(docsMs)} ${DOCS_AFTER ? '' : 'after the run ended '}(${(docsMs / Math.max(1, invoices)).toFixed(0)} ms/invoice, ${mib(pdfBytes)} PDF, ${mib(ublBytes)} UBL); ` +
-    `run + documents ${secs(totalMs)}\n`,
+    `PDF + UBL of ${rendered} (${DOCS_AFTER ? 'after the run' : 'during the run'}): ${secs(docsMs)} ${DOCS_AFTER ? '' : 'after the run ended '}(${(docsMs / Math.max(1, invoices)).toFixed(0)} ms/invoice, ${mib(pdfBytes)} PDF, ${mib(ublBytes)} UBL); ` +
+    `run + documents ${secs(totalMs)} ${runFigures()}\n`,
 );
 process.stdout.write(`live clients ${(await clientsWithLiveContract(db)).length}; peak RSS ${mib(peakRss)}\n`);
 await database.close();

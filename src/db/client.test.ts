@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDb } from '../../test/support/db.ts';
-import { MIGRATIONS_FOLDER, MigrationError } from './client.ts';
+import { MIGRATIONS_FOLDER, MigrationError, PGLITE_YIELD_MS } from './client.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -54,5 +54,26 @@ describeEachDb('migrations', (kind) => {
     // All pending migrations run in one transaction: not even the first ones stay.
     expect(await tables(t.database.db)).not.toContain('half_done');
     expect(await tables(t.database.db)).not.toContain('accounts');
+  });
+});
+
+describeEachDb('the event loop', (kind) => {
+  it('gets a turn while transactions run back to back (PGlite runs in this thread)', async () => {
+    const created = await createTestDatabase(kind);
+    cleanups.push(() => created.drop());
+    const { db } = created.database;
+    let turns = 0;
+    setImmediate(() => turns++);
+    // Several yield periods of back-to-back transactions (the loop's bound, not an assertion).
+    const start = performance.now();
+    let transactions = 0;
+    while (performance.now() - start < 5 * PGLITE_YIELD_MS || transactions < 20) {
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`SELECT 1`);
+      });
+      await db.execute(sql`SELECT 2`);
+      transactions++;
+    }
+    expect(turns).toBe(1);
   });
 });
