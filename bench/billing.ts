@@ -37,6 +37,7 @@ import { signContract } from '../src/modules/customers/sign-contract.ts';
 import { createUsers } from '../src/modules/provisioning/create-users.ts';
 import { clients } from '../src/modules/customers/schema.ts';
 import { rateClientsMonth } from '../src/modules/rating/rate-client-month.ts';
+import { cpuByPid, databaseBackendPids } from './proc.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 50);
 const USERS = Number(process.env.BENCH_USERS ?? 20);
@@ -231,22 +232,8 @@ if (SNAPSHOT && !fromSnapshot) {
   database = await openDatabase({ url });
 }
 
-const TICKS_PER_S = 100;
-/** CPU ticks (user + system, /proc) of each backend of the benchmark's database (PostgreSQL on this machine); empty otherwise. */
-async function backendsCpu(): Promise<Map<number, number>> {
-  const ticks = new Map<number, number>();
-  if (!url) return ticks;
-  const result = await database.db.execute(sql`select pid from pg_stat_activity where datname = current_database()`);
-  for (const { pid } of (result as { rows: { pid: number }[] }).rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-    } catch {
-      // another machine's server, or the backend ended
-    }
-  }
-  return ticks;
-}
+/** CPU seconds of each backend connected to the benchmark's database (PostgreSQL on this machine; empty on PGlite). */
+const backendsCpu = async (): Promise<Map<number, number>> => cpuByPid(await databaseBackendPids(database));
 
 /**
  * Rating: every client-month (§8.3) by `rateClientsMonth`, RATE_BATCH clients per statement on
@@ -274,7 +261,7 @@ async function rateAll(): Promise<void> {
   const ratingMs = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
   const backends1 = await backendsCpu();
-  const pgCpu = [...backends1].reduce((sum, [pid, ticks]) => sum + ticks - (backends0.get(pid) ?? 0), 0) / TICKS_PER_S;
+  const pgCpu = [...backends1].reduce((sum, [pid, seconds]) => sum + seconds - (backends0.get(pid) ?? 0), 0);
   process.stdout.write(
     `rating: ${rated} CDRs in ${secs(ratingMs)} = ${Math.round(rated / (ratingMs / 1000))} CDRs/s (node CPU ${secs((cpu.user + cpu.system) / 1000)}` +
       (url ? `; PostgreSQL backends' CPU ${pgCpu.toFixed(1)} s = ${((pgCpu * 1e6) / Math.max(1, rated)).toFixed(1)} µs/CDR, from /proc` : '') +

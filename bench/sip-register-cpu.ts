@@ -17,7 +17,8 @@ import { hash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { type Endpoint, type Transport, parseMessage } from '../src/sip/index.ts';
-import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, cpuOf, registerBenchServer, threadCpu } from './sip/register-rig.ts';
+import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, registerBenchServer, threadCpu } from './sip/register-rig.ts';
+import { cpuOf } from './proc.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const users = Number(process.env.BENCH_USERS ?? 2000);

@@ -16,7 +16,8 @@ import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, cpuOf, registerBenchServer } from './sip/register-rig.ts';
+import { BENCH_HOST, BENCH_PASSWORD, benchBackendPids, registerBenchServer } from './sip/register-rig.ts';
+import { cpuOf } from './proc.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
 const rate = Number(process.env.BENCH_RATE ?? 500);

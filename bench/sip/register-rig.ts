@@ -3,11 +3,10 @@
  * in memory): BENCH_DATABASE_URL (PostgreSQL, migrated) or a fresh PGlite, `users` users
  * bench0… with one password in a MemoryDirectory, a SipServer on 127.0.0.1 with MD5 digest.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { queryRows } from '../../src/db/prepared.ts';
 import { freshMemoryDatabase } from '../../src/db/template.ts';
 import { systemClock } from '../../src/kernel/clock.ts';
 import { newId } from '../../src/kernel/ids.ts';
@@ -15,6 +14,7 @@ import { createLogger } from '../../src/logger.ts';
 import { ha1 } from '../../src/sip/index.ts';
 import { MemoryDirectory } from '../../src/telephony/directory.ts';
 import { SipServer } from '../../src/telephony/sip-server.ts';
+import { databaseBackendPids, statCpuSeconds } from '../proc.ts';
 
 export const BENCH_HOST = '127.0.0.1';
 export const BENCH_PASSWORD = 'bench-password-bench-password';
@@ -54,18 +54,6 @@ export async function registerBenchServer(opts: { users: number; udpPort: string
   return { database, server };
 }
 
-/** CPU seconds (user + system) of the given processes, from /proc (0 for one gone or unreadable). */
-export const cpuOf = (pids: readonly number[]): number =>
-  pids.reduce((sum, pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return sum + (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      return sum;
-    }
-  }, 0);
-
 /**
  * The PostgreSQL backends serving the bench's database (the pool's and any dedicated
  * connection, e.g. the location writer's), for `cpuOf`; none on PGlite. The pool's
@@ -74,8 +62,7 @@ export const cpuOf = (pids: readonly number[]): number =>
 export async function benchBackendPids(database: Database): Promise<number[]> {
   if (database.kind !== 'postgres') return [];
   await Promise.all(Array.from({ length: 10 }, () => database.db.execute(sql`SELECT pg_sleep(0.05)`)));
-  const rows = await queryRows(database.db, 'e2p_bench_backends', 'SELECT pid FROM pg_stat_activity WHERE datname = current_database()', []);
-  return rows.map((row) => Number(row[0]));
+  return databaseBackendPids(database);
 }
 
 /**
@@ -87,9 +74,7 @@ export function threadCpu(): { main: number; others: number } {
   let others = 0;
   for (const t of readdirSync('/proc/self/task')) {
     // /proc/PID/stat of the main thread would be the whole process: its task entry is the thread alone.
-    const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const seconds = (Number(f[11]) + Number(f[12])) / 100;
+    const seconds = statCpuSeconds(`/proc/self/task/${t}/stat`);
     if (Number(t) === process.pid) main += seconds;
     else others += seconds;
   }
