@@ -33,6 +33,17 @@ export interface AddressInput {
   country?: string | undefined;
 }
 
+/** A client's fields a staff member may give at creation (createClient) and change later (updateClient). */
+export interface ClientFields {
+  enterpriseNumber?: string | null | undefined;
+  language?: 'fr' | 'nl' | 'en' | undefined;
+  billingEmail?: string | null | undefined;
+  legalName?: string | null | undefined;
+  address?: AddressInput | null | undefined;
+  /** §5.3 deposit, cents. */
+  depositCents?: number | undefined;
+}
+
 /** A postal address, trimmed; country defaults to BE. */
 export function normalizeAddress(a: AddressInput, field: string): { street: string; postalCode: string; city: string; country: string } {
   const out = { street: a.street.trim(), postalCode: a.postalCode.trim(), city: a.city.trim(), country: (a.country ?? 'BE').trim().toUpperCase() };

@@ -4,20 +4,9 @@ import { newId } from '../../kernel/ids.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { AuditActor } from '../audit/record-audit.ts';
 import { isUniqueViolation } from '../identity/unique-violation.ts';
-import { assertRole, CLIENT_CREATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit, type AddressInput } from './client-rules.ts';
+import { assertRole, CLIENT_CREATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit, type ClientFields } from './client-rules.ts';
 import { toClientView, type ClientView } from './client-view.ts';
 import { clients } from './schema.ts';
-
-/** A client's fields a staff member may give at creation and change later (updateClient). */
-export interface ClientFields {
-  enterpriseNumber?: string | null | undefined;
-  language?: 'fr' | 'nl' | 'en' | undefined;
-  billingEmail?: string | null | undefined;
-  legalName?: string | null | undefined;
-  address?: AddressInput | null | undefined;
-  /** §5.3 deposit, cents. */
-  depositCents?: number | undefined;
-}
 
 export interface CreateClientOptions extends ClientFields {
   principal: AuditActor;

@@ -5,9 +5,8 @@ import { recordAudit } from '../audit/record-audit.ts';
 import type { AuditActor } from '../audit/record-audit.ts';
 import { assertTenant } from '../identity/tenancy.ts';
 import { isUniqueViolation } from '../identity/unique-violation.ts';
-import { assertRole, CLIENT_UPDATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit } from './client-rules.ts';
+import { assertRole, CLIENT_UPDATE_ROLES, normalizeAddress, normalizeEnterpriseNumber, normalizeName, checkDeposit, type ClientFields } from './client-rules.ts';
 import { toClientView, type ClientView } from './client-view.ts';
-import type { ClientFields } from './create-client.ts';
 import { clients } from './schema.ts';
 
 export interface UpdateClientOptions extends ClientFields {
