@@ -19,13 +19,16 @@ export function stampReceived(req: SipRequest, remote: Endpoint): SipRequest {
   if (!needsReceived && !needsRport) return req;
   const index = req.headers.findIndex((h) => h.name === 'Via');
   const header = req.headers[index]!;
-  const fast = stampOne(req, index, header.value, top, remote, needsReceived, needsRport);
-  if (fast !== undefined) return fast;
-  const values = splitList(header.value) ?? [header.value];
+  const single = header.value.indexOf(',') < 0;
+  const values = single ? [header.value] : (splitList(header.value) ?? [header.value]);
   let first = values[0]!;
-  if (needsRport) first = first.replace(/;[ \t]*rport(?=[ \t]*(?:;|$))/iu, `;rport=${remote.port}`);
+  if (needsRport) first = first.replace(VALUELESS_RPORT, `;rport=${remote.port}`);
   if (needsReceived) first = `${first};received=${remote.address}`;
-  const stamped = parseVia(first);
+  // The usual request (issue #4: every REGISTER of a phone behind NAT asks rport): one Via
+  // value, an IPv4 source, the rport found — its typed view stamped without parsing the Via
+  // again, with the values and parameters the parse of `first` would give (routing.test.ts).
+  const typedStamp = single && IPV4.test(remote.address) && Number.isInteger(remote.port) && remote.port >= 1 && remote.port <= 65535 && (!needsRport || first !== header.value);
+  const stamped = typedStamp ? stampedVia(top, remote, needsReceived, needsRport) : parseVia(first);
   if (!stamped.ok) return req;
   const headers: Header[] = [...req.headers];
   headers[index] = { name: 'Via', value: [first, ...values.slice(1)].join(', ') };
@@ -36,30 +39,12 @@ export function stampReceived(req: SipRequest, remote: Endpoint): SipRequest {
 const VALUELESS_RPORT = /;[ \t]*rport(?=[ \t]*(?:;|$))/iu;
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/u;
 
-/**
- * `stampReceived` for the usual request (issue #4: every REGISTER of a phone behind NAT asks
- * rport): one Via value in the header and an IPv4 source, stamped without parsing the Via
- * again — its typed view gets the same rport/received values and parameters the parse of
- * the stamped text would give. Undefined when another case needs the general path.
- */
-function stampOne(req: SipRequest, index: number, value: string, top: Via, remote: Endpoint, needsReceived: boolean, needsRport: boolean): SipRequest | undefined {
-  if (value.indexOf(',') >= 0 || !IPV4.test(remote.address) || !Number.isInteger(remote.port) || remote.port < 1 || remote.port > 65535) return undefined;
-  let text = value;
+/** `top` with the `rport` / `received` that `stampReceived` writes into its text. */
+function stampedVia(top: Via, remote: Endpoint, needsReceived: boolean, needsRport: boolean): { ok: true; value: Via } {
   const params = new Map(top.params);
-  if (needsRport) {
-    text = text.replace(VALUELESS_RPORT, `;rport=${remote.port}`);
-    if (text === value) return undefined;
-    params.set('rport', String(remote.port));
-  }
-  if (needsReceived) {
-    text = `${text};received=${remote.address}`;
-    params.set('received', remote.address);
-  }
-  const headers: Header[] = [...req.headers];
-  headers[index] = { name: 'Via', value: text };
-  const stamped: Via = { ...top, params, rport: needsRport ? remote.port : top.rport, received: needsReceived ? remote.address : top.received };
-  const via: Via[] = [stamped, ...req.via.slice(1)];
-  return { ...req, headers, via };
+  if (needsRport) params.set('rport', String(remote.port));
+  if (needsReceived) params.set('received', remote.address);
+  return { ok: true, value: { ...top, params, rport: needsRport ? remote.port : top.rport, received: needsReceived ? remote.address : top.received } };
 }
 
 /** Where to send a response to a request received from `source` (RFC 3261 §18.2.2, RFC 3581 §4). */
