@@ -121,44 +121,24 @@ export interface Challenges {
 }
 
 export function makeChallenges(realm: string, o: ChallengeOptions): Challenges {
-  const nonce = makeNonce(realm, o);
-  const t = challengeTemplate(realm, o);
-  const values = t.suffixes.map((suffix) => `${t.prefix}${nonce}${suffix}`);
-  return { name: o.proxy === true ? 'Proxy-Authenticate' : 'WWW-Authenticate', values };
+  return challenger(realm, o)();
 }
 
 /**
- * The text of the challenges around the nonce, made once per realm, secret, algorithms and
- * stale flag (issue #4: the quoting, the opaque and one template per algorithm were rebuilt
- * in every 401): `Digest realm="…", nonce="` then, per algorithm,
- * `", opaque="…", algorithm=…, qop="auth"[, stale=true]`.
+ * A maker of challenges for one realm and set of options, each call with a fresh nonce: the
+ * text around the nonce (quoting, opaque, one line per algorithm) is built once, not in every
+ * 401/407 (issue #4) — `Digest realm="…", nonce="` + nonce + `", opaque="…", algorithm=…,
+ * qop="auth"[, stale=true]`.
  */
-interface ChallengeTemplate {
-  readonly key: string;
-  readonly secret: string | Uint8Array;
-  readonly algorithms: readonly DigestAlgorithm[] | undefined;
-  readonly prefix: string;
-  readonly suffixes: readonly string[];
-}
-const templates: ChallengeTemplate[] = [];
-
-function challengeTemplate(realm: string, o: ChallengeOptions): ChallengeTemplate {
-  const stale = o.stale === true;
-  const key = `${realm}\n${stale ? 's' : ''}`;
-  for (const t of templates) if (t.key === key && t.secret === o.secret && t.algorithms === o.algorithms) return t;
+export function challenger(realm: string, o: ChallengeOptions): () => Challenges {
+  const name = o.proxy === true ? 'Proxy-Authenticate' : 'WWW-Authenticate';
   const opaque = opaqueFor(realm, o);
-  const t: ChallengeTemplate = {
-    key,
-    secret: o.secret,
-    algorithms: o.algorithms,
-    prefix: `Digest realm=${quote(realm)}, nonce="`,
-    suffixes: (o.algorithms ?? DIGEST_ALGORITHMS).map((algorithm) => `", opaque="${opaque}", algorithm=${algorithm}, qop="auth"${stale ? ', stale=true' : ''}`),
+  const prefix = `Digest realm=${quote(realm)}, nonce="`;
+  const suffixes = (o.algorithms ?? DIGEST_ALGORITHMS).map((algorithm) => `", opaque="${opaque}", algorithm=${algorithm}, qop="auth"${o.stale === true ? ', stale=true' : ''}`);
+  return () => {
+    const nonce = makeNonce(realm, o);
+    return { name, values: suffixes.map((suffix) => `${prefix}${nonce}${suffix}`) };
   };
-  // A secret given as bytes may be changed in place by its owner: its template is not kept.
-  if (typeof o.secret !== 'string') return t;
-  if (templates.length >= 16) templates.shift();
-  templates.push(t);
-  return t;
 }
 
 // ---------------------------------------------------------------- credentials

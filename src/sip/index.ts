@@ -51,7 +51,7 @@ export type {
   VerifyOptions,
   VerifyResult,
 } from './digest.ts';
-export { MemoryNonceCountStore, digestResponse, ha1, makeChallenges, parseAuthorization, verify } from './digest.ts';
+export { MemoryNonceCountStore, challenger, digestResponse, ha1, makeChallenges, parseAuthorization, verify } from './digest.ts';
 export type { Endpoint, SendDone, Source, Transport, TransportDelegate, TransportProtocol } from './transport.ts';
 export { postOn } from './transport.ts';
 export type { UdpOptions } from './udp.ts';

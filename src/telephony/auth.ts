@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../kernel/clock.ts';
 import {
-  type ChallengeOptions,
+  type Challenges,
   type DigestAlgorithm,
   type Header,
   type NonceCountStore,
@@ -18,7 +18,7 @@ import {
   MemoryNonceCountStore,
   buildResponse,
   getHeaderValues,
-  makeChallenges,
+  challenger,
   parseAuthorization,
   parseUri,
   uriEquals,
@@ -64,9 +64,9 @@ export class Authenticator {
   /** The nonce options and the lower-cased algorithms, made once (not per request, issue #4). */
   private readonly nonce: { readonly secret: string; readonly now: () => number; readonly lifetimeMs: number };
   private readonly offered: readonly string[];
-  /** `verify`'s options and the four kinds of challenge (401/407, stale or not), made once (issue #4). */
+  /** `verify`'s options and the makers of the four kinds of challenge (401/407, stale or not), made once (issue #4). */
   private readonly verifyOptions: VerifyOptions;
-  private readonly challengeOptions: readonly ChallengeOptions[];
+  private readonly challengers: readonly (() => Challenges)[];
   /** The last digest-uri parsed: every REGISTER of a phone (of a bench) names the same one. */
   private lastDigestUri: { readonly text: string; readonly parsed: ReturnType<typeof parseUri> } | undefined;
 
@@ -75,7 +75,7 @@ export class Authenticator {
     this.nonceCounts = o.nonceCounts ?? new MemoryNonceCountStore({ lifetimeMs: this.nonce.lifetimeMs, now: this.nonce.now });
     this.offered = o.algorithms.map((a) => a.toLowerCase());
     this.verifyOptions = { ...this.nonce, realm: o.realm, nonceCounts: this.nonceCounts };
-    this.challengeOptions = [false, true].flatMap((proxy) => [false, true].map((stale) => ({ ...this.nonce, proxy, stale, algorithms: o.algorithms })));
+    this.challengers = [false, true].flatMap((proxy) => [false, true].map((stale) => challenger(o.realm, { ...this.nonce, proxy, stale, algorithms: o.algorithms })));
   }
 
   private parseDigestUri(text: string): ReturnType<typeof parseUri> {
@@ -128,7 +128,7 @@ export class Authenticator {
 
   /** 401 with WWW-Authenticate (REGISTER) or 407 with Proxy-Authenticate, one challenge per algorithm. */
   private challenge(req: SipRequest, proxy: boolean, stale: boolean): AuthResult {
-    const c = makeChallenges(this.o.realm, this.challengeOptions[(proxy ? 2 : 0) + (stale ? 1 : 0)]!);
+    const c = this.challengers[(proxy ? 2 : 0) + (stale ? 1 : 0)]!();
     const headers: Header[] = c.values.map((value) => ({ name: c.name, value }));
     return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
   }
