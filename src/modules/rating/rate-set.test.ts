@@ -3,7 +3,7 @@
  * (`rateCalls` over `zoneFor`): zone by longest prefix of the tariff in force on the local
  * day, pack seconds consumed in start order with invoiced calls kept, cost rounded up.
  */
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
@@ -44,28 +44,56 @@ describeEachDb('§8.3 set-based rating = in-memory rating', (kind) => {
     const db = database.db;
     const periods = await tariffPeriodsOf(db, '2026-12-01');
     expect(periods.map((p) => p.from.toISOString())).toEqual(['2026-11-30T23:00:00.000Z', '2026-12-14T23:00:00.000Z', '2026-12-19T23:00:00.000Z']);
+    // Several clients in one statement, each with its own number of pools (the running sums per pool index).
+    const client = fc.record({ calls: fc.array(arbitraryCall, { maxLength: 30 }), rawPools: pools });
     await fc.assert(
-      fc.asyncProperty(fc.array(arbitraryCall, { maxLength: 40 }), pools, async (calls, rawPools) => {
-        const packPools: PackPool[] = rawPools.map((p, i) => ({ product: `P${i}`, zones: p.zones, seconds: p.seconds }));
-        const merged = mergedPools(packPools);
-        fc.pre(merged !== null);
-        const clientId = newId();
-        if (calls.length > 0) await db.insert(cdrs).values(calls.map((c) => callRow(clientId, c)));
+      fc.asyncProperty(fc.array(client, { minLength: 1, maxLength: 3 }), async (clients) => {
+        const batch = clients.map(({ calls, rawPools }) => {
+          const packPools: PackPool[] = rawPools.map((p, i) => ({ product: `P${i}`, zones: p.zones, seconds: p.seconds }));
+          return { clientId: newId(), calls, packPools, merged: mergedPools(packPools) };
+        });
+        fc.pre(batch.every((c) => c.merged !== null));
+        for (const c of batch) if (c.calls.length > 0) await db.insert(cdrs).values(c.calls.map((call) => callRow(c.clientId, call)));
+        const ids = batch.map((c) => c.clientId);
         const read = async () =>
-          (await db.select().from(cdrs).where(eq(cdrs.clientId, clientId)).orderBy(asc(cdrs.id))).map((r) => [r.id, r.ratedAt?.getTime() ?? null, r.zone, r.packSeconds, r.costCents]);
+          (await db.select().from(cdrs).where(inArray(cdrs.clientId, ids)).orderBy(asc(cdrs.id))).map((r) => [r.id, r.ratedAt?.getTime() ?? null, r.zone, r.packSeconds, r.costCents]);
         const at = new Date('2027-01-02T00:00:00+01:00');
-        const bySql = await rateMonthSql(db, [{ clientId, pools: merged }], '2026-12-01', periods, at);
+        const bySql = await rateMonthSql(db, batch.map((c) => ({ clientId: c.clientId, pools: c.merged! })), '2026-12-01', periods, at);
         const sqlRows = await read();
         await db
           .update(cdrs)
           .set({ ratedAt: null, zone: null, packSeconds: null, costCents: null })
-          .where(and(eq(cdrs.clientId, clientId), isNull(cdrs.invoiceId)));
-        const inMemory = await rateClientMonthInMemory(db, clientId, '2026-12-01', at, packPools);
+          .where(and(inArray(cdrs.clientId, ids), isNull(cdrs.invoiceId)));
+        let inMemory = 0;
+        for (const c of batch) inMemory += await rateClientMonthInMemory(db, c.clientId, '2026-12-01', at, c.packPools);
         expect(sqlRows).toEqual(await read());
         expect(bySql).toBe(inMemory);
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('consumes a pack in call start order, whatever the order the calls were recorded in (ids), client by client in one statement', async () => {
+    const db = database.db;
+    const periods = await tariffPeriodsOf(db, '2026-12-01');
+    const call = { destination: '+3222223344', direction: 'outbound', emergency: false, allowed: true, ended: true, billableSeconds: 80, invoiced: null } as const;
+    const [a, b] = [newId(), newId()];
+    // Recorded late call first: its id is the smaller one. Client b has a second pool (FR) before BE-FIXED.
+    await db.insert(cdrs).values([callRow(a, { ...call, offsetMs: 2 * 86_400_000 }), callRow(a, { ...call, offsetMs: 86_400_000 }), callRow(b, { ...call, offsetMs: 3 * 86_400_000 }), callRow(b, { ...call, offsetMs: 86_400_000 })]);
+    await rateMonthSql(
+      db,
+      [
+        { clientId: a, pools: [{ zones: ['BE-FIXED'], seconds: 100 }] },
+        { clientId: b, pools: [{ zones: ['FR'], seconds: 1_000 }, { zones: ['BE-FIXED'], seconds: 100 }] },
+      ],
+      '2026-12-01',
+      periods,
+      new Date('2027-01-02T00:00:00+01:00'),
+    );
+    const rated = async (clientId: string) => (await db.select().from(cdrs).where(eq(cdrs.clientId, clientId)).orderBy(asc(cdrs.startedAt))).map((r) => [r.packSeconds, r.costCents]);
+    // 80 s from the pack for the first call, the 20 s left for the second and its 60 s at 0.025 €/min: 2.5 cents → 3.
+    expect(await rated(a)).toEqual([[80, 0], [20, 3]]);
+    expect(await rated(b)).toEqual([[80, 0], [20, 3]]);
   });
 
   it('mergedPools: equal zone sets add up, disjoint ones stay apart, overlapping ones are refused', () => {
