@@ -8,10 +8,10 @@
  * test/fixtures/ubl-xsd-standins/ (see its README), and the test names which.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RUN_LINES, sampleDocument } from '../../../../test/support/billing-documents.ts';
 import { checkPeppolUbl, parseXml, UBL_NAMESPACES, UBL_SUBSET, type Particle, type XmlNode } from './ubl-check.ts';
 import { escapeXml, linePricing, toUbl } from './ubl.ts';
@@ -126,6 +126,10 @@ describe('Peppol UBL', () => {
 
   const source = process.env.E2P_UBL_XSD_DIR;
   const overlay = source ? overlaidSchemas(source) : null;
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (overlay) rmSync(dirname(overlay.dir), { recursive: true, force: true });
+  });
   const xsdDir = overlay?.dir ?? '';
   const schemaOf = (root: 'Invoice' | 'CreditNote'): string => join(xsdDir, 'maindoc', `UBL-${root}-2.1.xsd`);
   if (!overlay) {
