@@ -199,22 +199,22 @@ describe('Peppol UBL', () => {
   }
 });
 
-const STAND_INS = join(import.meta.dirname, '../../../../test/fixtures/ubl-xsd-standins');
 /**
  * The schemas of `source` (E2P_UBL_XSD_DIR) copied into a temporary directory, where each
  * schema module `source` lacks is filled in from our stand-ins (test/fixtures/ubl-xsd-standins,
  * same relative path): the official files always win; `standIns` names the files filled in.
  */
 function overlaidSchemas(source: string): { dir: string; standIns: string[] } {
+  const standInDir = join(import.meta.dirname, '../../../../test/fixtures/ubl-xsd-standins');
   const dir = join(mkdtempSync(join(tmpdir(), 'e2p-ubl-xsd-')), 'xsd');
   if (existsSync(source)) cpSync(source, dir, { recursive: true });
   const standIns: string[] = [];
-  for (const sub of readdirSync(STAND_INS, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    for (const name of readdirSync(join(STAND_INS, sub.name)).filter((f) => f.endsWith('.xsd'))) {
+  for (const sub of readdirSync(standInDir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const name of readdirSync(join(standInDir, sub.name)).filter((f) => f.endsWith('.xsd'))) {
       const target = join(dir, sub.name, name);
       if (existsSync(target)) continue;
       mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(join(STAND_INS, sub.name, name), target);
+      copyFileSync(join(standInDir, sub.name, name), target);
       standIns.push(`${sub.name}/${name}`);
     }
   }
