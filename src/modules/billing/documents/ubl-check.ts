@@ -4,8 +4,10 @@
  * and cardinality an XSD would check (our own subset of the UBL 2.1 schema, below), the
  * mandatory elements, the BR-CO sums, the VAT breakdown per category against the lines,
  * rounding, the category rules for S, E and O, periods, identifiers. Not the full Peppol
- * schematron; validation against the OASIS XSD itself is the E2P_UBL_XSD_DIR test of
- * ubl.test.ts. Exact decimal arithmetic in bigint cents.
+ * schematron; validation against the OASIS XSD itself (`xmllint --schema`, issue #5) is
+ * the E2P_UBL_XSD_DIR test of ubl.test.ts, which fills the modules that directory lacks
+ * with our stand-ins (test/fixtures/ubl-xsd-standins). Exact decimal arithmetic in bigint
+ * cents.
  */
 import { parseEnterpriseNumber } from '../../../kernel/enterprise-number.ts';
 import { isValid as isStructuredCommunication } from '../../../kernel/structured-communication.ts';
@@ -113,7 +115,8 @@ const NS_URI = {
  * the OASIS sequences themselves by ubl.test.ts when E2P_UBL_XSD_DIR is set (order,
  * cardinality within the XSD's, required elements): no difference with the UBL 2.1 CS1
  * xsdrt maindoc and CommonAggregateComponents on 2026-11-27 (docs/operator-guide.md
- * "Peppol UBL").
+ * "Peppol UBL"), nor with the PRD4 xsdrt set (maindoc, CommonAggregate and
+ * CommonBasicComponents) that every sample document also validates against with xmllint.
  * Notation: `ns:Name[=Type] card`, card `1` (1..1), `?` (0..1), `*` (0..n), `+` (1..n), `a..b`.
  */
 const HEADER = ['cbc:CustomizationID 1', 'cbc:ProfileID 1', 'cbc:ID 1', 'cbc:IssueDate 1'];
