@@ -21,7 +21,7 @@ import {
   unescape,
 } from '../sip/index.ts';
 import type { Authenticator } from './auth.ts';
-import { type Binding, type ContactUpdate, LocationWriter, activeBindings, aorFor } from './location.ts';
+import { type ContactUpdate, LocationWriter, type RegisteredBinding, activeBindings, aorFor } from './location.ts';
 
 export interface ExpiresBounds {
   readonly default: number;
@@ -94,7 +94,7 @@ export class Registrar {
       contacts.push({ uri: formatUri(c.uri), expires, q });
     }
 
-    let bindings: Binding[];
+    let bindings: RegisteredBinding[];
     if (!star && contacts.length === 0) {
       bindings = await activeBindings(this.o.db, aor, now); // a query (§10.2.3)
     } else {
@@ -134,7 +134,7 @@ export class Registrar {
 }
 
 /** `<uri>;expires=N[;q=…]` for the 200 (§10.3 step 8). */
-function formatBinding(b: Binding, now: Date): string {
+function formatBinding(b: RegisteredBinding, now: Date): string {
   const left = Math.max(0, Math.ceil((b.expiresAt.getTime() - now.getTime()) / 1000));
   return `<${b.contactUri}>;expires=${left}${b.q === 1 ? '' : `;q=${b.q}`}`;
 }
