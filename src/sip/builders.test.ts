@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequest, buildResponse, newBranch, newCallId, newTag, randomToken } from './builders.ts';
+import { buildRequest, buildResponse, newBranch, newCallId, newTag, randomToken, responseBytes } from './builders.ts';
 import { MAGIC_COOKIE, type SipRequest, getHeader, toTag } from './message.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -204,5 +204,80 @@ describe('serializeMessage', () => {
       expect(kept.buffer.byteLength).toBe(kept.byteLength);
       expect(sent.buffer.byteLength).toBeGreaterThan(sent.byteLength); // a slice of the pool
     }
+  });
+});
+
+describe('responseBytes: a final response written from the request\'s header values (issue #4)', () => {
+  const request = (lines: readonly string[]): SipRequest => {
+    const r = parseMessage(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8'));
+    if (!r.ok || r.message.kind !== 'request') throw new Error(r.ok ? 'not a request' : r.error.reason);
+    return r.message;
+  };
+  const register = (lines: readonly string[] = []): SipRequest =>
+    request([
+      'REGISTER sip:example.com SIP/2.0',
+      'Via: SIP/2.0/UDP 192.0.2.4:5070;branch=z9hG4bK-77;rport=5070;received=198.51.100.9',
+      'Max-Forwards: 70',
+      'From: "Ann B" <sip:ann@example.com>;tag=a1',
+      'To: <sip:ann@example.com>',
+      'Call-ID: 8c1@192.0.2.4',
+      'CSeq: 2 REGISTER',
+      'Contact: <sip:ann@192.0.2.4:5070>',
+      ...lines,
+      'Content-Length: 0',
+    ]);
+  const extra = [{ name: 'WWW-Authenticate', value: 'Digest realm="example.com", nonce="abc", qop="auth"' }];
+  /** What the typed path writes: `buildResponse`, `Server` before Content-Length, serialised. */
+  const typed = (req: SipRequest, status: number): string =>
+    Buffer.from(serializeMessage(buildResponse(req, status, { toTag: 'T1', headers: [...extra, { name: 'Server', value: 'E2P' }] }))).toString('utf8');
+  const fast = (req: SipRequest, status: number, kept = true): string =>
+    Buffer.from(responseBytes(req, status, { toTag: 'T1', headers: extra, server: 'E2P' }, kept)!).toString('utf8');
+
+  it('copies Via, From, To (+ tag), Call-ID and CSeq byte for byte as received (§8.2.6.2)', () => {
+    const text = fast(register(), 401);
+    expect(text.split('\r\n')).toEqual([
+      'SIP/2.0 401 Unauthorized',
+      'Via: SIP/2.0/UDP 192.0.2.4:5070;branch=z9hG4bK-77;rport=5070;received=198.51.100.9',
+      'From: "Ann B" <sip:ann@example.com>;tag=a1',
+      'To: <sip:ann@example.com>;tag=T1',
+      'Call-ID: 8c1@192.0.2.4',
+      'CSeq: 2 REGISTER',
+      'WWW-Authenticate: Digest realm="example.com", nonce="abc", qop="auth"',
+      'Server: E2P',
+      'Content-Length: 0',
+      '',
+      '',
+    ]);
+    expect(text).toBe(typed(register(), 401));
+    expect(fast(register(), 200, false)).toBe(typed(register(), 200));
+  });
+
+  it('writes what the typed path writes for compact names, several Vias, folded lines, a To tag already there, UTF-8', () => {
+    const cases: string[][] = [
+      ['REGISTER sip:example.com SIP/2.0', 'v: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK-1', 'f: <sip:ann@example.com>;tag=a1', 't: <sip:ann@example.com>', 'i: c1@x', 'CSeq: 1 REGISTER', 'Content-Length: 0'],
+      ['REGISTER sip:example.com SIP/2.0', 'Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bK-2, SIP/2.0/TCP p2.example.com;branch=z9hG4bK-3', 'From: <sip:ann@example.com>;tag=a1', 'Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK-4', 'To: <sip:ann@example.com>', 'Call-ID: c2@x', 'CSeq: 1 REGISTER', 'Content-Length: 0'],
+      ['REGISTER sip:example.com SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.4', '  ;branch=z9hG4bK-5', 'From: "Ann"', '\t<sip:ann@example.com>;tag=a1', 'To  :  <sip:ann@example.com>  ', 'Call-ID: c3@x', 'CSeq:   7   REGISTER', 'Content-Length: 0'],
+      ['REGISTER sip:example.com SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK-6', 'From: "Ånn Bé" <sip:ann@example.com>;tag=a1', 'To: <sip:ann@example.com>;tag=already', 'Call-ID: c4@x', 'CSeq: 1 REGISTER', 'Content-Length: 0'],
+    ];
+    for (const lines of cases) {
+      const req = request(lines);
+      for (const status of [200, 401, 403, 500]) expect(fast(req, status)).toBe(typed(req, status));
+    }
+    const multi = fast(request(cases[1]!), 401);
+    expect(multi.match(/^Via: .*$/gmu)).toEqual(['Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bK-2, SIP/2.0/TCP p2.example.com;branch=z9hG4bK-3', 'Via: SIP/2.0/UDP 192.0.2.4;branch=z9hG4bK-4']);
+    expect(fast(request(cases[3]!), 200)).toContain('\r\nTo: <sip:ann@example.com>;tag=already\r\n');
+  });
+
+  it('leaves to the typed path a provisional response and a 2xx to a dialog-creating request', () => {
+    expect(responseBytes(register(), 100)).toBeUndefined();
+    expect(responseBytes(register(), 180)).toBeUndefined();
+    expect(responseBytes(invite(), 200)).toBeUndefined();
+    expect(Buffer.from(responseBytes(invite(), 486, { toTag: 'T2' })!).toString()).toBe(Buffer.from(serializeMessage(buildResponse(invite(), 486, { toTag: 'T2' }))).toString());
+  });
+
+  it('gives a final response kept for retransmissions an allocation of its own, not a slice of the pool', () => {
+    const kept = responseBytes(register(), 200)!;
+    expect(kept.byteOffset).toBe(0);
+    expect(kept.buffer.byteLength).toBe(kept.byteLength);
   });
 });

@@ -269,3 +269,53 @@ export function replyToParseError(error: ParseError, toTag: string = newTag()): 
   lines.push('Content-Length: 0');
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'utf8');
 }
+
+export interface ResponseBytesOptions {
+  readonly reason?: string | undefined;
+  /** The To tag to add when the request had none (a new one by default). */
+  readonly toTag?: string | undefined;
+  /** Extra headers, after the copied ones (never Content-Length: written last, 0). */
+  readonly headers?: readonly Header[] | undefined;
+  /** A `Server` header, written just before Content-Length (as the SIP server adds it). */
+  readonly server?: string | undefined;
+}
+
+/**
+ * The bytes of a bodiless final response to `req` written straight from the request's
+ * header values — Via(s), From, To (+ our tag), Call-ID, CSeq, as RFC 3261 §8.2.6.2 asks —
+ * then the extra headers, `Server` and `Content-Length: 0`: no typed response, no header list
+ * copied, no value parsed again (issue #4: the 401 and the 200 of every REGISTER). The values
+ * copied are the parser's slices of the received text (a compact name written long, a folded
+ * value unfolded, several Via headers each in its place: what `serializeMessage(buildResponse(…))`
+ * writes, byte for byte). `kept`: a final response is held for retransmissions (Timer J),
+ * so it gets an allocation of its own (see `serializeMessage`).
+ * Undefined where only the typed path is right: a provisional response (100 copies Timestamp),
+ * a 2xx to a dialog-creating request (Record-Route, §12.1.1), a request without its headers.
+ */
+export function responseBytes(req: SipRequest, status: number, o: ResponseBytesOptions = {}, kept = true): Uint8Array | undefined {
+  if (status < 200 || status > 699 || (status < 300 && DIALOG_CREATING.has(req.method))) return undefined;
+  let via = '';
+  let from: string | undefined;
+  let to: string | undefined;
+  let callId: string | undefined;
+  let cseq: string | undefined;
+  for (const h of req.headers) {
+    switch (h.name) {
+      case 'Via': via += `Via: ${h.value}\r\n`; break;
+      case 'From': from ??= h.value; break;
+      case 'To': to ??= h.value; break;
+      case 'Call-ID': callId ??= h.value; break;
+      case 'CSeq': cseq ??= h.value; break;
+    }
+  }
+  if (via === '' || from === undefined || to === undefined || callId === undefined || cseq === undefined) return undefined;
+  const tag = req.to.params.has('tag') ? '' : `;tag=${o.toTag ?? newTag()}`;
+  let head = `SIP/2.0 ${status} ${o.reason ?? reasonPhrase(status)}\r\n${via}From: ${from}\r\nTo: ${to}${tag}\r\nCall-ID: ${callId}\r\nCSeq: ${cseq}\r\n`;
+  if (o.headers !== undefined) for (const h of o.headers) head += `${h.name}: ${h.value}\r\n`;
+  if (o.server !== undefined) head += `Server: ${o.server}\r\n`;
+  head += 'Content-Length: 0\r\n\r\n';
+  if (!kept) return Buffer.from(head, 'utf8');
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(head, 'utf8'));
+  out.write(head, 0, 'utf8');
+  return out;
+}

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type DigestAlgorithm,
@@ -9,6 +10,7 @@ import {
   makeChallenges,
   makeNonce,
   parseAuthorization,
+  parseAuthorizationGeneral,
   verify,
 } from './digest.ts';
 
@@ -203,6 +205,24 @@ describe('verify', () => {
     expect(parseAuthorization(a)).toMatchObject({ username: 'a' });
     expect(parseAuthorization('Digest realm="r"')).toBe('missing username, realm, nonce, uri or response');
     expect(parseAuthorization('')).toBe('not a Digest authorization');
+  });
+
+  it('gives, for any value, what the general parse (list split, unquoting) gives: the one-pass scan of the usual value agrees (issue #4)', () => {
+    const names = ['username', 'realm', 'nonce', 'uri', 'response', 'algorithm', 'qop', 'nc', 'cnonce', 'opaque', 'userhash', 'USERNAME', 'Realm', 'x-y'];
+    const ws = fc.constantFrom('', ' ', '  ', '\t');
+    const token = fc.stringMatching(/^[A-Za-z0-9\-.!%*_+`'~]{1,8}$/u);
+    const quoted = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', ',', '<', '>', '=', ';', '\\"', '\\\\', 'é', ':'), maxLength: 8 }).map((t) => `"${t}"`);
+    const param = fc.tuple(fc.constantFrom(...names), ws, ws, fc.oneof(token, quoted, fc.constantFrom('', '"open', 'a b', '<x>')), ws).map(([n, a, b, v, c]) => `${n}${a}=${b}${v}${c}`);
+    const value = fc
+      .tuple(fc.constantFrom('Digest ', 'digest\t', 'DIGEST  ', ' Digest ', 'Digest', 'Basic '), fc.array(fc.oneof(param, param, param, fc.constantFrom('', ' ', 'junk')), { maxLength: 12 }), fc.constantFrom(',', ', ', ' ,'))
+      .map(([scheme, params, sep]) => `${scheme}${params.join(sep)}`);
+    const usual = fc.tuple(fc.shuffledSubarray(['username="u"', 'realm="r"', 'nonce="n"', 'uri="sip:x"', 'response="ab"', 'qop=auth', 'nc=00000001', 'algorithm=MD5'], { minLength: 5 }), ws).map(([ps, w]) => `Digest ${ps.join(`${w},${w}`)}`);
+    fc.assert(
+      fc.property(fc.oneof(value, usual), (v) => {
+        expect(parseAuthorization(v)).toEqual(parseAuthorizationGeneral(v));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('parses quoted and token parameters, unquoted algorithm, odd spacing', () => {

@@ -6,7 +6,7 @@
  */
 import { type KeyObject, createHmac, createSecretKey, hash as oneShotHash, timingSafeEqual } from 'node:crypto';
 import { randomInto } from '../kernel/random.ts';
-import { quote, splitList, trimWs, unquote } from './syntax.ts';
+import { isTokenCode, quote, splitList, trimWs, unquote } from './syntax.ts';
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
 export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
@@ -169,6 +169,84 @@ export function parseAuthorization(value: string): DigestCredentials | string {
 let lastParsed: { readonly value: string; readonly parsed: DigestCredentials | string } = { value: '', parsed: 'not a Digest authorization' };
 
 function parseAuthorizationText(value: string): DigestCredentials | string {
+  return scanAuthorization(value) ?? parseAuthorizationGeneral(value);
+}
+
+const isWsCode = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/**
+ * The usual Authorization in one pass, without regex, list split or unquoting (issue #4: ≈ 8 µs
+ * per REGISTER before): `Digest` then `name=token` or `name="text"` (no backslash) separated
+ * by commas, every required parameter present, none twice. Anything else — escapes, empty
+ * elements, a missing or repeated parameter, stray characters — gives undefined and
+ * `parseAuthorizationGeneral` decides (and names the error): both give the same result
+ * wherever this one gives one (digest.test.ts).
+ */
+function scanAuthorization(value: string): DigestCredentials | undefined {
+  const n = value.length;
+  let i = 0;
+  while (i < n && isWsCode(value.charCodeAt(i))) i++;
+  if (i + 6 >= n || value.slice(i, i + 6).toLowerCase() !== 'digest' || !isWsCode(value.charCodeAt(i + 6))) return undefined;
+  i += 6;
+  const p = new Map<string, string>();
+  for (;;) {
+    while (i < n && isWsCode(value.charCodeAt(i))) i++;
+    const nameStart = i;
+    while (i < n && isTokenCode(value.charCodeAt(i))) i++;
+    if (i === nameStart) return undefined;
+    const name = value.slice(nameStart, i).toLowerCase();
+    while (i < n && isWsCode(value.charCodeAt(i))) i++;
+    if (value.charCodeAt(i) !== 0x3d) return undefined; // =
+    i++;
+    while (i < n && isWsCode(value.charCodeAt(i))) i++;
+    let v: string;
+    if (value.charCodeAt(i) === 0x22) {
+      const close = value.indexOf('"', i + 1);
+      if (close < 0) return undefined;
+      v = value.slice(i + 1, close);
+      if (v.indexOf('\\') >= 0) return undefined;
+      i = close + 1;
+    } else {
+      const start = i;
+      while (i < n && isTokenCode(value.charCodeAt(i))) i++;
+      if (i === start) return undefined;
+      v = value.slice(start, i);
+    }
+    if (p.has(name)) return undefined;
+    p.set(name, v);
+    while (i < n && isWsCode(value.charCodeAt(i))) i++;
+    if (i === n) break;
+    if (value.charCodeAt(i) !== 0x2c) return undefined; // ,
+    i++;
+  }
+  return credentialsOf(p);
+}
+
+/** The credentials from the parameters (names lower-cased, values unquoted); undefined when a required one is missing. */
+function credentialsOf(p: ReadonlyMap<string, string>): DigestCredentials | undefined {
+  const username = p.get('username');
+  const realm = p.get('realm');
+  const nonce = p.get('nonce');
+  const uri = p.get('uri');
+  const response = p.get('response');
+  if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) return undefined;
+  return Object.freeze({
+    username,
+    realm,
+    nonce,
+    uri,
+    response,
+    algorithm: p.get('algorithm') ?? 'MD5',
+    qop: p.get('qop'),
+    nc: p.get('nc'),
+    cnonce: p.get('cnonce'),
+    opaque: p.get('opaque'),
+    userhash: p.get('userhash')?.toLowerCase() === 'true',
+  });
+}
+
+/** Any Authorization value: the parameters split as a list (quotes, escapes, empty elements), or why it is refused. Exported for tests. */
+export function parseAuthorizationGeneral(value: string): DigestCredentials | string {
   const m = /^[ \t]*Digest[ \t]+(.*)$/isu.exec(value);
   if (!m) return 'not a Digest authorization';
   const parts = splitList(m[1]!);
@@ -184,24 +262,7 @@ function parseAuthorizationText(value: string): DigestCredentials | string {
     if (raw.startsWith('"') && (raw.length < 2 || !raw.endsWith('"'))) return `unterminated value of ${name}`;
     p.set(name, unquote(raw));
   }
-  const required = (n: string): string | undefined => p.get(n);
-  const [username, realm, nonce, uri, response] = ['username', 'realm', 'nonce', 'uri', 'response'].map(required);
-  if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) {
-    return 'missing username, realm, nonce, uri or response';
-  }
-  return Object.freeze({
-    username,
-    realm,
-    nonce,
-    uri,
-    response,
-    algorithm: p.get('algorithm') ?? 'MD5',
-    qop: p.get('qop'),
-    nc: p.get('nc'),
-    cnonce: p.get('cnonce'),
-    opaque: p.get('opaque'),
-    userhash: p.get('userhash')?.toLowerCase() === 'true',
-  });
+  return credentialsOf(p) ?? 'missing username, realm, nonce, uri or response';
 }
 
 // ---------------------------------------------------------------- verification

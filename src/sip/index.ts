@@ -26,7 +26,7 @@ export type { FrameEvent, FramerOptions } from './framer.ts';
 export { StreamFramer } from './framer.ts';
 export type { OtherUri, SipUri, TelUri, Uri } from './uri.ts';
 export { formatUri, isSipUri, isTelUri, parseUri, unescape, uriEquals } from './uri.ts';
-export type { Content, RequestOptions, ResponseOptions } from './builders.ts';
+export type { Content, RequestOptions, ResponseBytesOptions, ResponseOptions } from './builders.ts';
 export {
   buildAckForNon2xx,
   buildCancel,
@@ -37,6 +37,7 @@ export {
   newTag,
   reasonPhrase,
   replyToParseError,
+  responseBytes,
 } from './builders.ts';
 export type { Refusal } from './semantics.ts';
 export { checkRequest } from './semantics.ts';
@@ -64,5 +65,6 @@ export type { TimerValues } from './transaction-base.ts';
 export { DEFAULT_TIMER_VALUES } from './transaction-base.ts';
 export type { ClientTransaction, ClientTransactionDelegate } from './client-transaction.ts';
 export type { ServerTransaction, ServerTransactionDelegate } from './server-transaction.ts';
+export { ServerNonInviteTransaction } from './server-transaction.ts';
 export type { TransactionLayerOptions, TransactionUser } from './transactions.ts';
 export { TransactionLayer, isRfc3261Branch } from './transactions.ts';

@@ -140,9 +140,19 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
 
   respond(response: SipResponse): void {
     if (this.state === 'completed' || this.state === 'terminated') return;
-    this.last = serializeMessage(response, response.status >= 200); // a final response is kept 32 s (Timer J)
+    this.respondSerialized(response.status, serializeMessage(response, response.status >= 200)); // a final response is kept 32 s (Timer J)
+  }
+
+  /**
+   * `respond` with the response already written (`responseBytes`: the REGISTER's 401 and 200,
+   * issue #4); the bytes are kept and resent as they are, so a final response's should be an
+   * allocation of their own.
+   */
+  respondSerialized(status: number, bytes: Uint8Array): void {
+    if (this.state === 'completed' || this.state === 'terminated') return;
+    this.last = bytes;
     this.send(this.last);
-    if (response.status < 200) {
+    if (status < 200) {
       this.state = 'proceeding';
       return;
     }

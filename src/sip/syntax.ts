@@ -149,7 +149,9 @@ export class Scanner {
 /** Removes the quotes and backslash escapes of a raw quoted-string; other strings are returned as is. */
 export function unquote(s: string): string {
   if (s.length < 2 || !s.startsWith('"') || !s.endsWith('"')) return s;
-  return s.slice(1, -1).replace(/\\(.)/gsu, '$1');
+  const inner = s.slice(1, -1);
+  // Most quoted strings hold no escape (the 8 of an Authorization, issue #4): no regex run for them.
+  return inner.indexOf('\\') < 0 ? inner : inner.replace(/\\(.)/gsu, '$1');
 }
 
 /** Quotes a string, escaping `"` and `\`. */

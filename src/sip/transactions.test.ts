@@ -2,11 +2,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeTransport } from '../../test/support/transport-fake.ts';
-import { buildCancel, buildRequest, buildResponse } from './builders.ts';
+import { buildCancel, buildRequest, buildResponse, responseBytes } from './builders.ts';
 import type { ClientTransactionDelegate } from './client-transaction.ts';
 import { type SipRequest, type SipResponse, toTag } from './message.ts';
 import { parseMessage } from './parser.ts';
-import type { ServerTransaction } from './server-transaction.ts';
+import { ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
 import { ManualTimers } from './timers.ts';
 import { TRYING_DELAY_MS, TransactionLayer, type TransactionUser } from './transactions.ts';
 import type { Source, TransportProtocol } from './transport.ts';
@@ -337,6 +337,21 @@ describe('server non-INVITE transaction (§17.2.2)', () => {
     timers.advance(31_999);
     expect(tx!.state).toBe('completed');
     timers.advance(1);
+    expect(tx!.state).toBe('terminated');
+  });
+
+  it('sends and resends a response given as bytes (responseBytes) as it is, then ends after Timer J (issue #4)', () => {
+    const { timers, transport, user } = setup();
+    transport.deliver(inbound('REGISTER'), peer);
+    const { tx, request: register } = user.requests[0]!;
+    const bytes = responseBytes(register, 401, { toTag: 'T9' })!;
+    expect(tx).toBeInstanceOf(ServerNonInviteTransaction);
+    (tx as ServerNonInviteTransaction).respondSerialized(401, bytes);
+    expect(() => tx!.request).toThrow(/no longer kept/);
+    tx!.respond(reply(register, 500)); // Completed: a second final is ignored
+    transport.deliver(inbound('REGISTER'), peer);
+    expect(transport.sent.map((s) => s.data)).toEqual([bytes, bytes]);
+    timers.advance(32_000);
     expect(tx!.state).toBe('terminated');
   });
 

@@ -56,8 +56,13 @@ export interface AuthenticatorOptions {
 
 export type AuthResult =
   | { readonly kind: 'ok'; readonly credentials: SipCredentials }
-  /** Answer with this (401/407 with the challenges, or 400 for a malformed header). */
+  /** Answer with this (401/407 with the challenges). */
   | { readonly kind: 'reply'; readonly response: SipResponse };
+
+/** What `check` decides: the credentials, or the challenge to answer with (its status and headers, no response built). */
+export type AuthDecision =
+  | { readonly kind: 'ok'; readonly credentials: SipCredentials }
+  | { readonly kind: 'challenge'; readonly status: 401 | 407; readonly headers: readonly Header[] };
 
 export class Authenticator {
   private readonly nonceCounts: NonceCountStore;
@@ -88,6 +93,15 @@ export class Authenticator {
 
   /** Authenticates `req`: REGISTER with 401/WWW-Authenticate, other requests with 407/Proxy-Authenticate. */
   async authenticate(req: SipRequest, source: Source): Promise<AuthResult> {
+    const d = await this.check(req, source);
+    return d.kind === 'ok' ? d : { kind: 'reply', response: buildResponse(req, d.status, { headers: d.headers }) };
+  }
+
+  /**
+   * `authenticate` without building the challenge's response: the registrar writes its 401
+   * straight from the request's headers (`responseBytes`, issue #4).
+   */
+  async check(req: SipRequest, source: Source): Promise<AuthDecision> {
     const proxy = req.method !== 'REGISTER';
     // One Authorization per realm may come (§22.3): ours is the one to check.
     // Some phones answer a 407 with Authorization instead of Proxy-Authorization: accept both.
@@ -102,7 +116,7 @@ export class Authenticator {
         break;
       }
     }
-    if (parsed === undefined) return this.challenge(req, proxy, false);
+    if (parsed === undefined) return this.challenge(proxy, false);
     if (typeof parsed === 'string') return this.fail(req, source, undefined, parsed);
     const claimed = parsed.username;
     const digestUri = this.parseDigestUri(parsed.uri);
@@ -119,7 +133,7 @@ export class Authenticator {
       },
       this.verifyOptions,
     );
-    if (result.kind === 'stale') return this.challenge(req, proxy, true);
+    if (result.kind === 'stale') return this.challenge(proxy, true);
     if (result.kind === 'invalid') return this.fail(req, source, claimed, result.reason);
     const found = credentials as SipCredentials | null;
     if (found === null) return this.fail(req, source, claimed, 'unknown user');
@@ -127,16 +141,16 @@ export class Authenticator {
   }
 
   /** 401 with WWW-Authenticate (REGISTER) or 407 with Proxy-Authenticate, one challenge per algorithm. */
-  private challenge(req: SipRequest, proxy: boolean, stale: boolean): AuthResult {
+  private challenge(proxy: boolean, stale: boolean): AuthDecision {
     const c = this.challengers[(proxy ? 2 : 0) + (stale ? 1 : 0)]!();
     const headers: Header[] = c.values.map((value) => ({ name: c.name, value }));
-    return { kind: 'reply', response: buildResponse(req, proxy ? 407 : 401, { headers }) };
+    return { kind: 'challenge', status: proxy ? 407 : 401, headers };
   }
 
   /** A failed authentication: reported (RULES §4.4), then challenged again. */
-  private async fail(req: SipRequest, source: Source, claimed: string | undefined, reason: string): Promise<AuthResult> {
+  private async fail(req: SipRequest, source: Source, claimed: string | undefined, reason: string): Promise<AuthDecision> {
     await this.reportFailure(req, source, claimed, reason);
-    return this.challenge(req, req.method !== 'REGISTER', false);
+    return this.challenge(req.method !== 'REGISTER', false);
   }
 
   private async reportFailure(req: SipRequest, source: Source, username: string | undefined, reason: string): Promise<void> {

@@ -46,7 +46,10 @@ describeEachDb('location (one statement per REGISTER)', (kind) => {
       ['sip:alice@10.0.0.5', 1, 2, at(1810).toISOString()],
       ['sip:alice@10.0.0.6', 0.5, 2, at(610).toISOString()],
     ]);
-    expect(await userBindings(database.db, CLIENT, USER, at(10))).toEqual(second.bindings);
+    // The statement gives back the columns the registrar reads (issue #4): the same values as the stored rows.
+    const stored = await userBindings(database.db, CLIENT, USER, at(10));
+    expect(stored.map(({ id, contactUri, callId, cseq, expiresAt, q, updatedAt }) => ({ id, contactUri, callId, cseq, expiresAt, q, updatedAt }))).toEqual(second.bindings);
+    expect(Object.keys(second.bindings[0]!).sort()).toEqual(['callId', 'contactUri', 'cseq', 'expiresAt', 'id', 'q', 'updatedAt']);
   });
 
   it('writes nothing when one contact is out of order (§10.3 step 7), nor past maxBindings', async () => {
@@ -66,7 +69,8 @@ describeEachDb('location (one statement per REGISTER)', (kind) => {
   it('purges expired bindings of the AOR, revives an expired contact whatever its CSeq, and removes all with *', async () => {
     await applyRegister(database.db, update({ contacts: [{ uri: 'sip:alice@10.0.0.5', expires: 60, q: 1 }, { uri: 'sip:alice@10.0.0.6', expires: 60, q: 1 }] }), T0);
     const revived = await applyRegister(database.db, update({ cseq: 1 }), at(61));
-    expect(revived.kind === 'ok' && revived.bindings.map((b) => [b.contactUri, b.createdAt.toISOString()])).toEqual([['sip:alice@10.0.0.5', at(61).toISOString()]]);
+    expect(revived.kind === 'ok' && revived.bindings.map((b) => b.contactUri)).toEqual(['sip:alice@10.0.0.5']);
+    expect((await activeBindings(database.db, AOR, at(61))).map((b) => [b.contactUri, b.createdAt.toISOString()])).toEqual([['sip:alice@10.0.0.5', at(61).toISOString()]]);
     expect(await purgeExpiredBindings(database.db, at(61))).toBe(0); // 10.0.0.6 went with the REGISTER
     const gone = await applyRegister(database.db, update({ callId: 'x', removeAll: true, contacts: [] }), at(62));
     expect(gone).toEqual({ kind: 'ok', bindings: [] });
@@ -112,11 +116,16 @@ describeEachDb('location, group commit', (kind) => {
       { update: update({ aor: carol, cseq: 3 }), now: T0 },
       { update: update({ aor: 'sip:dave@pbx.test', maxBindings: 0 }), now: T0 },
     ]);
-    expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => `${b.aor} ${b.contactUri}`) : o.kind))).toEqual([
-      [`${AOR} sip:alice@10.0.0.5`],
-      [`${bob} sip:bob@10.0.0.8`, `${bob} sip:bob@10.0.0.9`],
+    expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => b.contactUri) : o.kind))).toEqual([
+      ['sip:alice@10.0.0.5'],
+      ['sip:bob@10.0.0.8', 'sip:bob@10.0.0.9'],
       'out-of-order',
       'too-many',
+    ]);
+    // Each REGISTER got its own AOR's rows.
+    expect(outcomes.slice(0, 2).map((o) => (o.kind === 'ok' ? o.bindings.map((b) => b.id) : []))).toEqual([
+      (await activeBindings(database.db, AOR, T0)).map((b) => b.id),
+      (await activeBindings(database.db, bob, T0)).map((b) => b.id),
     ]);
     await expect(applyRegisters(database.db, [{ update: update(), now: T0 }, { update: update(), now: T0 }])).rejects.toThrow(/one REGISTER per AOR/u);
   });
@@ -166,7 +175,8 @@ describeEachDb('location, group commit', (kind) => {
     expect(outcomes.map((o) => o.kind)).toEqual(Array(60).fill('ok'));
     // The first went alone (the writer was idle), the 59 others together once it had committed.
     expect(writer.statements).toBe(2);
-    expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => b.aor) : []))).toEqual(Array.from({ length: 60 }, (_, i) => [`sip:batch${i}@pbx.test`]));
+    const rows = await Promise.all(Array.from({ length: 60 }, (_, i) => activeBindings(database.db, `sip:batch${i}@pbx.test`, T0)));
+    expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => b.id) : []))).toEqual(rows.map((r) => r.map((b) => b.id)));
   });
 });
 

@@ -50,8 +50,33 @@ function bindingAt(row: readonly unknown[], i: number): Binding {
   };
 }
 
+/**
+ * A binding as the REGISTER's statement gives it back: what the 200 lists (contact, expiry,
+ * q) and what the outcome is judged on (Call-ID, CSeq, id) — 7 columns, not the row's 15:
+ * each column of each row is a string the driver cuts and converts (issue #4).
+ */
+export type RegisteredBinding = Pick<Binding, 'id' | 'contactUri' | 'callId' | 'cseq' | 'expiresAt' | 'q' | 'updatedAt'>;
+
+/** The columns of a `RegisteredBinding` in the statement's CTEs, and as the statement returns them (timestamps as epoch ms). */
+const REGISTERED = 'id, contact_uri, call_id, cseq, expires_at, q, updated_at';
+const registeredColumns = (t: string): string =>
+  `${t}.id, ${t}.contact_uri, ${t}.call_id, ${t}.cseq, (extract(epoch FROM ${t}.expires_at) * 1000)::float8, ${t}.q, (extract(epoch FROM ${t}.updated_at) * 1000)::float8`;
+
+/** The registered binding in `row` from column `i` on (the list of `registeredColumns`). */
+function registeredAt(row: readonly unknown[], i: number): RegisteredBinding {
+  return {
+    id: String(row[i]),
+    contactUri: String(row[i + 1]),
+    callId: String(row[i + 2]),
+    cseq: Number(row[i + 3]),
+    expiresAt: new Date(Number(row[i + 4])),
+    q: Number(row[i + 5]),
+    updatedAt: new Date(Number(row[i + 6])),
+  };
+}
+
 /** Highest q first, then the most recent, then the id (a stable order for forking and the 200). */
-const byPreference = (a: Binding, b: Binding): number =>
+const byPreference = (a: RegisteredBinding, b: RegisteredBinding): number =>
   b.q - a.q || b.updatedAt.getTime() - a.updatedAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 const rowsOf = (result: unknown): Record<string, unknown>[] => (result as { rows: Record<string, unknown>[] }).rows;
@@ -100,15 +125,32 @@ export interface RegisterUpdate {
 }
 
 export type RegisterOutcome =
-  | { readonly kind: 'ok'; readonly bindings: Binding[] }
+  | { readonly kind: 'ok'; readonly bindings: RegisteredBinding[] }
   /** §10.3 step 7: same Call-ID with a CSeq not higher than the binding's. */
   | { readonly kind: 'out-of-order'; readonly contact: string }
   | { readonly kind: 'too-many' };
 
+/**
+ * The parse of a contact URI, remembered: each REGISTER of an AOR holding several contacts
+ * compares its contact with every other binding's (§19.1.4 equivalence), and these are the
+ * same few strings REGISTER after REGISTER — two URI parses per other binding per REGISTER
+ * were ≈ 4 % of the node's CPU with 6 bindings per AOR (issue #4). Bounded: cleared at 10 000.
+ */
+const parsedContacts = new Map<string, ReturnType<typeof parseUri>>();
+function parsedContact(uri: string): ReturnType<typeof parseUri> {
+  let parsed = parsedContacts.get(uri);
+  if (parsed === undefined) {
+    parsed = parseUri(uri);
+    if (parsedContacts.size >= 10_000) parsedContacts.clear();
+    parsedContacts.set(uri, parsed);
+  }
+  return parsed;
+}
+
 const sameContact = (a: string, b: string): boolean => {
   if (a === b) return true;
-  const x = parseUri(a);
-  const y = parseUri(b);
+  const x = parsedContact(a);
+  const y = parsedContact(b);
   return x.ok && y.ok && uriEquals(x.value, y.value);
 };
 
@@ -190,7 +232,7 @@ export async function applyRegisters(db: DbOrTx, items: readonly RegisterItem[])
     if (!head) throw new Error('applyRegisters: the statement returned no row for a REGISTER');
     if (head[1] === 'out-of-order') return { kind: 'out-of-order', contact: String(head[2]) };
     if (head[1] === 'too-many') return { kind: 'too-many' };
-    const bindings = mine.filter((row) => row[3] !== null && row[3] !== undefined).map((row) => bindingAt(row, 3));
+    const bindings = mine.filter((row) => row[3] !== null && row[3] !== undefined).map((row) => registeredAt(row, 3));
     const contacts = contactsOf[r]!;
     // A contact of the request missing from the result: a newer REGISTER of the same Call-ID updated it in between (§10.3 step 7).
     const skipped = contacts.find((c) => c.expires > 0 && !bindings.some((b) => b.contactUri === c.uri && b.callId === u.callId && b.cseq === u.cseq));
@@ -216,7 +258,7 @@ export const REGISTER_STATEMENT = `
         -- OFFSET 0: one probe of the (aor, contact_uri) index per REGISTER, whatever the
         -- statistics say (a freshly filled table had the planner scan all of it, or AND it
         -- with the expires_at index)
-        SELECT ${COLUMNS} FROM sip_bindings WHERE aor = q.aor OFFSET 0
+        SELECT ${REGISTERED} FROM sip_bindings WHERE aor = q.aor OFFSET 0
       ) b
       WHERE b.expires_at > q.at
     ),
@@ -261,15 +303,15 @@ export const REGISTER_STATEMENT = `
         user_agent = excluded.user_agent, updated_at = excluded.updated_at,
         created_at = CASE WHEN b.expires_at <= excluded.updated_at THEN excluded.created_at ELSE b.created_at END
       WHERE b.expires_at <= excluded.updated_at OR b.call_id <> excluded.call_id OR b.cseq < excluded.cseq
-      RETURNING ${COLUMNS}
+      RETURNING aor, ${REGISTERED}
     ),
     bindings AS (
-      SELECT k.r, ${COLUMNS} FROM kept k JOIN verdict v ON v.r = k.r
+      SELECT k.r, ${REGISTERED} FROM kept k JOIN verdict v ON v.r = k.r
       WHERE v.verdict = 'ok' AND k.id NOT IN (SELECT id FROM removed)
       UNION ALL
-      SELECT q.r, w.* FROM written w JOIN reqs q ON q.aor = w.aor
+      SELECT q.r, w.id, w.contact_uri, w.call_id, w.cseq, w.expires_at, w.q, w.updated_at FROM written w JOIN reqs q ON q.aor = w.aor
     )
-    SELECT v.r, v.verdict, v.stale_contact, ${bindingColumns('b')}
+    SELECT v.r, v.verdict, v.stale_contact, ${registeredColumns('b')}
     FROM verdict v LEFT JOIN bindings b ON b.r = v.r`;
 
 /**
@@ -277,11 +319,11 @@ export const REGISTER_STATEMENT = `
  * host case…) gets a new row: the older, equivalent one (RFC 3261 §19.1.4) is deleted
  * by `withoutEquivalents` — rare, so a second statement only then.
  */
-function olderEquivalents(bindings: readonly Binding[], contacts: readonly ContactUpdate[]): Binding[] {
+function olderEquivalents(bindings: readonly RegisteredBinding[], contacts: readonly ContactUpdate[]): RegisteredBinding[] {
   return bindings.filter((b) => !contacts.some((c) => c.uri === b.contactUri) && contacts.some((c) => sameContact(c.uri, b.contactUri)));
 }
 
-async function withoutEquivalents(db: DbOrTx, bindings: Binding[], older: readonly Binding[]): Promise<Binding[]> {
+async function withoutEquivalents(db: DbOrTx, bindings: RegisteredBinding[], older: readonly RegisteredBinding[]): Promise<RegisteredBinding[]> {
   const ids = sql.join(older.map((b) => sql`${b.id}::uuid`), sql`, `);
   await db.execute(sql`DELETE FROM sip_bindings WHERE id IN (${ids})`);
   return bindings.filter((b) => !older.includes(b)).sort(byPreference);

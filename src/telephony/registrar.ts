@@ -11,9 +11,7 @@ import type { Clock } from '../kernel/clock.ts';
 import {
   type Header,
   type SipRequest,
-  type SipResponse,
   type Source,
-  buildResponse,
   contactExpires,
   contactQ,
   formatUri,
@@ -23,7 +21,7 @@ import {
   unescape,
 } from '../sip/index.ts';
 import type { Authenticator } from './auth.ts';
-import { type Binding, type ContactUpdate, LocationWriter, activeBindings, aorFor } from './location.ts';
+import { type ContactUpdate, LocationWriter, type RegisteredBinding, activeBindings, aorFor } from './location.ts';
 
 export interface ExpiresBounds {
   readonly default: number;
@@ -45,6 +43,13 @@ export interface RegistrarOptions {
   readonly maxBindings?: number;
 }
 
+/** A final response to a REGISTER, to be built from the request: status, reason (the usual phrase by default), extra headers. */
+export interface RegisterReply {
+  readonly status: number;
+  readonly reason?: string;
+  readonly headers?: readonly Header[];
+}
+
 export class Registrar {
   private readonly expires: ExpiresBounds;
   /** Group commit: concurrent REGISTERs share a statement, each answered after its commit. */
@@ -55,15 +60,18 @@ export class Registrar {
     this.location = new LocationWriter(o.db);
   }
 
-  /** The final response to a REGISTER. */
-  async handle(req: SipRequest, source: Source): Promise<SipResponse> {
-    const auth = await this.o.authenticator.authenticate(req, source);
-    if (auth.kind === 'reply') return auth.response;
+  /**
+   * The final response to a REGISTER, as its status, reason and extra headers: the SIP server
+   * writes it straight from the request's headers (`responseBytes`, issue #4).
+   */
+  async handle(req: SipRequest, source: Source): Promise<RegisterReply> {
+    const auth = await this.o.authenticator.check(req, source);
+    if (auth.kind === 'challenge') return auth;
     const user = auth.credentials;
     // §10.3 step 5: the authenticated user may only register their own AOR.
     const toUser = isSipUri(req.to.uri) && req.to.uri.user !== undefined ? unescape(req.to.uri.user) : undefined;
     if (toUser !== user.username) {
-      return buildResponse(req, 403, { reason: 'Forbidden (To does not match the authenticated user)' });
+      return { status: 403, reason: 'Forbidden (To does not match the authenticated user)' };
     }
     const aor = aorFor(user.username, this.o.domain);
     const now = this.o.clock.now();
@@ -71,22 +79,22 @@ export class Registrar {
     const star = req.contact.some((c) => c.star);
     const headerExpires = getExpires(req);
     if (star && (req.contact.length !== 1 || headerExpires !== 0)) {
-      return buildResponse(req, 400, { reason: 'Bad Request (Contact: * needs Expires: 0 and no other contact)' });
+      return { status: 400, reason: 'Bad Request (Contact: * needs Expires: 0 and no other contact)' };
     }
     const contacts: ContactUpdate[] = [];
     for (const c of req.contact) {
       if (c.star) continue;
       let expires = contactExpires(c) ?? headerExpires ?? this.expires.default;
       if (expires !== 0 && expires < this.expires.min) {
-        return buildResponse(req, 423, { headers: [{ name: 'Min-Expires', value: String(this.expires.min) }] });
+        return { status: 423, headers: [{ name: 'Min-Expires', value: String(this.expires.min) }] };
       }
       expires = Math.min(expires, this.expires.max);
       const q = contactQ(c);
-      if (!Number.isFinite(q) || q < 0 || q > 1) return buildResponse(req, 400, { reason: 'Bad Request (q out of range)' });
+      if (!Number.isFinite(q) || q < 0 || q > 1) return { status: 400, reason: 'Bad Request (q out of range)' };
       contacts.push({ uri: formatUri(c.uri), expires, q });
     }
 
-    let bindings: Binding[];
+    let bindings: RegisteredBinding[];
     if (!star && contacts.length === 0) {
       bindings = await activeBindings(this.o.db, aor, now); // a query (§10.2.3)
     } else {
@@ -107,9 +115,9 @@ export class Registrar {
       );
       if (outcome.kind === 'out-of-order') {
         // §10.3 step 7 then the end of §10.3: the update is aborted and the request fails with 500.
-        return buildResponse(req, 500, { reason: 'Server Internal Error (CSeq out of order)', headers: [{ name: 'Retry-After', value: '1' }] });
+        return { status: 500, reason: 'Server Internal Error (CSeq out of order)', headers: [{ name: 'Retry-After', value: '1' }] };
       }
-      if (outcome.kind === 'too-many') return buildResponse(req, 403, { reason: 'Forbidden (too many registered contacts)' });
+      if (outcome.kind === 'too-many') return { status: 403, reason: 'Forbidden (too many registered contacts)' };
       bindings = outcome.bindings;
       // The record is built only when it is written (issue #4: one object per REGISTER at the usual level "error"/"warn").
       if (this.o.log.isLevelEnabled('info')) {
@@ -121,12 +129,12 @@ export class Registrar {
     }
     const headers: Header[] = bindings.map((b) => ({ name: 'Contact', value: formatBinding(b, now) }));
     headers.push({ name: 'Date', value: now.toUTCString() });
-    return buildResponse(req, 200, { headers });
+    return { status: 200, headers };
   }
 }
 
 /** `<uri>;expires=N[;q=…]` for the 200 (§10.3 step 8). */
-function formatBinding(b: Binding, now: Date): string {
+function formatBinding(b: RegisteredBinding, now: Date): string {
   const left = Math.max(0, Math.ceil((b.expiresAt.getTime() - now.getTime()) / 1000));
   return `<${b.contactUri}>;expires=${left}${b.q === 1 ? '' : `;q=${b.q}`}`;
 }

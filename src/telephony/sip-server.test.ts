@@ -293,6 +293,31 @@ describeEachDb('registrar', (kind) => {
     expect(getHeaderValues(only, 'WWW-Authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1])).toEqual(['MD5']);
   });
 
+  it('writes the 401 and the 200 from the request\'s headers: copied lines as received (Via stamped), Server before Content-Length (issue #4)', async () => {
+    const lines = (text: string): string[] => text.split('\r\n');
+    const wire = (at: number): string => Buffer.from(r.udp.sent[at]!.data).toString('utf8');
+    const text = request();
+    const copied = lines(text).filter((l) => /^(From|To|Call-ID|CSeq):/u.test(l));
+    const stampedVia = lines(text)[1]!.replace(/;rport$/u, `;rport=${PHONE.port};received=${PHONE.address}`);
+    r.udp.deliver(text, PHONE);
+    await r.server.idle();
+    const challenge = lines(wire(0));
+    expect(challenge[0]).toBe('SIP/2.0 401 Unauthorized');
+    expect(challenge.slice(1, 6)).toEqual([stampedVia, copied[0], `${copied[1]!};tag=${/;tag=([^;]+)$/u.exec(challenge[3]!)![1]!}`, copied[2], copied[3]]);
+    expect(challenge.slice(-4)).toEqual(['Server: Easy2Phone', 'Content-Length: 0', '', '']);
+    const res = await register(r, { extra: ['Subject: compact forms below'] });
+    expect(res.status).toBe(200);
+    const ok = lines(wire(r.udp.sent.length - 1));
+    expect(ok.filter((l) => /^(Contact|Date|Server|Content-Length):/u.test(l)).map((l) => l.split(':')[0])).toEqual(['Contact', 'Date', 'Server', 'Content-Length']);
+    // Compact names and a folded To: the copy is the parsed (long-named, unfolded) header, as the typed path writes it.
+    const compact = request({ user: 'bob' }).replace('\r\nFrom:', '\r\nf:').replace('\r\nTo: ', '\r\nt:\r\n ').replace('\r\nCall-ID:', '\r\ni:');
+    r.udp.deliver(compact, PHONE);
+    await r.server.idle();
+    const short = lines(wire(r.udp.sent.length - 1));
+    expect(short[0]).toBe('SIP/2.0 401 Unauthorized');
+    expect(short.slice(2, 5).map((l) => (l.startsWith('To:') ? l.replace(/;tag=[^;]+$/u, '') : l))).toEqual([`From: <sip:bob@${DOMAIN}>;tag=f${callSeq}`, `To: <sip:bob@${DOMAIN}>`, `Call-ID: call-${callSeq}`]);
+  });
+
   it('registers with digest, stores the binding with its source, lists it in the 200', async () => {
     const res = await register(r);
     expect(res.status).toBe(200);

@@ -27,6 +27,7 @@ import {
   type Transport,
   type TransportDelegate,
   type ServerTransaction,
+  ServerNonInviteTransaction,
   TcpTransport,
   TransactionLayer,
   TimerWheel,
@@ -35,6 +36,7 @@ import {
   checkRequest,
   getHeaderValues,
   reasonPhrase,
+  responseBytes,
 } from '../sip/index.ts';
 import { type AuthFailure, Authenticator } from './auth.ts';
 import { type BruteForceLimits, SipBruteForceGuard } from './brute-force.ts';
@@ -44,7 +46,7 @@ import { closeOpenCdrs } from './cdrs.ts';
 import { purgeExpiredBindings } from './location.ts';
 import { type CallPolicy, type DecisionKind, permissiveCallPolicy, timedCallPolicy } from './policy.ts';
 import { sipNonceSecret } from './nonce-secret.ts';
-import { type ExpiresBounds, Registrar } from './registrar.ts';
+import { type ExpiresBounds, type RegisterReply, Registrar } from './registrar.ts';
 
 /** Methods this server answers. */
 export const ALLOWED_METHODS = ['REGISTER', 'OPTIONS', 'INVITE', 'ACK', 'CANCEL', 'BYE', 'UPDATE', 'INFO'] as const;
@@ -316,7 +318,7 @@ export class SipServer {
         return;
       case 'REGISTER':
         this.track(
-          this.registrar.handle(req, source).then(respond, (e: unknown) => {
+          this.registrar.handle(req, source).then((reply) => this.answer(req, tx, reply), (e: unknown) => {
             this.o.log.error({ err: e, callId: req.callId }, 'REGISTER failed');
             respond(buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
           }),
@@ -344,6 +346,17 @@ export class SipServer {
       default:
         respond(buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] }));
     }
+  }
+
+  /**
+   * A final response of the registrar, written straight from the request's headers
+   * (`responseBytes`: no typed response, no copy of its header list to add `Server`, issue #4);
+   * through `buildResponse` where that is not possible.
+   */
+  private answer(req: SipRequest, tx: ServerTransaction, reply: RegisterReply): void {
+    const bytes = tx instanceof ServerNonInviteTransaction ? responseBytes(req, reply.status, { reason: reply.reason, headers: reply.headers, server: SERVER }) : undefined;
+    if (bytes === undefined) tx.respond(withServer(buildResponse(req, reply.status, reply)));
+    else (tx as ServerNonInviteTransaction).respondSerialized(reply.status, bytes);
   }
 
   /** Checks before any method handling (RFC 3261 §8.2.2, §16.3). */
