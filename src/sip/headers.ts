@@ -6,6 +6,7 @@
 import {
   type Params,
   type Result,
+  ParseMemo,
   Scanner,
   fail,
   formatParams,
@@ -190,8 +191,10 @@ export interface NameAddr {
   readonly params: Params;
 }
 
-/** `( name-addr / addr-spec ) *( SEMI generic-param )`. */
-export function parseNameAddr(value: string): Result<NameAddr> {
+/** `( name-addr / addr-spec ) *( SEMI generic-param )`; a text parsed lately gives the same (read-only) value (`ParseMemo`). */
+export const parseNameAddr = (value: string): Result<NameAddr> => nameAddrs.get(value);
+
+function parseNameAddrText(value: string): Result<NameAddr> {
   const sc = new Scanner(value);
   sc.skipWs();
   let displayName: string | undefined;
@@ -255,6 +258,8 @@ export function formatNameAddr(n: NameAddr): string {
   const name = n.displayName === undefined ? '' : `${n.displayName} `;
   return `${name}<${formatUri(n.uri)}>${formatParams(n.params)}`;
 }
+
+const nameAddrs = new ParseMemo(parseNameAddrText);
 
 /** A Contact value: `*` or a name-addr with its parameters (expires, q...). */
 export type Contact = { readonly star: true } | (NameAddr & { readonly star: false });
