@@ -14,21 +14,16 @@
  * Parameters: BENCH_CALLS (20 000), BENCH_USERS (10 000), BENCH_CONCURRENCY (100),
  * BENCH_WARMUP (3 000), BENCH_DATABASE_URL (a PostgreSQL database whose name holds "bench",
  * emptied first; PGlite in memory otherwise), E2P_POLICY_COUNTERS (memory by default),
- * BENCH_ALLOC_PROFILE=<file> (V8's sampling heap profile of the measured run, garbage
- * included, for bench/sip/alloc.ts; the CPU figures are then not comparable).
+ * BENCH_ALLOC_PROFILE=<file> (the measured run's allocation profile: bench/sip/cpu-run.ts).
  */
 import { hash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { loadavg } from 'node:os';
-import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { createPlatform } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { freshMemoryDatabase } from '../src/db/template.ts';
 import { type Endpoint, type SendDone, type Transport, parseMessage } from '../src/sip/index.ts';
-import { cpuOf } from './proc.ts';
 import { emptyBenchDatabase, provisionBenchUsers } from './sip/provision.ts';
-import { BENCH_HOST, benchBackendPids, threadCpu } from './sip/register-rig.ts';
+import { BENCH_HOST } from './sip/register-rig.ts';
+import { measureRun, perOperation } from './sip/cpu-run.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const users = Number(process.env.BENCH_USERS ?? 10_000);
@@ -87,7 +82,7 @@ interface Call {
   readonly fromTag: string;
 }
 
-/** Calls started stop at this count. */
+/** Calls started stop at this count (`drive`). */
 let stopAt = 0;
 let started = 0;
 let done = 0;
@@ -223,66 +218,29 @@ const udpAt = transports.findIndex((t) => t.protocol === 'UDP');
 const realUdp = transports[udpAt]!;
 transports[udpAt] = transport;
 
-/** Starts `concurrency` chains of calls and waits until `stopAt` have started and all ended. */
-const drive = (): Promise<void> =>
-  new Promise((resolve) => {
+/** Starts `concurrency` chains of calls; resolves once `count` more have started and every call has ended. */
+function drive(count: number): Promise<void> {
+  stopAt = started + count;
+  return new Promise((resolve) => {
     finish = resolve;
     for (let i = 0; i < concurrency && started < stopAt; i++) begin();
   });
-
-// Warm-up (JIT, prepared statements, the policy's caches), then the measured run.
-stopAt = warmup;
-await drive();
-stopAt = warmup + calls;
-const load = loadavg().map((l) => l.toFixed(2)).join(' ');
-const backendPids = await benchBackendPids(database);
-const doneBefore = done;
-const db0 = cpuOf(backendPids);
-const threads0 = threadCpu();
-// Young-generation collections: each follows a semi-space's worth of allocation, so their count
-// per call is an allocation figure that the machine's load does not move (issue #4).
-const gc = { minor: 0, major: 0, ms: 0 };
-const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-    if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
-    else gc.major++;
-    gc.ms += e.duration;
-  }
-});
-gcObserver.observe({ entryTypes: ['gc'] });
-const allocFile = process.env.BENCH_ALLOC_PROFILE;
-const allocSession = allocFile ? new Session() : undefined;
-if (allocSession) {
-  allocSession.connect();
-  await allocSession.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
-const cpu0 = process.cpuUsage();
-const t0 = process.hrtime.bigint();
-await drive();
-const cpu = process.cpuUsage(cpu0);
-const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-await new Promise((r) => setImmediate(r));
-gcObserver.disconnect();
-const dbCpu = cpuOf(backendPids) - db0;
-const threads = threadCpu();
+
+await drive(warmup); // JIT, prepared statements, the policy's caches
+const doneBefore = done;
+const f = await measureRun(database, () => drive(calls), process.env.BENCH_ALLOC_PROFILE);
 const n = done - doneBefore;
-if (allocSession && allocFile) writeFileSync(allocFile, JSON.stringify((await allocSession.post('HeapProfiler.stopSampling')).profile));
 
 await server.idle();
 transports[udpAt] = realUdp;
 await platform.close();
 if (!databaseUrl) await database.close();
-const ms = (x: number): string => x.toFixed(3);
 process.stdout.write(
   [
     `sip-call-cpu: ${calls} calls INVITE → 407 → INVITE (MD5) → 180 → 200 → ACK → BYE → 200 (after ${warmup} warm-up) by ${users} users to the carrier, ${concurrency} in flight, in-memory transport, ${databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}, policy counters ${config.policy.counters}`,
-    `  ${n} completed, ${failed} failed, ${stray} stray messages; wall ${seconds.toFixed(2)} s (${(n / seconds).toFixed(0)}/s)`,
-    `  CPU per call: ${ms((cpu.user + cpu.system) / 1000 / n)} ms (user ${ms(cpu.user / 1000 / n)}, system ${ms(cpu.system / 1000 / n)})` +
-      `; main thread ${ms((1000 * (threads.main - threads0.main)) / n)} ms, other threads ${ms((1000 * (threads.others - threads0.others)) / n)} ms` +
-      (backendPids.length > 0 ? `; PostgreSQL backends ${ms((1000 * dbCpu) / n)} ms (${backendPids.length} connections)` : ''),
-    `  GC: ${((1000 * gc.minor) / n).toFixed(2)} young-generation and ${((1000 * gc.major) / n).toFixed(2)} other collections per 1 000 calls, ${((1000 * gc.ms) / n).toFixed(1)} µs of pauses per call`,
-    `  load average ${load} → ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `  ${n} completed, ${failed} failed, ${stray} stray messages; wall ${f.seconds.toFixed(2)} s (${(n / f.seconds).toFixed(0)}/s)`,
+    ...perOperation(f, n, 'call'),
     '',
   ].join('\n'),
 );

@@ -293,7 +293,10 @@ export interface CSeq {
 
 export const MAX_CSEQ = 2 ** 31 - 1;
 
-export function parseCSeq(value: string): Result<CSeq> {
+/** `1*DIGIT LWS Method`; a text parsed lately gives the same (read-only) value (`ParseMemo`: "1 INVITE", "2 INVITE", "3 BYE"…). */
+export const parseCSeq = (value: string): Result<CSeq> => cseqs.get(value);
+
+function parseCSeqText(value: string): Result<CSeq> {
   const m = /^[ \t]*(\d+)[ \t]+(\S+)[ \t]*$/u.exec(value);
   if (!m) return fail('malformed CSeq');
   const seq = parseUInt(m[1]!, MAX_CSEQ);
@@ -301,6 +304,8 @@ export function parseCSeq(value: string): Result<CSeq> {
   if (!isToken(m[2]!)) return fail('invalid CSeq method');
   return ok({ seq, method: m[2]! });
 }
+
+const cseqs = new ParseMemo(parseCSeqText);
 
 /** Delta-seconds (Expires, expires param): overlarge values count as 2^32-1 (RFC 3261 §10.2.1). */
 export function parseDeltaSeconds(value: string): number | undefined {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildResponse } from './builders.ts';
-import { parseNameAddr } from './headers.ts';
+import { parseCSeq, parseNameAddr } from './headers.ts';
 import { type SipRequest, toTag } from './message.ts';
 import { parseMessage } from './parser.ts';
 import { ParseMemo, fail, ok } from './syntax.ts';
@@ -89,5 +89,14 @@ describe('the name-addrs and URIs of the parser are shared values (issue #4)', (
     expect(parseNameAddr('<sip:bob@biloxi.example.com').ok).toBe(false);
     expect(parseUri('sip:bob@').ok).toBe(false);
     expect(parseUri('sip:bob@').ok).toBe(false);
+  });
+});
+
+describe('CSeq values are shared too', () => {
+  it('the same text gives the same value; a bad one is refused', () => {
+    expect(parseCSeq('2 INVITE')).toBe(parseCSeq('2 INVITE'));
+    expect(parseCSeq('2 INVITE')).toEqual({ ok: true, value: { seq: 2, method: 'INVITE' } });
+    expect(parseCSeq('2 IN VITE').ok).toBe(false);
+    expect(parseCSeq('2 IN VITE').ok).toBe(false);
   });
 });
