@@ -340,13 +340,23 @@ export class ParseMemo<T> {
     const hit = this.recent.get(text);
     if (hit !== undefined) return hit;
     if (text.length > this.maxLength) return this.parse(text);
-    const r = this.older.get(text) ?? this.parse(text);
-    if (!r.ok) return r;
+    let r = this.older.get(text);
+    let key = text;
+    if (r === undefined) {
+      // Kept and parsed as a copy of its own: `text` is often a slice of a whole message's
+      // head (up to 64 KB), which the entry and the strings of its value would keep alive.
+      key = ownCopy(text);
+      r = this.parse(key);
+      if (!r.ok) return r;
+    }
     if (this.recent.size >= this.size) {
       this.older = this.recent;
       this.recent = new Map();
     }
-    this.recent.set(text, r);
+    this.recent.set(key, r);
     return r;
   }
 }
+
+/** The same text in a string of its own (V8 flattens the concatenation before slicing it), not a view into a larger one. */
+const ownCopy = (text: string): string => ` ${text}`.slice(1);
