@@ -4,10 +4,8 @@
  * configuration from the environment (E2P_*, DATABASE_URL; PGlite in E2P_DATA_DIR
  * otherwise), the provisioning directory and the call policy, SIP on UDP.
  * With DATABASE_URL, the database (its name must contain "bench") is emptied first.
- * Before listening it provisions, in bulk, one client (product, signed contract,
- * installation completed, through the module functions) and BENCH_USERS users
- * `bench0…` with one password (rows written straight into `provisioned_users`, 1 000 per
- * INSERT: createUsers would take hours for 100 000).
+ * Before listening it provisions, in bulk, one client and BENCH_USERS users `bench0…`
+ * with one password (`provisionBenchUsers`, ./provision.ts).
  * Messages: sends { ready, udpPort, rssBytes } once listening; answers { policyReset } (the
  * call policy's decision-time summary emptied) and { policy } with { count, p50, p90, p99 }
  * (ms, outbound decisions since the reset); answers { rss } with
@@ -19,18 +17,10 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { createPlatform } from '../../src/app.ts';
-import { newId } from '../../src/kernel/ids.ts';
-import { createProduct } from '../../src/modules/catalog/create-product.ts';
-import { completeInstallation } from '../../src/modules/customers/complete-installation.ts';
-import { createClient } from '../../src/modules/customers/create-client.ts';
-import { createContract } from '../../src/modules/customers/create-contract.ts';
-import { signContract } from '../../src/modules/customers/sign-contract.ts';
-import { provisionedUsers } from '../../src/modules/provisioning/schema.ts';
-import { ha1 } from '../../src/sip/index.ts';
 import { POLICY_DECISION_METRIC } from '../../src/telephony/sip-server.ts';
+import { emptyBenchDatabase, provisionBenchUsers } from './provision.ts';
 
 const send = (m: object): void => {
   process.send?.(m);
@@ -38,46 +28,11 @@ const send = (m: object): void => {
 const users = Number(process.env.BENCH_USERS ?? 0);
 const password = process.env.BENCH_PASSWORD ?? '';
 const config = loadConfig(process.env);
-if (config.databaseUrl) {
-  // Each run starts from an empty database (the users bench0… are created again): only a
-  // database whose name says it is the bench's own is emptied.
-  const name = new URL(config.databaseUrl).pathname.slice(1);
-  if (!/bench/i.test(name)) throw new Error(`BENCH_DATABASE_URL must name a bench database (e.g. e2p_bench), got "${name}"`);
-  const client = new pg.Client({ connectionString: config.databaseUrl });
-  await client.connect();
-  await client.query('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public');
-  await client.end();
-}
+if (config.databaseUrl) await emptyBenchDatabase(config.databaseUrl);
 const platform = await createPlatform(config);
 const { ctx } = platform;
 
-await createProduct(ctx, { actor: 'system', code: 'USER', kind: 'recurring', unit: 'user', priceCents: 1250 });
-const clientId = (await createClient(ctx, { principal: 'system', name: 'Bench SRL' })).id;
-const draft = await createContract(ctx, { actor: 'system', clientId, lines: [{ product: 'USER', quantity: 10 }] });
-await signContract(ctx, { actor: 'system', clientId, contractId: draft.id });
-await completeInstallation(ctx, { actor: 'system', clientId });
-const realm = config.sip.domain;
-const now = new Date();
-const provisionStarted = Date.now();
-for (let from = 0; from < users; from += 1000) {
-  const rows = [];
-  for (let i = from; i < Math.min(users, from + 1000); i++) {
-    const username = `bench${i}`;
-    rows.push({
-      id: newId(),
-      clientId,
-      extension: String(100000 + i),
-      sipUsername: username,
-      sipRealm: realm,
-      ha1Md5: ha1('MD5', username, realm, password),
-      ha1Sha256: ha1('SHA-256', username, realm, password),
-      credentialsSetAt: now,
-      createdAt: now,
-    });
-  }
-  await ctx.db.insert(provisionedUsers).values(rows);
-}
-const provisionSeconds = (Date.now() - provisionStarted) / 1000;
+const provisionSeconds = await provisionBenchUsers(ctx, { users, password, realm: config.sip.domain });
 const sip = await platform.listenSip();
 
 // BENCH_ALLOC_PROFILE=<file>: V8's sampling heap profiler from here to the stop, counting the

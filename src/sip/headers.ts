@@ -6,6 +6,7 @@
 import {
   type Params,
   type Result,
+  ParseMemo,
   Scanner,
   fail,
   formatParams,
@@ -190,8 +191,10 @@ export interface NameAddr {
   readonly params: Params;
 }
 
-/** `( name-addr / addr-spec ) *( SEMI generic-param )`. */
-export function parseNameAddr(value: string): Result<NameAddr> {
+/** `( name-addr / addr-spec ) *( SEMI generic-param )`; a text parsed lately gives the same (read-only) value (`ParseMemo`). */
+export const parseNameAddr = (value: string): Result<NameAddr> => nameAddrs.get(value);
+
+function parseNameAddrText(value: string): Result<NameAddr> {
   const sc = new Scanner(value);
   sc.skipWs();
   let displayName: string | undefined;
@@ -256,6 +259,8 @@ export function formatNameAddr(n: NameAddr): string {
   return `${name}<${formatUri(n.uri)}>${formatParams(n.params)}`;
 }
 
+const nameAddrs = new ParseMemo(parseNameAddrText);
+
 /** A Contact value: `*` or a name-addr with its parameters (expires, q...). */
 export type Contact = { readonly star: true } | (NameAddr & { readonly star: false });
 
@@ -288,7 +293,10 @@ export interface CSeq {
 
 export const MAX_CSEQ = 2 ** 31 - 1;
 
-export function parseCSeq(value: string): Result<CSeq> {
+/** `1*DIGIT LWS Method`; a text parsed lately gives the same (read-only) value (`ParseMemo`: "1 INVITE", "2 INVITE", "3 BYE"…). */
+export const parseCSeq = (value: string): Result<CSeq> => cseqs.get(value);
+
+function parseCSeqText(value: string): Result<CSeq> {
   const m = /^[ \t]*(\d+)[ \t]+(\S+)[ \t]*$/u.exec(value);
   if (!m) return fail('malformed CSeq');
   const seq = parseUInt(m[1]!, MAX_CSEQ);
@@ -296,6 +304,8 @@ export function parseCSeq(value: string): Result<CSeq> {
   if (!isToken(m[2]!)) return fail('invalid CSeq method');
   return ok({ seq, method: m[2]! });
 }
+
+const cseqs = new ParseMemo(parseCSeqText);
 
 /** Delta-seconds (Expires, expires param): overlarge values count as 2^32-1 (RFC 3261 §10.2.1). */
 export function parseDeltaSeconds(value: string): number | undefined {

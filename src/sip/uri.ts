@@ -3,7 +3,7 @@
  * kept opaque. Escapes are kept as written (`user` is the raw, escaped text);
  * `unescape` decodes them when a caller needs the octets.
  */
-import { NO_PARAMS, type Params, type Result, asciiTable, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
+import { NO_PARAMS, ParseMemo, type Params, type Result, asciiTable, fail, formatParams, isHost, ok, parsePort } from './syntax.ts';
 
 export interface SipUri {
   readonly scheme: 'sip' | 'sips';
@@ -149,8 +149,10 @@ function isSipScheme(text: string, colon: number): boolean {
   );
 }
 
-/** Parses a URI; the text must contain no whitespace. */
-export function parseUri(text: string): Result<Uri> {
+/** Parses a URI; the text must contain no whitespace. A text parsed lately gives the same (read-only) value (`ParseMemo`). */
+export const parseUri = (text: string): Result<Uri> => uris.get(text);
+
+function parseUriText(text: string): Result<Uri> {
   const colon = text.indexOf(':');
   if (colon <= 0) return fail('missing URI scheme');
   const rest = text.slice(colon + 1);
@@ -162,6 +164,8 @@ export function parseUri(text: string): Result<Uri> {
   if (rest === '' || !/^[\x21-\x7e]+$/u.test(rest) || /[<>"{}|\\^`]/u.test(rest)) return fail('invalid absolute URI');
   return ok({ scheme, opaque: rest });
 }
+
+const uris = new ParseMemo(parseUriText);
 
 export function formatUri(u: Uri): string {
   if (isSipUri(u)) {

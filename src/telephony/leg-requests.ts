@@ -35,7 +35,7 @@ export class LegRequests {
       method,
       uri: contact?.uri ?? branch.invite.uri,
       from: branch.invite.from,
-      to: nameAddr(headerValue(answer, 'To')),
+      to: answer.to, // the typed view of its To header, tag included
       callId: branch.callId,
       cseq,
       via: { transport: branch.transport.protocol, host: local.address, port: local.port, rport: true },
@@ -52,7 +52,7 @@ export class LegRequests {
       method,
       uri: target?.uri ?? call.invite.from.uri,
       from: nameAddr(`${headerValue(call.invite, 'To')};tag=${call.aTag}`),
-      to: nameAddr(headerValue(call.invite, 'From')),
+      to: call.invite.from,
       callId: call.invite.callId,
       cseq,
       via: { transport: transport.protocol, host: local.address, port: local.port, rport: true },
