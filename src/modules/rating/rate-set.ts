@@ -98,21 +98,31 @@ export function mergedPools(pools: readonly PackPool[]): { zones: string[]; seco
 const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
 
 /**
- * The CTEs `t(period, prefix, zone, micros)` (the prefixes of each tariff period) and
- * `pr(period, from_ts, to_ts)` (the periods) of the month of `first`, as VALUES.
+ * The zone of a call `c` (§8.2/§8.3) as a jsonb `[zone, µ€ per minute]`, null when no prefix
+ * matches or the call starts outside the periods: the tariff of period i is one jsonb object
+ * (prefix → [zone, micros], ties already resolved by `tariffPeriodsOf`), the column `p<i>` of
+ * the CTE `m` (`tariffColumns`) read as a scalar subquery (evaluated once per statement),
+ * looked up with the call's destination cut to each prefix length of the period, longest
+ * first — a few key lookups per call whatever the plan, instead of a join (which would
+ * lose the calls' order) or a lookup subquery per call (whose cost would depend on the
+ * planner memoizing it).
  */
-export function tariffCtes(periods: readonly TariffPeriod[], first: LocalDate): SQL {
-  const tariffRows: SQL[] = [];
-  const periodRows: SQL[] = [];
-  periods.forEach((p, i) => {
-    periodRows.push(sql`(${i}::integer, ${ts(p.from)}, ${ts(p.to)})`);
-    for (const [prefix, z] of p.prefixes) tariffRows.push(sql`(${i}::integer, ${prefix}::text, ${z.zone}::text, ${z.perMinuteMicros}::bigint)`);
+export function zoneOfCall(periods: readonly TariffPeriod[]): SQL {
+  if (periods.length === 0) return sql`null::jsonb`;
+  const branches = periods.map((p, i) => {
+    const lengths = [...new Set([...p.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
+    const lookup = lengths.length === 0 ? 'null::jsonb' : `coalesce(${lengths.map((n) => `(select p${i} from m)->left(c.destination, ${n})`).join(', ')})`;
+    return sql`when c.started_at >= ${ts(p.from)} and c.started_at < ${ts(p.to)} then ${sql.raw(lookup)}`;
   });
-  // A month without any tariff in force: no zone matches (every call costs 0).
-  if (tariffRows.length === 0) tariffRows.push(sql`(-1, null::text, null::text, 0::bigint)`);
-  if (periodRows.length === 0) periodRows.push(sql`(-1, ${ts(startOfLocalDay(first))}, ${ts(startOfLocalDay(first))})`);
-  return sql`t(period, prefix, zone, micros) as (values ${sql.join(tariffRows, sql`, `)}),
-    pr(period, from_ts, to_ts) as (values ${sql.join(periodRows, sql`, `)})`;
+  return sql`case ${sql.join(branches, sql` `)} end`;
+}
+
+/** The columns `p0, p1, …` of the CTE `m` read by `zoneOfCall`: each period's tariff as jsonb. */
+export function tariffColumns(periods: readonly TariffPeriod[]): SQL {
+  return sql.join(
+    periods.map((p, i) => sql`${JSON.stringify(Object.fromEntries([...p.prefixes].map(([prefix, z]) => [prefix, [z.zone, z.perMinuteMicros]])))}::jsonb as ${sql.raw(`p${i}`)}`),
+    sql`, `,
+  );
 }
 
 /** The cost of a call in cents (§8.3): ceil((seconds − pack) × µ€/min ÷ 600 000), exact in bigint. */
@@ -170,57 +180,52 @@ export async function rateMonthSql(
 ): Promise<number> {
   if (clients.length === 0) return 0;
   const first = firstOfMonth(month);
-  const poolRows: SQL[] = [];
+  // "client|zone" → [pool index, allowance] (a client's merged pools are disjoint: one pool per zone).
+  const pools: Record<string, [number, number]> = {};
   let poolsPerClient = 1;
   for (const c of clients) {
     poolsPerClient = Math.max(poolsPerClient, c.pools.length);
     c.pools.forEach((p, k) => {
-      for (const z of p.zones) poolRows.push(sql`(${c.clientId}::uuid, ${k}::integer, ${z}::text, ${p.seconds}::bigint)`);
+      for (const z of p.zones) pools[`${c.clientId}|${z}`] = [k, p.seconds];
     });
   }
-  if (poolRows.length === 0) poolRows.push(sql`(null::uuid, -1, null::text, 0::bigint)`);
   const ids = sql.join(
     clients.map((c) => sql`${c.clientId}::uuid`),
     sql`, `,
   );
   // The seconds wanted so far by each pool k of the client (running sums over the client's
   // calls in start order), and the one of the call's own pool.
-  const pools = Array.from({ length: poolsPerClient }, (_, k) => k);
-  const runningSums = sql.join(
-    pools.map((k) => sql.raw(`(sum(case when z.pool = ${k} then z.want else 0 end) over client_calls)::bigint as s${k}`)),
-    sql`, `,
-  );
-  const sIncl = sql.raw(`case w.pool ${pools.map((k) => `when ${k} then w.s${k}`).join(' ')} end`);
+  const poolIndexes = Array.from({ length: poolsPerClient }, (_, k) => k);
+  const runningSums = sql.raw(poolIndexes.map((k) => `(sum(case when y.pool = ${k} then y.want else 0 end) over client_calls)::bigint as s${k}`).join(', '));
+  const sIncl = sql.raw(`case w.pool ${poolIndexes.map((k) => `when ${k} then w.s${k}`).join(' ')} end`);
   const result = await withSettings(db, RATING_SETTINGS, (tx) =>
     tx.execute(sql`
-    with ${tariffCtes(periods, first)},
-    p(client_id, pool, zone, seconds) as (values ${sql.join(poolRows, sql`, `)}),
+    with m as (select ${JSON.stringify(pools)}::jsonb as pools${periods.length > 0 ? sql`, ${tariffColumns(periods)}` : sql``}),
     z as (
-      select c.ctid as row_id, c.client_id, c.started_at, c.id,
+      select c.ctid as row_id, c.client_id, c.started_at, c.id, c.allowed, c.billable_seconds, c.pack_seconds,
         c.invoice_id is not null and c.rated_at is not null as fixed,
-        case when c.allowed then c.billable_seconds else 0 end::bigint as secs,
-        zz.zone as stored_zone, case when c.allowed then zz.zone end as zone, coalesce(zz.micros, 0) as micros,
-        pp.pool, pp.seconds as allowance,
-        case when not c.allowed or zz.zone is null then 0
-          when c.invoice_id is not null and c.rated_at is not null then coalesce(c.pack_seconds, 0)
-          else c.billable_seconds end::bigint as want
+        case when c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+' then ${zoneOfCall(periods)} end as tariff
       from ${cdrs} c
-      left join pr on c.started_at >= pr.from_ts and c.started_at < pr.to_ts
-      left join lateral (
-        select t.zone, t.micros from t
-        where t.period = pr.period and left(c.destination, length(t.prefix)) = t.prefix
-        order by length(t.prefix) desc limit 1
-      ) zz on c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+'
-      left join lateral (
-        select p.pool, p.seconds from p where p.client_id = c.client_id and p.zone = (case when c.allowed then zz.zone end) limit 1
-      ) pp on true
       where c.client_id in (${ids})
         and c.started_at >= ${ts(startOfLocalDay(first))} and c.started_at < ${ts(startOfLocalDay(addMonths(first, 1)))}
         and c.ended_at is not null
+      order by c.client_id, c.started_at, c.id
+    ),
+    zp as (
+      select z.*, (select pools from m)->(z.client_id::text || '|' || (z.tariff->>0)) as pool_entry
+      from z order by z.client_id, z.started_at, z.id
+    ),
+    y as (
+      select zp.row_id, zp.client_id, zp.started_at, zp.id, zp.fixed,
+        case when zp.allowed then zp.billable_seconds else 0 end::bigint as secs,
+        zp.tariff->>0 as stored_zone, case when zp.allowed then zp.tariff->>0 end as zone, coalesce((zp.tariff->>1)::bigint, 0) as micros,
+        (zp.pool_entry->>0)::integer as pool, (zp.pool_entry->>1)::bigint as allowance,
+        case when not zp.allowed or zp.tariff is null then 0 when zp.fixed then coalesce(zp.pack_seconds, 0) else zp.billable_seconds end::bigint as want
+      from zp
     ),
     w as (
-      select z.*, ${runningSums} from z
-      window client_calls as (partition by z.client_id order by z.started_at, z.id rows unbounded preceding)
+      select y.*, ${runningSums} from y
+      window client_calls as (partition by y.client_id order by y.started_at, y.id rows unbounded preceding)
     ),
     r0 as (
       select w.row_id, w.stored_zone,
