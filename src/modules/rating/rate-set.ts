@@ -3,8 +3,8 @@
  * ONE SQL statement, with the same results as `rateCalls` (call-rating.ts):
  * - the zone is the longest E.164 prefix of the tariff version in force on the local day
  *   the call started (§8.2/§8.3; on a tie of equal prefixes the first zone in code order
- *   wins, as `longestPrefixMatch` over `tariffOn`), looked up once per (period, destination)
- *   (a lateral lookup the planner memoizes), and the call's pack pool once per (client, zone);
+ *   wins, as `longestPrefixMatch` over `tariffOn`), looked up in a jsonb map of the
+ *   period's prefixes (`zoneOfCall`), and the call's pack pool in a map of (client, zone);
  * - pack seconds by a window function: with the allowance A of the call's pool and S the
  *   running sum of seconds wanted by the pool's calls in start order (start, id), the pool
  *   left after a call is max(0, A − S), so the call takes max(0, A − S_before) − max(0, A − S)
@@ -135,8 +135,7 @@ export const costCents = (zone: SQL, secs: SQL, pack: SQL, micros: SQL): SQL =>
  * `cdrs_client_started_idx` in (client, start) order — the window's own order, which then
  * only needs an incremental sort on the call id within equal starts instead of a sort of
  * every call of the batch — and so that the rows rated are updated through their `ctid` (a
- * TID scan per row) instead of hashing the whole table; no merge join (it would sort the
- * calls again).
+ * TID scan per row) instead of hashing the whole table; no merge join.
  */
 const RATING_SETTINGS: Readonly<Record<string, string>> = { work_mem: '64MB', jit: 'off', enable_seqscan: 'off', enable_bitmapscan: 'off', enable_mergejoin: 'off' };
 
