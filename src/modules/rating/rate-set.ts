@@ -4,7 +4,9 @@
  * - the zone is the longest E.164 prefix of the tariff version in force on the local day
  *   the call started (§8.2/§8.3; on a tie of equal prefixes the first zone in code order
  *   wins, as `longestPrefixMatch` over `tariffOn`), looked up in a jsonb map of the
- *   period's prefixes (`zoneOfCall`), and the call's pack pool in a map of (client, zone);
+ *   period's prefixes (`zoneOfCall`), and the call's pack pool in a map of (client, zone) —
+ *   each in a lateral subquery the planner memoizes per (period, destination) and per
+ *   (client, zone);
  * - pack seconds by a window function: with the allowance A of the call's pool and S the
  *   running sum of seconds wanted by the pool's calls in start order (start, id), the pool
  *   left after a call is max(0, A − S), so the call takes max(0, A − S_before) − max(0, A − S)
@@ -98,23 +100,24 @@ export function mergedPools(pools: readonly PackPool[]): { zones: string[]; seco
 const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
 
 /**
- * The zone of a call `c` (§8.2/§8.3) as a jsonb `[zone, µ€ per minute]`, null when no prefix
- * matches or the call starts outside the periods: the tariff of period i is one jsonb object
- * (prefix → [zone, micros], ties already resolved by `tariffPeriodsOf`), the column `p<i>` of
- * the CTE `m` (`tariffColumns`) read as a scalar subquery (evaluated once per statement),
- * looked up with the call's destination cut to each prefix length of the period, longest
- * first — a few key lookups per call whatever the plan, instead of a join (which would
- * lose the calls' order) or a lookup subquery per call (whose cost would depend on the
- * planner memoizing it).
+ * The zone of a call `c` of period `pr.period` (§8.2/§8.3) as a jsonb `[zone, µ€ per minute]`,
+ * null when no prefix matches: the tariff of period i is one jsonb object (prefix → [zone,
+ * micros], ties already resolved by `tariffPeriodsOf`), the column `p<i>` of the CTE `m`
+ * (`tariffColumns`) read as a scalar subquery (evaluated once per statement), looked up with
+ * the call's destination cut to each prefix length of the period, longest first. It is the
+ * body of a lateral subquery keyed by (period, destination) that the planner memoizes when it
+ * knows the calls repeat their destinations; when it does not (no statistics: PGlite never
+ * analyses, nor a table just loaded) each call costs a few key lookups, never a scan of the
+ * tariff's prefixes.
  */
 export function zoneOfCall(periods: readonly TariffPeriod[]): SQL {
   if (periods.length === 0) return sql`null::jsonb`;
   const branches = periods.map((p, i) => {
     const lengths = [...new Set([...p.prefixes.keys()].map((k) => k.length))].sort((a, b) => b - a);
     const lookup = lengths.length === 0 ? 'null::jsonb' : `coalesce(${lengths.map((n) => `(select p${i} from m)->left(c.destination, ${n})`).join(', ')})`;
-    return sql`when c.started_at >= ${ts(p.from)} and c.started_at < ${ts(p.to)} then ${sql.raw(lookup)}`;
+    return `when ${i} then ${lookup}`;
   });
-  return sql`case ${sql.join(branches, sql` `)} end`;
+  return sql.raw(`case pr.period ${branches.join(' ')} end`);
 }
 
 /** The columns `p0, p1, …` of the CTE `m` read by `zoneOfCall`: each period's tariff as jsonb. */
@@ -200,27 +203,31 @@ export async function rateMonthSql(
   const result = await withSettings(db, RATING_SETTINGS, (tx) =>
     tx.execute(sql`
     with m as (select ${JSON.stringify(pools)}::jsonb as pools${periods.length > 0 ? sql`, ${tariffColumns(periods)}` : sql``}),
-    z as (
-      select c.ctid as row_id, c.client_id, c.started_at, c.id, c.allowed, c.billable_seconds, c.pack_seconds,
+    pr(period, from_ts, to_ts) as (values ${sql.join(
+      periods.length > 0 ? periods.map((p, i) => sql`(${i}::integer, ${ts(p.from)}, ${ts(p.to)})`) : [sql`(-1, null::timestamptz, null::timestamptz)`],
+      sql`, `,
+    )}),
+    y as (
+      select c.ctid as row_id, c.client_id, c.started_at, c.id,
         c.invoice_id is not null and c.rated_at is not null as fixed,
-        case when c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+' then ${zoneOfCall(periods)} end as tariff
+        case when c.allowed then c.billable_seconds else 0 end::bigint as secs,
+        zz.zone as stored_zone, case when c.allowed then zz.zone end as zone, coalesce(zz.micros, 0) as micros,
+        pp.pool, pp.allowance,
+        case when not c.allowed or zz.zone is null then 0
+          when c.invoice_id is not null and c.rated_at is not null then coalesce(c.pack_seconds, 0)
+          else c.billable_seconds end::bigint as want
       from ${cdrs} c
+      left join pr on c.started_at >= pr.from_ts and c.started_at < pr.to_ts
+      left join lateral (
+        select q.x->>0 as zone, (q.x->>1)::bigint as micros from (select ${zoneOfCall(periods)} as x offset 0) q
+      ) zz on c.direction = 'outbound' and not c.emergency and left(c.destination, 1) = '+'
+      left join lateral (
+        select (q.e->>0)::integer as pool, (q.e->>1)::bigint as allowance
+        from (select (select pools from m)->(c.client_id::text || '|' || zz.zone) as e offset 0) q
+      ) pp on true
       where c.client_id in (${ids})
         and c.started_at >= ${ts(startOfLocalDay(first))} and c.started_at < ${ts(startOfLocalDay(addMonths(first, 1)))}
         and c.ended_at is not null
-      order by c.client_id, c.started_at, c.id
-    ),
-    zp as (
-      select z.*, (select pools from m)->(z.client_id::text || '|' || (z.tariff->>0)) as pool_entry
-      from z order by z.client_id, z.started_at, z.id
-    ),
-    y as (
-      select zp.row_id, zp.client_id, zp.started_at, zp.id, zp.fixed,
-        case when zp.allowed then zp.billable_seconds else 0 end::bigint as secs,
-        zp.tariff->>0 as stored_zone, case when zp.allowed then zp.tariff->>0 end as zone, coalesce((zp.tariff->>1)::bigint, 0) as micros,
-        (zp.pool_entry->>0)::integer as pool, (zp.pool_entry->>1)::bigint as allowance,
-        case when not zp.allowed or zp.tariff is null then 0 when zp.fixed then coalesce(zp.pack_seconds, 0) else zp.billable_seconds end::bigint as want
-      from zp
     ),
     w as (
       select y.*, ${runningSums} from y
