@@ -130,27 +130,11 @@ export type RegisterOutcome =
   | { readonly kind: 'out-of-order'; readonly contact: string }
   | { readonly kind: 'too-many' };
 
-/**
- * The parse of a contact URI, remembered: each REGISTER of an AOR holding several contacts
- * compares its contact with every other binding's (§19.1.4 equivalence), and these are the
- * same few strings REGISTER after REGISTER — two URI parses per other binding per REGISTER
- * were ≈ 4 % of the node's CPU with 6 bindings per AOR (issue #4). Bounded: cleared at 10 000.
- */
-const parsedContacts = new Map<string, ReturnType<typeof parseUri>>();
-function parsedContact(uri: string): ReturnType<typeof parseUri> {
-  let parsed = parsedContacts.get(uri);
-  if (parsed === undefined) {
-    parsed = parseUri(uri);
-    if (parsedContacts.size >= 10_000) parsedContacts.clear();
-    parsedContacts.set(uri, parsed);
-  }
-  return parsed;
-}
-
 const sameContact = (a: string, b: string): boolean => {
   if (a === b) return true;
-  const x = parsedContact(a);
-  const y = parsedContact(b);
+  // parseUri remembers the texts it parsed lately (ParseMemo): an AOR's few contacts, REGISTER after REGISTER.
+  const x = parseUri(a);
+  const y = parseUri(b);
   return x.ok && y.ok && uriEquals(x.value, y.value);
 };
 
