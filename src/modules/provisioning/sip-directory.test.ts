@@ -4,7 +4,7 @@ import { describeEachDb, migratedTestDatabase, useMigratedDatabase } from '../..
 import { openChangeFeed } from '../../db/changes.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
-import { CachedSipDirectory, type SipUserChanges } from './sip-directory.ts';
+import { CachedSipDirectory, SIP_CREDENTIALS_OF, type SipUserChanges } from './sip-directory.ts';
 
 const CLIENT = newId();
 
@@ -87,6 +87,37 @@ describeEachDb('CachedSipDirectory', (kind) => {
     const found = await Promise.all(asked.map((n) => cache.findSipCredentials(n)));
     expect(found.slice(0, 5).map((f) => f?.ha1Md5 ?? null)).toEqual(['k0', 'k1', 'k2', null, 'k0']);
     expect(found.slice(5).every((f) => f === null)).toBe(true);
+    cache.close();
+  });
+
+  it('reads a batch of misses by probing the username index, even when the statistics predate most users', async () => {
+    // Statistics taken with one user, then 3 000 more: the planner believes the table tiny.
+    // Written as IN (SELECT jsonb_array_elements_text(…)), the statement then read all
+    // 3 001 users for every batch (hash of the list); it must read only the names asked.
+    await addUser(database, '100', 'a');
+    await database.db.execute(sql`ANALYZE provisioned_users`);
+    await database.db.execute(sql`
+      INSERT INTO provisioned_users (id, client_id, extension, sip_username, sip_realm, ha1_md5, ha1_sha256, credentials_set_at, created_at)
+      SELECT gen_random_uuid(), ${CLIENT}::uuid, (1000 + g)::text, (1000 + g) || '.tst', 'pbx.test', 'h', 'h', now(), now()
+      FROM generate_series(1, 3000) g`);
+    const names = ['1001.tst', '2500.tst', '100.tst', 'nobody.tst'];
+    const text = SIP_CREDENTIALS_OF.replace('$1::jsonb', `'${JSON.stringify(names)}'::jsonb`);
+    const result = (await database.db.execute(sql.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`))) as { rows: Record<string, unknown>[] };
+    const raw = Object.values(result.rows[0]!)[0];
+    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }];
+    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows': number; 'Actual Loops': number; Plans?: PlanNode[] };
+    const nodes: PlanNode[] = [];
+    const walk = (n: PlanNode): void => {
+      nodes.push(n);
+      n.Plans?.forEach(walk);
+    };
+    walk(plan[0].Plan);
+    // Every node reading provisioned_users (a scan of the table, or of one of its indexes) returns at most the names asked.
+    const reads = nodes.filter((n) => n['Relation Name'] === 'provisioned_users' || n['Index Name']?.startsWith('provisioned_users') === true);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const n of reads) expect(n['Actual Rows'] * n['Actual Loops'], JSON.stringify(n['Node Type'])).toBeLessThanOrEqual(names.length);
+    const cache = new CachedSipDirectory(database.db, manualFeed());
+    expect((await Promise.all(names.map((n) => cache.findSipCredentials(n)))).map((c) => c?.extension ?? null)).toEqual(['1001', '2500', '100', null]);
     cache.close();
   });
 
