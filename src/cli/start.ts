@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { createPlatform, openConfiguredDatabase } from '../app.ts';
 import type { Config, SipTrunk } from '../config.ts';
 import type { AppContext } from '../context.ts';
+import { startEmbeddedMaintenance } from '../db/maintenance.ts';
 import { ensureFirstAdmin } from '../modules/identity/first-admin.ts';
 import { verifyPassword } from '../modules/identity/password.ts';
 import { accounts } from '../modules/identity/schema.ts';
@@ -47,6 +48,13 @@ export async function runStart(config: Config): Promise<void> {
     throw e;
   }
   platform.scheduler.start();
+  // The embedded database has no autovacuum: its upkeep once a minute (nothing on a PostgreSQL server).
+  const maintenance = startEmbeddedMaintenance(ctx.database, {
+    onPass: (actions, ms) => {
+      if (actions.length > 0) ctx.log.info({ component: 'db-maintenance', ms: Math.round(ms), actions }, 'embedded database vacuumed/analysed');
+    },
+    onError: (e) => ctx.log.error({ component: 'db-maintenance', err: e }, 'embedded database maintenance failed'),
+  });
   const address = platform.http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
   const base = config.http.port === 0 ? config.http.publicUrl.replace(/:0$/, `:${httpPort}`) : config.http.publicUrl;
@@ -65,6 +73,7 @@ export async function runStart(config: Config): Promise<void> {
 
   await stopped;
   ctx.log.info({ signal: signalled }, 'stopping');
+  await maintenance.stop();
   await platform.close();
 }
 
