@@ -46,10 +46,14 @@ export interface PlatformOptions {
 
 /**
  * The telephony core reads users and numbers from provisioning, through its own interface;
- * credentials and extensions from this node's memory, kept current by the change feed.
+ * credentials and extensions from this node's memory, kept current by the change feed. The
+ * credentials are all read before the node listens (`CachedSipDirectory.preload`).
  */
-function provisioningDirectory(db: Database['db'], changes: ChangeFeed): Directory {
+async function provisioningDirectory(db: Database['db'], changes: ChangeFeed, log: Logger): Promise<Directory> {
   const users = new CachedSipDirectory(db, changes);
+  const started = performance.now();
+  const kept = await users.preload();
+  log.info({ component: 'sip', users: kept, ms: Math.round(performance.now() - started) }, 'SIP credentials read into memory');
   return {
     findSipCredentials: (username) => users.findSipCredentials(username),
     findUserByExtension: (clientId, extension) => users.findUserByExtension(clientId, extension),
@@ -109,7 +113,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         onError: (what, e) => log.error({ err: e }, `${what} failed`),
       });
       const started = await startSipServer(ctx, {
-        directory: opts.directory ?? provisioningDirectory(database.db, changes),
+        directory: opts.directory ?? (await provisioningDirectory(database.db, changes, log)),
         policy: callPolicy.policy,
       });
       sip = started.server;

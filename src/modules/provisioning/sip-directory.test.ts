@@ -121,6 +121,35 @@ describeEachDb('CachedSipDirectory', (kind) => {
     cache.close();
   });
 
+  it('preloads every current user page by page, up to maxUsers, then answers them without reading the database', async () => {
+    await database.db.execute(sql`DELETE FROM provisioned_users`); // the users of the tests above
+    const names = await Promise.all(['701', '702', '703', '704', '705'].map((e, i) => addUser(database, e, `p${i}`)));
+    await database.db.execute(sql`UPDATE provisioned_users SET deleted_at = now() WHERE sip_username = ${names[4]!}`);
+    const cache = new CachedSipDirectory(database.db, manualFeed());
+    expect(await cache.preload({ pageSize: 2 })).toBe(4);
+    // Changed behind its back (no notice): the answers come from memory.
+    await database.db.execute(sql`UPDATE provisioned_users SET ha1_md5 = 'changed'`);
+    expect((await Promise.all(names.map((n) => cache.findSipCredentials(n)))).map((c) => c?.ha1Md5 ?? null)).toEqual(['p0', 'p1', 'p2', 'p3', null]);
+    cache.close();
+    const small = new CachedSipDirectory(database.db, manualFeed(), { maxUsers: 3 });
+    expect(await small.preload({ pageSize: 2 })).toBe(3);
+    expect((await small.findSipCredentials(names[3]!))?.ha1Md5).toBe('changed'); // the fourth was not kept: read on its miss
+    small.close();
+  });
+
+  it('does not keep a preloaded page that a change notice overtook', async () => {
+    await database.db.execute(sql`DELETE FROM provisioned_users`);
+    const names = await Promise.all(['801', '802', '803'].map((e, i) => addUser(database, e, `q${i}`)));
+    const feed = manualFeed();
+    const cache = new CachedSipDirectory(database.db, feed);
+    const preloading = cache.preload({ pageSize: 2 });
+    feed.emit(names[0]!); // arrives while the first page is being read
+    expect(await preloading).toBe(1);
+    await database.db.execute(sql`UPDATE provisioned_users SET ha1_md5 = 'new' WHERE sip_username IN (${names[0]!}, ${names[1]!}, ${names[2]!})`);
+    expect((await Promise.all(names.map((n) => cache.findSipCredentials(n)))).map((c) => c?.ha1Md5)).toEqual(['new', 'new', 'q2']);
+    cache.close();
+  });
+
   it('forgets a user when provisioned_users changes, whoever writes (trigger → change feed)', async () => {
     const feed = await openChangeFeed(database);
     const cache = new CachedSipDirectory(database.db, feed);
