@@ -16,6 +16,8 @@ import type { Clock } from '../kernel/clock.ts';
 import { type DialResult, isExtensionSyntax, normaliseDialled } from '../kernel/e164.ts';
 import {
   type Endpoint,
+  type Header,
+  ServerInviteTransaction,
   type ServerTransaction,
   type SipRequest,
   type SipResponse,
@@ -31,6 +33,7 @@ import {
   newCallId,
   newTag,
   postOn,
+  responseBytes,
   serializeMessage,
   toTag,
 } from '../sip/index.ts';
@@ -153,10 +156,21 @@ export class CallRouter {
     const n = normaliseDialled(dialled);
     // The credentials lookup counts too: it waits on the same database as the policy.
     await this.limited(req, tx, n.kind === 'short', async () => {
-      const auth = await this.o.authenticator.authenticate(req, source);
-      if (auth.kind === 'reply') tx.respond(auth.response);
+      const auth = await this.o.authenticator.check(req, source);
+      if (auth.kind === 'challenge') this.challenge(req, tx, auth.status, auth.headers);
       else await this.setUp(req, tx, source, auth.credentials, dialled, n);
     });
+  }
+
+  /**
+   * The 407 challenge written straight from the INVITE's header values
+   * (`responseBytes`: no typed response built then serialised, issue #4), the bytes
+   * `buildResponse` + `serializeMessage` give; through `buildResponse` where that is not possible.
+   */
+  private challenge(req: SipRequest, tx: ServerTransaction, status: number, headers: readonly Header[]): void {
+    const bytes = tx instanceof ServerInviteTransaction ? responseBytes(req, status, { headers }) : undefined;
+    if (bytes === undefined) tx.respond(buildResponse(req, status, { headers }));
+    else (tx as ServerInviteTransaction).respondSerialized(status, bytes);
   }
 
   private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {
