@@ -72,6 +72,20 @@ describe('parseMessage', () => {
     expect(getHeader(m, 'i')).toBe('a84b4c76e66710');
   });
 
+  it('gives the absent Contact, Route and Record-Route one shared, frozen empty list; present ones their own (issue #4)', () => {
+    const a = parseMessage(options());
+    const b = parseMessage(options(['Route: <sip:p1.example.com;lr>', 'Record-Route: <sip:p2.example.com;lr>', 'Route: <sip:p3.example.com;lr>', 'Contact: <sip:alice@pc33.example.com>']));
+    if (!a.ok || !b.ok) throw new Error('parse failed');
+    expect(a.message.contact).toEqual([]);
+    expect(a.message.route).toBe(a.message.recordRoute);
+    expect(a.message.route).toBe(a.message.contact);
+    expect(Object.isFrozen(a.message.route)).toBe(true);
+    expect(b.message.route.map((r) => r.uri)).toMatchObject([{ host: 'p1.example.com' }, { host: 'p3.example.com' }]);
+    expect(b.message.recordRoute.map((r) => r.uri)).toMatchObject([{ host: 'p2.example.com' }]);
+    expect(b.message.contact).toHaveLength(1);
+    expect(Object.isFrozen(b.message.route)).toBe(false);
+  });
+
   it('finds headers built by hand under any spelling of their name, and only those', () => {
     const m = {
       headers: [

@@ -182,7 +182,15 @@ function parseVias(values: readonly string[]): Result<Via[]> {
   return vias.length === 0 ? fail('missing Via') : ok(vias);
 }
 
+/**
+ * The typed list of a header the message does not carry (most have no Route, Record-Route,
+ * and an ACK, a BYE and its 200 no Contact): one shared, frozen empty list, not an array and a
+ * result per message (issue #4).
+ */
+const NO_ITEMS: Result<never[]> = Object.freeze({ ok: true, value: Object.freeze([]) as unknown as never[] });
+
 function collectList<T>(values: readonly string[], name: string, parse: (v: string) => Result<T[]>): Result<T[]> {
+  if (values.length === 0) return NO_ITEMS;
   const out: T[] = [];
   for (const value of values) {
     const r = parse(value);
@@ -201,12 +209,15 @@ export function typedContacts(values: readonly string[]): Result<Contact[]> {
 
 const parseRoutes = (v: string): Result<NameAddr[]> => parseNameAddrList(v);
 
+const NONE = Object.freeze([]) as unknown as string[];
+
 /** The headers the typed views are built from, gathered in one pass over the raw headers. */
 class Gathered {
   readonly via: string[] = [];
-  readonly contact: string[] = [];
-  readonly route: string[] = [];
-  readonly recordRoute: string[] = [];
+  /** Contact, Route and Record-Route values: the shared empty `NONE` until the first one (most messages carry no Route). */
+  contact: string[] = NONE;
+  route: string[] = NONE;
+  recordRoute: string[] = NONE;
   from: string | undefined;
   to: string | undefined;
   callId: string | undefined;
@@ -228,9 +239,9 @@ class Gathered {
         case 'Content-Length': this.contentLength ??= value; this.counts[5]!++; break;
         case 'Expires': this.counts[6]!++; break;
         case 'Content-Type': this.counts[7]!++; break;
-        case 'Contact': this.contact.push(value); break;
-        case 'Route': this.route.push(value); break;
-        case 'Record-Route': this.recordRoute.push(value); break;
+        case 'Contact': (this.contact === NONE ? (this.contact = []) : this.contact).push(value); break;
+        case 'Route': (this.route === NONE ? (this.route = []) : this.route).push(value); break;
+        case 'Record-Route': (this.recordRoute === NONE ? (this.recordRoute = []) : this.recordRoute).push(value); break;
       }
     }
   }
