@@ -330,12 +330,15 @@ export class CallRouter {
     this.sendRaw(winner, winner.ack);
   }
 
-  /** BYE: 200 back, BYE to the other leg. Returns false when no dialog matched (→ 481 by the caller). */
-  bye(req: SipRequest, respond: (res: SipResponse) => void): boolean {
+  /**
+   * BYE: 200 back (`reply`: the server writes it straight from the BYE's headers), BYE to the
+   * other leg. Returns false when no dialog matched (→ 481 by the caller).
+   */
+  bye(req: SipRequest, reply: (status: number) => void): boolean {
     const found = this.dialogOf(req);
     if (found === undefined) return false;
     const { call, side } = found;
-    respond(buildResponse(req, 200));
+    reply(200);
     if (side === 'a') this.byeBranch(call.winner!);
     else this.byeCaller(call);
     this.end(call, { status: 200, hangupBy: side === 'a' ? 'caller' : 'callee', reason: 'bye' });

@@ -336,7 +336,8 @@ export class SipServer {
         this.router.cancel(req, respond);
         return;
       case 'BYE':
-        if (!this.router.bye(req, respond)) respond(buildResponse(req, 481));
+        // The 200 (or 481) as bytes from the BYE's headers, as the registrar's answers (`answer`).
+        if (!this.router.bye(req, (status) => this.answer(req, tx, { status }))) this.answer(req, tx, { status: 481 });
         return;
       case 'UPDATE':
       case 'INFO':
@@ -349,7 +350,7 @@ export class SipServer {
   }
 
   /**
-   * A final response of the registrar, written straight from the request's headers
+   * A final response of the registrar (or to a BYE), written straight from the request's headers
    * (`responseBytes`: no typed response, no copy of its header list to add `Server`, issue #4);
    * through `buildResponse` where that is not possible.
    */
