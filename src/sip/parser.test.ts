@@ -86,6 +86,18 @@ describe('parseMessage', () => {
     expect(Object.isFrozen(b.message.route)).toBe(false);
   });
 
+  it('names the first single header repeated (in SINGLE_HEADERS order) and keeps a request with Via and CSeq answerable', () => {
+    const twice = parseMessage(options(['Content-Type: a/b', 'c: a/b', 'To: <sip:x@example.com>']));
+    expect(twice.ok).toBe(false);
+    if (twice.ok) return;
+    expect(twice.error.reason).toBe('more than one To header');
+    expect(twice.error.request?.method).toBe('OPTIONS');
+    const types = parseMessage(options(['Content-Type: a/b', 'c: a/b', 'Expires: 1', 'Expires: 2']));
+    expect(!types.ok && types.error.reason).toBe('more than one Expires header');
+    const noCSeq = parseMessage(Buffer.from(options(['From: <sip:y@example.com>;tag=2']).toString().replace('CSeq: 63104 OPTIONS\r\n', '')));
+    expect(!noCSeq.ok && [noCSeq.error.reason, noCSeq.error.request]).toEqual(['more than one From header', undefined]);
+  });
+
   it('finds headers built by hand under any spelling of their name, and only those', () => {
     const m = {
       headers: [
