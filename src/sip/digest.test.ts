@@ -129,6 +129,26 @@ describe('verify', () => {
     expect(await verify(answer(c), 'REGISTER', lookup, base())).toMatchObject({ reason: 'nonce not issued here' });
   });
 
+  it('checks a nonce it made lately without its HMAC, any other by it: the same answers (issue #4)', async () => {
+    const [first] = makeChallenges(realm, base()).values;
+    // Out of the memory of the nonces made here (8 192 at most), checked by its HMAC: still ours.
+    for (let i = 0; i < 9000; i++) makeNonce(realm, base());
+    expect(await verify(answer(first!), 'REGISTER', lookup, base())).toMatchObject({ kind: 'ok' });
+    const [c] = makeChallenges(realm, base()).values;
+    expect(await verify(answer(c!), 'REGISTER', lookup, base())).toMatchObject({ kind: 'ok' });
+    // The same secret as bytes: not the remembered one, checked by its HMAC, accepted.
+    const [c2] = makeChallenges(realm, base()).values;
+    expect(await verify(answer(c2!), 'REGISTER', lookup, { ...base(), secret: Buffer.from(secret) })).toMatchObject({ kind: 'ok' });
+    // Another secret or realm than the nonce was made with: refused as before.
+    const [c3] = makeChallenges(realm, base()).values;
+    expect(await verify(answer(c3!), 'REGISTER', lookup, { ...base(), secret: 'another-secret-another-secret-xx' })).toMatchObject({ kind: 'invalid' });
+    // A nonce made here with one character changed: not remembered, its tag no longer matches.
+    const [c4] = makeChallenges(realm, base()).values;
+    const nonce = /nonce="([^"]+)"/u.exec(c4!)![1]!;
+    const flipped = `${nonce.slice(0, -3)}${nonce.at(-3) === 'A' ? 'B' : 'A'}${nonce.slice(-2)}`;
+    expect(await verify(answer(c4!.replace(nonce, flipped)), 'REGISTER', lookup, base())).toMatchObject({ kind: 'invalid' });
+  });
+
   it('answers stale for an expired nonce with a correct response, invalid with a wrong one', async () => {
     const c = makeChallenges(realm, base()).values[0]!;
     clock += 61_000;

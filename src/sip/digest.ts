@@ -68,8 +68,38 @@ export function makeNonce(realm: string, o: NonceOptions): string {
   raw.writeUInt32BE(ms % 2 ** 32, 4);
   randomInto(raw, 8, SALT_BYTES); // the salt, from the shared random pool (one system call per 4 KiB)
   mac(o.secret, `${raw.toString('hex', 0, HEAD_BYTES)}|${realm}`).copy(raw, HEAD_BYTES, 0, TAG_BYTES);
-  return raw.toString('base64url');
+  const nonce = raw.toString('base64url');
+  issued.remember(nonce, realm, o.secret);
+  return nonce;
 }
+
+/**
+ * The nonces this process made lately, with their realm and secret (the last 4 096 to 8 192,
+ * two generations): the answer to a challenge names the nonce this node just made, whose tag
+ * `checkNonce` then need not compute again — the nonce is authentic by construction, only its
+ * age is read (issue #4: an HMAC per call's INVITE and per REGISTER). A nonce made elsewhere
+ * (another node, an older one, another secret or realm) is checked by its HMAC as before.
+ */
+class IssuedNonces {
+  private recent = new Map<string, { readonly realm: string; readonly secret: string | Uint8Array }>();
+  private older = new Map<string, { readonly realm: string; readonly secret: string | Uint8Array }>();
+
+  constructor(private readonly size: number) {}
+
+  remember(nonce: string, realm: string, secret: string | Uint8Array): void {
+    if (this.recent.size >= this.size) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+    this.recent.set(nonce, { realm, secret });
+  }
+
+  made(nonce: string, realm: string, secret: string | Uint8Array): boolean {
+    const e = this.recent.get(nonce) ?? this.older.get(nonce);
+    return e !== undefined && e.realm === realm && e.secret === secret;
+  }
+}
+const issued = new IssuedNonces(4096);
 
 type NonceCheck = 'fresh' | 'expired' | 'forged';
 
@@ -78,8 +108,10 @@ function checkNonce(nonce: string, realm: string, o: NonceOptions): NonceCheck {
   const raw = Buffer.from(nonce, 'base64url');
   if (raw.length !== HEAD_BYTES + TAG_BYTES) return 'forged';
   const head = raw.subarray(0, HEAD_BYTES);
-  const expected = mac(o.secret, `${head.toString('hex')}|${realm}`).subarray(0, TAG_BYTES);
-  if (!timingSafeEqual(raw.subarray(HEAD_BYTES), expected)) return 'forged';
+  if (!issued.made(nonce, realm, o.secret)) {
+    const expected = mac(o.secret, `${head.toString('hex')}|${realm}`).subarray(0, TAG_BYTES);
+    if (!timingSafeEqual(raw.subarray(HEAD_BYTES), expected)) return 'forged';
+  }
   const age = (o.now ?? Date.now)() - (head.readUInt32BE(0) * 2 ** 32 + head.readUInt32BE(4));
   if (age < -30_000) return 'forged';
   return age > (o.lifetimeMs ?? 300_000) ? 'expired' : 'fresh';

@@ -65,6 +65,6 @@ export type { TimerValues } from './transaction-base.ts';
 export { DEFAULT_TIMER_VALUES } from './transaction-base.ts';
 export type { ClientTransaction, ClientTransactionDelegate } from './client-transaction.ts';
 export type { ServerTransaction, ServerTransactionDelegate } from './server-transaction.ts';
-export { ServerNonInviteTransaction } from './server-transaction.ts';
+export { ServerInviteTransaction, ServerNonInviteTransaction } from './server-transaction.ts';
 export type { TransactionLayerOptions, TransactionUser } from './transactions.ts';
 export { TransactionLayer, isRfc3261Branch } from './transactions.ts';

@@ -72,6 +72,32 @@ describe('parseMessage', () => {
     expect(getHeader(m, 'i')).toBe('a84b4c76e66710');
   });
 
+  it('gives the absent Contact, Route and Record-Route one shared, frozen empty list; present ones their own (issue #4)', () => {
+    const a = parseMessage(options());
+    const b = parseMessage(options(['Route: <sip:p1.example.com;lr>', 'Record-Route: <sip:p2.example.com;lr>', 'Route: <sip:p3.example.com;lr>', 'Contact: <sip:alice@pc33.example.com>']));
+    if (!a.ok || !b.ok) throw new Error('parse failed');
+    expect(a.message.contact).toEqual([]);
+    expect(a.message.route).toBe(a.message.recordRoute);
+    expect(a.message.route).toBe(a.message.contact);
+    expect(Object.isFrozen(a.message.route)).toBe(true);
+    expect(b.message.route.map((r) => r.uri)).toMatchObject([{ host: 'p1.example.com' }, { host: 'p3.example.com' }]);
+    expect(b.message.recordRoute.map((r) => r.uri)).toMatchObject([{ host: 'p2.example.com' }]);
+    expect(b.message.contact).toHaveLength(1);
+    expect(Object.isFrozen(b.message.route)).toBe(false);
+  });
+
+  it('names the first single header repeated (in SINGLE_HEADERS order) and keeps a request with Via and CSeq answerable', () => {
+    const twice = parseMessage(options(['Content-Type: a/b', 'c: a/b', 'To: <sip:x@example.com>']));
+    expect(twice.ok).toBe(false);
+    if (twice.ok) return;
+    expect(twice.error.reason).toBe('more than one To header');
+    expect(twice.error.request?.method).toBe('OPTIONS');
+    const types = parseMessage(options(['Content-Type: a/b', 'c: a/b', 'Expires: 1', 'Expires: 2']));
+    expect(!types.ok && types.error.reason).toBe('more than one Expires header');
+    const noCSeq = parseMessage(Buffer.from(options(['From: <sip:y@example.com>;tag=2']).toString().replace('CSeq: 63104 OPTIONS\r\n', '')));
+    expect(!noCSeq.ok && [noCSeq.error.reason, noCSeq.error.request]).toEqual(['more than one From header', undefined]);
+  });
+
   it('finds headers built by hand under any spelling of their name, and only those', () => {
     const m = {
       headers: [

@@ -182,7 +182,15 @@ function parseVias(values: readonly string[]): Result<Via[]> {
   return vias.length === 0 ? fail('missing Via') : ok(vias);
 }
 
+/**
+ * The typed list of a header the message does not carry (most have no Route, Record-Route,
+ * and an ACK, a BYE and its 200 no Contact): one shared, frozen empty list, not an array and a
+ * result per message (issue #4).
+ */
+const NO_ITEMS: Result<never[]> = Object.freeze({ ok: true, value: Object.freeze([]) as unknown as never[] });
+
 function collectList<T>(values: readonly string[], name: string, parse: (v: string) => Result<T[]>): Result<T[]> {
+  if (values.length === 0) return NO_ITEMS;
   const out: T[] = [];
   for (const value of values) {
     const r = parse(value);
@@ -201,38 +209,54 @@ export function typedContacts(values: readonly string[]): Result<Contact[]> {
 
 const parseRoutes = (v: string): Result<NameAddr[]> => parseNameAddrList(v);
 
+const NONE = Object.freeze([]) as unknown as string[];
+/** `list` with `value` at its end; a list made at its first value holds just it (a `push` on [] reserves 17 slots). */
+function added(list: string[], value: string): string[] {
+  if (list === NONE) return [value];
+  list.push(value);
+  return list;
+}
+
 /** The headers the typed views are built from, gathered in one pass over the raw headers. */
 class Gathered {
-  readonly via: string[] = [];
-  readonly contact: string[] = [];
-  readonly route: string[] = [];
-  readonly recordRoute: string[] = [];
+  via: string[] = NONE;
+  /** Contact, Route and Record-Route values: the shared empty `NONE` until the first one (most messages carry no Route). */
+  contact: string[] = NONE;
+  route: string[] = NONE;
+  recordRoute: string[] = NONE;
   from: string | undefined;
   to: string | undefined;
   callId: string | undefined;
   cseq: string | undefined;
   maxForwards: string | undefined;
   contentLength: string | undefined;
-  /** Counts of the SINGLE_HEADERS, in that order. */
-  readonly counts = [0, 0, 0, 0, 0, 0, 0, 0];
+  /** The SINGLE_HEADERS present (bit i for SINGLE_HEADERS[i]), and those present more than once: two numbers, not an array per message. */
+  seen = 0;
+  repeated = 0;
 
   constructor(headers: readonly Header[]) {
     for (const { name, value } of headers) {
       switch (name) {
-        case 'Via': this.via.push(value); break;
-        case 'From': this.from ??= value; this.counts[0]!++; break;
-        case 'To': this.to ??= value; this.counts[1]!++; break;
-        case 'Call-ID': this.callId ??= value; this.counts[2]!++; break;
-        case 'CSeq': this.cseq ??= value; this.counts[3]!++; break;
-        case 'Max-Forwards': this.maxForwards ??= value; this.counts[4]!++; break;
-        case 'Content-Length': this.contentLength ??= value; this.counts[5]!++; break;
-        case 'Expires': this.counts[6]!++; break;
-        case 'Content-Type': this.counts[7]!++; break;
-        case 'Contact': this.contact.push(value); break;
-        case 'Route': this.route.push(value); break;
-        case 'Record-Route': this.recordRoute.push(value); break;
+        case 'Via': this.via = added(this.via, value); break;
+        case 'From': this.from ??= value; this.count(0); break;
+        case 'To': this.to ??= value; this.count(1); break;
+        case 'Call-ID': this.callId ??= value; this.count(2); break;
+        case 'CSeq': this.cseq ??= value; this.count(3); break;
+        case 'Max-Forwards': this.maxForwards ??= value; this.count(4); break;
+        case 'Content-Length': this.contentLength ??= value; this.count(5); break;
+        case 'Expires': this.count(6); break;
+        case 'Content-Type': this.count(7); break;
+        case 'Contact': this.contact = added(this.contact, value); break;
+        case 'Route': this.route = added(this.route, value); break;
+        case 'Record-Route': this.recordRoute = added(this.recordRoute, value); break;
       }
     }
+  }
+
+  private count(i: number): void {
+    const bit = 1 << i;
+    if ((this.seen & bit) !== 0) this.repeated |= bit;
+    this.seen |= bit;
   }
 }
 
@@ -243,7 +267,7 @@ export function typedHeaders(headers: readonly Header[]): Result<Typed> {
 
 function typedFrom(g: Gathered): Result<Typed> {
   // §7.3.1, §20: these may appear at most once.
-  for (let i = 0; i < SINGLE_HEADERS.length; i++) if (g.counts[i]! > 1) return fail(`more than one ${SINGLE_HEADERS[i]!} header`);
+  if (g.repeated !== 0) for (let i = 0; i < SINGLE_HEADERS.length; i++) if ((g.repeated & (1 << i)) !== 0) return fail(`more than one ${SINGLE_HEADERS[i]!} header`);
   const via = parseVias(g.via);
   if (!via.ok) return via;
   if (g.from === undefined) return fail('missing From');
@@ -352,7 +376,7 @@ function decodeHead(buf: Buffer, start: number, end: number): string | undefined
 }
 
 function replyable(method: string, g: Gathered, headers: readonly Header[]): ParseError['request'] {
-  const canAnswer = parseVias(g.via).ok && g.counts[3]! > 0;
+  const canAnswer = parseVias(g.via).ok && (g.seen & (1 << SINGLE_HEADERS.indexOf('CSeq'))) !== 0;
   return canAnswer ? { method, headers } : undefined;
 }
 

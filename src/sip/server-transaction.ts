@@ -62,8 +62,24 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       return;
     }
     if (this.state !== 'proceeding') return;
-    this.last = serializeMessage(response, status >= 300); // a 3xx–6xx is kept for Timer G
-    this.send(this.last);
+    this.sendResponse(status, serializeMessage(response, status >= 300)); // a 3xx–6xx is kept for Timer G
+  }
+
+  /**
+   * `respond` with a 3xx–6xx already written (`responseBytes`: the INVITE's 407 challenge,
+   * issue #4); the bytes are kept and resent as they are (Timer G), so they should be an
+   * allocation of their own. A 1xx or 2xx goes through `respond`: a 100 copies Timestamp, a
+   * 2xx may end in the Accepted state, where the TU resends it.
+   */
+  respondSerialized(status: number, bytes: Uint8Array): void {
+    if (status < 300 || status > 699) throw new RangeError(`respondSerialized takes a 3xx–6xx, not ${status}`);
+    if (this.state !== 'proceeding') return;
+    this.sendResponse(status, bytes);
+  }
+
+  private sendResponse(status: number, bytes: Uint8Array): void {
+    this.last = bytes;
+    this.send(bytes);
     if (status < 200) return;
     this.req = undefined;
     if (status < 300) {

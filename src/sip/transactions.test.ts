@@ -6,7 +6,8 @@ import { buildCancel, buildRequest, buildResponse, responseBytes } from './build
 import type { ClientTransactionDelegate } from './client-transaction.ts';
 import { type SipRequest, type SipResponse, toTag } from './message.ts';
 import { parseMessage } from './parser.ts';
-import { ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
+import { serializeMessage } from './serializer.ts';
+import { ServerInviteTransaction, ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
 import { ManualTimers } from './timers.ts';
 import { TRYING_DELAY_MS, TransactionLayer, type TransactionUser } from './transactions.ts';
 import type { Source, TransportProtocol } from './transport.ts';
@@ -276,6 +277,31 @@ describe('server INVITE transaction (§17.2.1, RFC 6026)', () => {
     expect(tx!.state).toBe('confirmed');
     expect(user.requests).toHaveLength(1);
     expect(sendTimes(timers, transport, 5000)).toEqual([]);
+    expect(tx!.state).toBe('terminated');
+    expect(layer.size).toBe(0);
+  });
+
+  it('sends a 3xx–6xx given as bytes (responseBytes: the 407) as it is, resends it with Timer G, absorbs the ACK (issue #4)', () => {
+    const { timers, transport, user, layer } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    const { tx, request: invite } = user.requests[0]!;
+    expect(tx).toBeInstanceOf(ServerInviteTransaction);
+    const itx = tx as ServerInviteTransaction;
+    expect(() => itx.respondSerialized(200, new Uint8Array())).toThrow(RangeError);
+    expect(() => itx.respondSerialized(180, new Uint8Array())).toThrow(RangeError);
+    const bytes = responseBytes(invite, 407, { toTag: 'b1', headers: [{ name: 'Proxy-Authenticate', value: 'Digest realm="x", nonce="n"' }] })!;
+    expect(Buffer.from(bytes).toString()).toBe(Buffer.from(serializeMessage(buildResponse(invite, 407, { toTag: 'b1', headers: [{ name: 'Proxy-Authenticate', value: 'Digest realm="x", nonce="n"' }] }))).toString());
+    itx.respondSerialized(407, bytes);
+    expect(() => tx!.request).toThrow(/no longer kept/);
+    itx.respond(reply(invite, 500)); // Completed: a second final is ignored
+    itx.respondSerialized(486, bytes);
+    transport.deliver(inbound('INVITE'), peer); // a retransmission: the 407 again
+    expect(sendTimes(timers, transport, 1600)).toEqual([500, 1500]);
+    expect(transport.sent.map((s) => s.data)).toEqual([bytes, bytes, bytes, bytes]);
+    transport.deliver(inbound('ACK', { toTag: 'b1' }), peer);
+    expect(tx!.state).toBe('confirmed');
+    expect(user.requests).toHaveLength(1);
+    timers.advance(5000);
     expect(tx!.state).toBe('terminated');
     expect(layer.size).toBe(0);
   });

@@ -79,6 +79,17 @@ describeEachDb('call lifecycle', (kind) => {
     await r.server.idle();
     expect(requestsTo(r, BOB_DESK, 'BYE')).toHaveLength(1);
     expect(r.server.router.size).toBe(0);
+    // The 200 to the BYE, written from its headers (responseBytes): what buildResponse gave, plus Server.
+    const ok = responses(r).at(-1)!;
+    expect([ok.status, ok.cseq.method, ok.to.params.get('tag'), ok.callId]).toEqual([200, 'BYE', aTag, callId]);
+    expect(ok.headers.map((h) => h.name)).toEqual(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Server', 'Content-Length']);
+    expect(getHeader(ok, 'Server')).toBe('Easy2Phone');
+    expect(ok.via[0]).toMatchObject({ host: '10.0.0.5', port: 5062, rport: PHONE.port });
+    // A BYE of no dialog: 481, the same way.
+    r.udp.deliver(fromCaller('BYE', callId, aTag, 4), PHONE);
+    await r.server.idle();
+    const gone = responses(r).at(-1)!;
+    expect([gone.status, gone.cseq.seq, getHeader(gone, 'Server')]).toEqual([481, 4, 'Easy2Phone']);
     answer(r, bInvite, 200, BOB_DESK, 'bob1'); // the callee missed our ACK
     await r.server.idle();
     expect(requestsTo(r, BOB_DESK, 'ACK')).toHaveLength(2);

@@ -16,10 +16,38 @@ import type { CallPolicy } from './policy.ts';
 /** The CDR fields known when the call starts. */
 export type CdrStart = Omit<CdrInput, 'sipStatus' | 'answeredAt' | 'endedAt' | 'billableSeconds' | 'hangupBy' | 'endReason' | 'allowed' | 'clause'>;
 
-/** Both writes run at once; settles when both have (the call's next write never overtakes either), the first failure thrown. */
-async function together(...writes: (Promise<void> | undefined)[]): Promise<void> {
-  const failed = (await Promise.allSettled(writes.map((w) => w ?? Promise.resolve()))).find((r) => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+const ignore = (): void => undefined;
+
+/**
+ * Both writes run at once; settles when both have (the call's next write never overtakes
+ * either), the first failure (in argument order) thrown. Two awaits rather than
+ * `Promise.allSettled` over a mapped rest array (issue #4: its arrays, result objects and
+ * per-element closures at every answer and end of a call); `b` is marked handled at once, so
+ * that its failure while `a` is pending is not an unhandled rejection.
+ */
+export async function together(a: Promise<void> | undefined, b: Promise<void> | undefined): Promise<void> {
+  if (b !== undefined) b.catch(ignore);
+  let failed = false;
+  let failure: unknown;
+  if (a !== undefined) {
+    try {
+      await a;
+    } catch (e) {
+      failed = true;
+      failure = e;
+    }
+  }
+  if (b !== undefined) {
+    try {
+      await b;
+    } catch (e) {
+      if (!failed) {
+        failed = true;
+        failure = e;
+      }
+    }
+  }
+  if (failed) throw failure;
 }
 
 export class CallRecords {

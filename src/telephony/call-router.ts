@@ -15,7 +15,10 @@ import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
 import { type DialResult, isExtensionSyntax, normaliseDialled } from '../kernel/e164.ts';
 import {
+  type ClientTransactionDelegate,
   type Endpoint,
+  type Header,
+  ServerInviteTransaction,
   type ServerTransaction,
   type SipRequest,
   type SipResponse,
@@ -31,6 +34,7 @@ import {
   newCallId,
   newTag,
   postOn,
+  responseBytes,
   serializeMessage,
   toTag,
 } from '../sip/index.ts';
@@ -67,6 +71,36 @@ export const RING_TIMEOUT_MS = 180_000;
  * completing calls at its maximum rate. Emergency calls (§8.7) are never refused for it.
  */
 export const MAX_CALL_SETUPS = 100;
+interface BranchEvents {
+  response(owner: BranchOwner, res: SipResponse): void;
+  failed(owner: BranchOwner, status: 408 | 480): void;
+}
+
+/**
+ * The delegate of a branch's INVITE transaction: one object with its methods on the prototype,
+ * not three closures per branch (each also named by tsx's keepNames with a defineProperty, issue #4).
+ */
+class BranchDelegate implements ClientTransactionDelegate {
+  constructor(
+    private readonly owner: BranchOwner,
+    private readonly events: BranchEvents,
+  ) {}
+
+  onResponse(res: SipResponse): void {
+    this.events.response(this.owner, res);
+  }
+
+  onTimeout(): void {
+    this.events.failed(this.owner, 408);
+  }
+
+  onTransportError(): void {
+    this.events.failed(this.owner, 480);
+  }
+}
+
+/** The delegate of a CANCEL or in-dialog request whose answer needs nothing: one object, not a named closure per request (issue #4). */
+const IGNORE_RESPONSES = Object.freeze({ onResponse: (): void => undefined });
 const T1 = 500;
 const T2 = 4000;
 
@@ -153,10 +187,21 @@ export class CallRouter {
     const n = normaliseDialled(dialled);
     // The credentials lookup counts too: it waits on the same database as the policy.
     await this.limited(req, tx, n.kind === 'short', async () => {
-      const auth = await this.o.authenticator.authenticate(req, source);
-      if (auth.kind === 'reply') tx.respond(auth.response);
+      const auth = await this.o.authenticator.check(req, source);
+      if (auth.kind === 'challenge') this.challenge(req, tx, auth.status, auth.headers);
       else await this.setUp(req, tx, source, auth.credentials, dialled, n);
     });
+  }
+
+  /**
+   * The 407 challenge written straight from the INVITE's header values
+   * (`responseBytes`: no typed response built then serialised, issue #4), the bytes
+   * `buildResponse` + `serializeMessage` give; through `buildResponse` where that is not possible.
+   */
+  private challenge(req: SipRequest, tx: ServerTransaction, status: number, headers: readonly Header[]): void {
+    const bytes = tx instanceof ServerInviteTransaction ? responseBytes(req, status, { headers }) : undefined;
+    if (bytes === undefined) tx.respond(buildResponse(req, status, { headers }));
+    else (tx as ServerInviteTransaction).respondSerialized(status, bytes);
   }
 
   private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {
@@ -316,12 +361,15 @@ export class CallRouter {
     this.sendRaw(winner, winner.ack);
   }
 
-  /** BYE: 200 back, BYE to the other leg. Returns false when no dialog matched (→ 481 by the caller). */
-  bye(req: SipRequest, respond: (res: SipResponse) => void): boolean {
+  /**
+   * BYE: 200 back (`reply`: the server writes it straight from the BYE's headers), BYE to the
+   * other leg. Returns false when no dialog matched (→ 481 by the caller).
+   */
+  bye(req: SipRequest, reply: (status: number) => void): boolean {
     const found = this.dialogOf(req);
     if (found === undefined) return false;
     const { call, side } = found;
-    respond(buildResponse(req, 200));
+    reply(200);
     if (side === 'a') this.byeBranch(call.winner!);
     else this.byeCaller(call);
     this.end(call, { status: 200, hangupBy: side === 'a' ? 'caller' : 'callee', reason: 'bye' });
@@ -442,15 +490,19 @@ export class CallRouter {
     const owner: BranchOwner = (branch.owner = { call, branch, ack: undefined });
     call.branches.push(branch);
     this.legs.set(callId, { call, branch });
-    branch.tx = this.o.layer.sendRequest(invite, transport, branch.destination, {
-      onResponse: (res) => {
-        if (owner.call !== undefined) this.onBranchResponse(owner.call, owner.branch!, res);
-        else if (owner.ack !== undefined && res.status >= 200 && res.status < 300) this.send(owner.ack.transport, owner.ack.destination, owner.ack.bytes);
-      },
-      onTimeout: () => owner.call !== undefined && this.onBranchFailed(owner.call, owner.branch!, 408),
-      onTransportError: () => owner.call !== undefined && this.onBranchFailed(owner.call, owner.branch!, 480),
-    });
+    branch.tx = this.o.layer.sendRequest(invite, transport, branch.destination, new BranchDelegate(owner, this.branchEvents));
   }
+
+  /** What a branch's INVITE transaction reports, for its `BranchDelegate` (one object per router). */
+  private readonly branchEvents: BranchEvents = {
+    response: (owner, res) => {
+      if (owner.call !== undefined) this.onBranchResponse(owner.call, owner.branch!, res);
+      else if (owner.ack !== undefined && res.status >= 200 && res.status < 300) this.send(owner.ack.transport, owner.ack.destination, owner.ack.bytes);
+    },
+    failed: (owner, status) => {
+      if (owner.call !== undefined) this.onBranchFailed(owner.call, owner.branch!, status);
+    },
+  };
 
   /**
    * The call has ended: the INVITE transaction of a branch that answered (it lingers 32 s
@@ -574,7 +626,7 @@ export class CallRouter {
   }
 
   private sendCancel(branch: Branch): void {
-    this.o.layer.sendRequest(buildCancel(branch.invite), branch.transport, branch.destination, { onResponse: () => undefined });
+    this.o.layer.sendRequest(buildCancel(branch.invite), branch.transport, branch.destination, IGNORE_RESPONSES);
   }
 
   private byeBranch(branch: Branch): void {
@@ -588,7 +640,7 @@ export class CallRouter {
   }
 
   private sendInDialog(transport: Transport, destination: Endpoint, req: SipRequest): void {
-    this.o.layer.sendRequest(req, transport, destination, { onResponse: () => undefined });
+    this.o.layer.sendRequest(req, transport, destination, IGNORE_RESPONSES);
   }
 
   /** Relays an in-dialog re-INVITE/UPDATE/INFO to the other leg (`in-dialog.ts`); no dialog → 481. */

@@ -57,13 +57,22 @@ const INSERT_CDRS = `
     sip_status int, started_at timestamptz, answered_at timestamptz, ended_at timestamptz, billable_seconds int,
     hangup_by text, end_reason text, admission text, sip_node text)`;
 
-/** The batch's answers and ends, the same way (a closed record is left as it is). */
-const UPDATE_CDRS = `
+/**
+ * The batch's answers and ends, the same way (a closed record is left as it is). The open
+ * test is written `(ended_at IS NULL) IS TRUE` — the same rows — so that it does not match the
+ * predicate of `cdrs_open_idx` (`WHERE ended_at IS NULL`): with `ended_at IS NULL` the planner
+ * took that index for every batch (BitmapAnd or hash join over every entry it holds: the open
+ * CDRs and every closed one since the last VACUUM, a closed row's old version staying in it),
+ * 31 803 entries and 1 265 heap pages read for a batch of 40 after 23 000 calls in
+ * sip-call-cpu, 4.6 ms instead of 0.8 ms; now one probe of the primary key per id (exported
+ * for the plan test).
+ */
+export const UPDATE_CDRS = `
   UPDATE cdrs SET ended_at = v.ended_at, answered_at = v.answered_at, sip_status = v.sip_status,
     billable_seconds = v.billable_seconds, hangup_by = v.hangup_by, end_reason = v.end_reason
   FROM json_to_recordset($1::json)
     AS v(id uuid, ended_at timestamptz, answered_at timestamptz, sip_status int, billable_seconds int, hangup_by text, end_reason text)
-  WHERE cdrs.id = v.id AND cdrs.ended_at IS NULL`;
+  WHERE cdrs.id = v.id AND (cdrs.ended_at IS NULL) IS TRUE`;
 
 const iso = (d: Date | null | undefined): string | null => (d === null || d === undefined ? null : d.toISOString());
 

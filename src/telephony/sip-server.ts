@@ -285,12 +285,14 @@ export class SipServer {
       if (req.method === 'ACK') this.router.ack(req); // the ACK of a 2xx
       return;
     }
-    const respond = (res: SipResponse): void => tx.respond(withServer(res));
+    // No `respond` closure per request: tsx (esbuild keepNames) names every closure bound to a
+    // name with a defineProperty call, at each request (issue #4); `this.reply(tx, …)` instead.
     // RULES §4.4/§4.10: a blocked source or locked account is refused before any other work (in memory).
     const blocked = this.guard.check(req, source.remote.address);
     if (blocked !== undefined) {
       this.o.log.debug({ kind: blocked.kind, key: blocked.key, method: req.method }, 'SIP request refused: blocked');
-      respond(
+      this.reply(
+        tx,
         buildResponse(req, 403, {
           reason: blocked.kind === 'source' ? 'Forbidden (too many failed authentications from this address)' : 'Forbidden (account locked after failed authentications)',
         }),
@@ -299,12 +301,13 @@ export class SipServer {
     }
     const early = this.refuse(req);
     if (early !== undefined) {
-      respond(early);
+      this.reply(tx, early);
       return;
     }
     switch (req.method) {
       case 'OPTIONS':
-        respond(
+        this.reply(
+          tx,
           buildResponse(req, 200, {
             headers: [
               { name: 'Allow', value: ALLOWED_METHODS.join(', ') },
@@ -320,7 +323,7 @@ export class SipServer {
         this.track(
           this.registrar.handle(req, source).then((reply) => this.answer(req, tx, reply), (e: unknown) => {
             this.o.log.error({ err: e, callId: req.callId }, 'REGISTER failed');
-            respond(buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
+            this.reply(tx, buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
           }),
         );
         return;
@@ -328,28 +331,34 @@ export class SipServer {
         this.track(
           (this.isTrusted(source) ? this.router.inbound(req, tx, source) : this.router.invite(req, tx, source)).catch((e: unknown) => {
             this.o.log.error({ err: e, callId: req.callId }, 'INVITE failed');
-            respond(buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
+            this.reply(tx, buildResponse(req, 500, { headers: [{ name: 'Retry-After', value: '5' }] }));
           }),
         );
         return;
       case 'CANCEL':
-        this.router.cancel(req, respond);
+        this.router.cancel(req, (res) => this.reply(tx, res));
         return;
       case 'BYE':
-        if (!this.router.bye(req, respond)) respond(buildResponse(req, 481));
+        // The 200 (or 481) as bytes from the BYE's headers, as the registrar's answers (`answer`).
+        if (!this.router.bye(req, (status) => this.answer(req, tx, { status }))) this.answer(req, tx, { status: 481 });
         return;
       case 'UPDATE':
       case 'INFO':
         // In-dialog only: relayed to the other leg; anything else does not exist (481).
-        if (!this.router.inDialog(req, tx)) respond(buildResponse(req, 481));
+        if (!this.router.inDialog(req, tx)) this.reply(tx, buildResponse(req, 481));
         return;
       default:
-        respond(buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] }));
+        this.reply(tx, buildResponse(req, 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS.join(', ') }] }));
     }
   }
 
+  /** Answers with `res` plus `Server`. */
+  private reply(tx: ServerTransaction, res: SipResponse): void {
+    tx.respond(withServer(res));
+  }
+
   /**
-   * A final response of the registrar, written straight from the request's headers
+   * A final response of the registrar (or to a BYE), written straight from the request's headers
    * (`responseBytes`: no typed response, no copy of its header list to add `Server`, issue #4);
    * through `buildResponse` where that is not possible.
    */

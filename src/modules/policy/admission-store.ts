@@ -85,6 +85,13 @@ interface Call {
 interface ClientCounters {
   /** Admitted outbound calls not ended. */
   readonly live: Map<string, Call>;
+  /**
+   * No call of `live` started before this instant (epoch ms; a lower bound, Infinity when
+   * none): `admit` looks for lost `ended`s only once one may be older than the maximum call
+   * duration — not through every live call of the client at every attempt (issue #4: a
+   * client with 100 calls in flight had 100 entries read and allocated per decision).
+   */
+  oldestMs: number;
   /** Answered spend calls that may still count in the hour. */
   readonly spend: Map<string, Call>;
   /** Attempt instants per user (oldest first). */
@@ -119,7 +126,7 @@ export function memoryAdmissionStore(): AdmissionStore {
   const calls = new Map<string, Call>();
   const of = (clientId: string): ClientCounters => {
     let k = clients.get(clientId);
-    if (!k) clients.set(clientId, (k = { live: new Map(), spend: new Map(), attempts: new Map() }));
+    if (!k) clients.set(clientId, (k = { live: new Map(), oldestMs: Infinity, spend: new Map(), attempts: new Map() }));
     return k;
   };
   return {
@@ -138,11 +145,15 @@ export function memoryAdmissionStore(): AdmissionStore {
     },
     admit(r) {
       const k = of(r.clientId);
-      for (const [id, c] of k.live) {
-        if (c.startedMs + MAX_CALL_MS < r.atMs) {
-          k.live.delete(id); // a lost `ended`
-          calls.delete(id);
+      if (k.oldestMs + MAX_CALL_MS < r.atMs) {
+        let oldest = Infinity;
+        for (const [id, c] of k.live) {
+          if (c.startedMs + MAX_CALL_MS < r.atMs) {
+            k.live.delete(id); // a lost `ended`
+            calls.delete(id);
+          } else if (c.startedMs < oldest) oldest = c.startedMs;
         }
+        k.oldestMs = oldest;
       }
       let attempts = 0;
       if (r.userId !== null) {
@@ -162,6 +173,7 @@ export function memoryAdmissionStore(): AdmissionStore {
         else {
           const call: Call = { clientId: r.clientId, startedMs: r.atMs, rate: r.spendRate, answeredMs: null, endedMs: null };
           k.live.set(r.id, call);
+          if (r.atMs < k.oldestMs) k.oldestMs = r.atMs;
           calls.set(r.id, call);
         }
       }
