@@ -6,6 +6,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';
 import { describeEachDb, useMigratedDatabase } from '../../test/support/db.ts';
+import { explainAnalyzed } from '../../test/support/plan.ts';
 import type { Database, Db } from '../db/client.ts';
 import { newId } from '../kernel/ids.ts';
 import { cdrs } from './cdr-schema.ts';
@@ -100,16 +101,7 @@ describeEachDb('CDR group commit', (kind) => {
     const ids = await Promise.all(Array.from({ length: 5 }, (_, i) => writer.open({ ...base, callId: `plan-${i}` })));
     const batch = ids.map((id, i) => ({ id, ended_at: null, answered_at: new Date(startedAt.getTime() + 1000 * (i + 1)).toISOString(), sip_status: 200, billable_seconds: 0, hangup_by: null, end_reason: null }));
     const text = UPDATE_CDRS.replace('$1::json', `'${JSON.stringify(batch)}'::json`);
-    const result = (await database.db.execute(sql.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`))) as { rows: Record<string, unknown>[] };
-    const raw = Object.values(result.rows[0]!)[0];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }];
-    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows': number; 'Actual Loops': number; Plans?: PlanNode[] };
-    const nodes: PlanNode[] = [];
-    const walk = (n: PlanNode): void => {
-      nodes.push(n);
-      n.Plans?.forEach(walk);
-    };
-    walk(plan[0].Plan);
+    const nodes = await explainAnalyzed(database, text);
     const reads = nodes.filter((n) => n['Node Type'] !== 'ModifyTable' && (n['Relation Name'] === 'cdrs' || n['Index Name']?.startsWith('cdrs') === true));
     expect(reads.length).toBeGreaterThan(0);
     for (const n of reads) expect(n['Actual Rows'] * n['Actual Loops'], `${n['Node Type']} ${n['Index Name'] ?? ''}`).toBeLessThanOrEqual(batch.length);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { describeEachDb, migratedTestDatabase, useMigratedDatabase } from '../../../test/support/db.ts';
+import { explainAnalyzed } from '../../../test/support/plan.ts';
 import { openChangeFeed } from '../../db/changes.ts';
 import { type Database, openDatabase } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
@@ -102,16 +103,7 @@ describeEachDb('CachedSipDirectory', (kind) => {
       FROM generate_series(1, 3000) g`);
     const names = ['1001.tst', '2500.tst', '100.tst', 'nobody.tst'];
     const text = SIP_CREDENTIALS_OF.replace('$1::jsonb', `'${JSON.stringify(names)}'::jsonb`);
-    const result = (await database.db.execute(sql.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`))) as { rows: Record<string, unknown>[] };
-    const raw = Object.values(result.rows[0]!)[0];
-    const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }];
-    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; 'Actual Rows': number; 'Actual Loops': number; Plans?: PlanNode[] };
-    const nodes: PlanNode[] = [];
-    const walk = (n: PlanNode): void => {
-      nodes.push(n);
-      n.Plans?.forEach(walk);
-    };
-    walk(plan[0].Plan);
+    const nodes = await explainAnalyzed(database, text);
     // Every node reading provisioned_users (a scan of the table, or of one of its indexes) returns at most the names asked.
     const reads = nodes.filter((n) => n['Relation Name'] === 'provisioned_users' || n['Index Name']?.startsWith('provisioned_users') === true);
     expect(reads.length).toBeGreaterThan(0);

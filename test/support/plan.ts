@@ -1,0 +1,29 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../src/db/client.ts';
+
+/** A node of `EXPLAIN (ANALYZE, FORMAT JSON)`, with the fields the plan tests read. */
+export interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Relation Name'?: string;
+  readonly 'Index Name'?: string;
+  readonly 'Actual Rows': number;
+  readonly 'Actual Loops': number;
+  readonly Plans?: PlanNode[];
+}
+
+/**
+ * Runs `EXPLAIN (ANALYZE, FORMAT JSON)` of `statement` (its parameters written in as literals)
+ * and returns every node of the plan, depth first (PGlite gives the JSON as text, pg as a value).
+ */
+export async function explainAnalyzed(database: Database, statement: string): Promise<PlanNode[]> {
+  const result = (await database.db.execute(sql.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`))) as { rows: Record<string, unknown>[] };
+  const raw = Object.values(result.rows[0]!)[0];
+  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as [{ Plan: PlanNode }];
+  const nodes: PlanNode[] = [];
+  const walk = (n: PlanNode): void => {
+    nodes.push(n);
+    n.Plans?.forEach(walk);
+  };
+  walk(plan[0].Plan);
+  return nodes;
+}
