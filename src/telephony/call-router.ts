@@ -199,9 +199,14 @@ export class CallRouter {
    * `buildResponse` + `serializeMessage` give; through `buildResponse` where that is not possible.
    */
   private challenge(req: SipRequest, tx: ServerTransaction, status: number, headers: readonly Header[]): void {
-    const bytes = tx instanceof ServerInviteTransaction ? responseBytes(req, status, { headers }) : undefined;
-    if (bytes === undefined) tx.respond(buildResponse(req, status, { headers }));
-    else (tx as ServerInviteTransaction).respondSerialized(status, bytes);
+    if (tx instanceof ServerInviteTransaction) {
+      const bytes = responseBytes(req, status, { headers });
+      if (bytes !== undefined) {
+        tx.respondSerialized(status, bytes);
+        return;
+      }
+    }
+    tx.respond(buildResponse(req, status, { headers }));
   }
 
   private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {

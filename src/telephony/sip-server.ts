@@ -363,9 +363,14 @@ export class SipServer {
    * through `buildResponse` where that is not possible.
    */
   private answer(req: SipRequest, tx: ServerTransaction, reply: RegisterReply): void {
-    const bytes = tx instanceof ServerNonInviteTransaction ? responseBytes(req, reply.status, { reason: reply.reason, headers: reply.headers, server: SERVER }) : undefined;
-    if (bytes === undefined) tx.respond(withServer(buildResponse(req, reply.status, reply)));
-    else (tx as ServerNonInviteTransaction).respondSerialized(reply.status, bytes);
+    if (tx instanceof ServerNonInviteTransaction) {
+      const bytes = responseBytes(req, reply.status, { reason: reply.reason, headers: reply.headers, server: SERVER });
+      if (bytes !== undefined) {
+        tx.respondSerialized(reply.status, bytes);
+        return;
+      }
+    }
+    tx.respond(withServer(buildResponse(req, reply.status, reply)));
   }
 
   /** Checks before any method handling (RFC 3261 §8.2.2, §16.3). */
