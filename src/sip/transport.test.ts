@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram';
+import { Socket as DgramSocket, createSocket } from 'node:dgram';
 import { type Socket, connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { replyToParseError } from './builders.ts';
@@ -138,6 +138,43 @@ describe('UdpTransport', () => {
     const e = await inbox.next();
     expect(e.kind === 'message' && e.message.callId).toBe('posted');
     await vi.waitFor(() => expect(outcomes).toEqual([null]));
+  });
+
+  it('sends the datagrams of one turn together after it, in the order they were handed over (one wake-up of the receiver)', async () => {
+    const inbox = new Inbox();
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const sends = vi.spyOn(DgramSocket.prototype, 'send');
+    try {
+      const outcomes: (Error | null)[] = [];
+      for (let i = 0; i < 5; i++) client.post(options(`turn-${i}`), server.local, (e) => outcomes.push(e));
+      const promised = client.send(options('turn-5'), server.local);
+      expect(sends).not.toHaveBeenCalled(); // nothing leaves within the turn
+      await new Promise((r) => setImmediate(r));
+      expect(sends).toHaveBeenCalledTimes(6); // all of them at the end of it, back to back
+      await promised;
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const e = await inbox.next();
+        if (e.kind === 'message') ids.push(e.message.callId);
+      }
+      expect(ids).toEqual(['turn-0', 'turn-1', 'turn-2', 'turn-3', 'turn-4', 'turn-5']);
+      await vi.waitFor(() => expect(outcomes).toEqual([null, null, null, null, null]));
+    } finally {
+      sends.mockRestore();
+    }
+  });
+
+  it('still sends what was handed over before a close (a final answer is not lost)', async () => {
+    const inbox = new Inbox();
+    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() });
+    const outcomes: (Error | null)[] = [];
+    client.post(options('last-words'), server.local, (e) => outcomes.push(e));
+    await client.close();
+    const e = await inbox.next();
+    expect(e.kind === 'message' && e.message.callId).toBe('last-words');
+    await expect(client.send(options('too-late'), server.local)).rejects.toThrow(/closed/u);
   });
 
   it('posts an oversized datagram nowhere and hands the RangeError to `done` on the next tick', async () => {
