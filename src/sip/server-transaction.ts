@@ -122,6 +122,16 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     return 'absorbed';
   }
 
+  /** Answered and only absorbing retransmissions (Timer L after a 2xx, Timer I after the ACK of a failure). */
+  get lingering(): boolean {
+    return this.state === 'accepted' || this.state === 'confirmed';
+  }
+
+  /** Ends a lingering transaction before its timer (`TransactionLayer` under pressure); any other is left as it is. */
+  shed(): void {
+    if (this.lingering) this.terminate();
+  }
+
   protected transportError(error: Error): void {
     this.delegate?.onTransportError?.(error);
     this.terminate();
@@ -186,6 +196,16 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
   protected transportError(error: Error): void {
     this.delegate?.onTransportError?.(error);
     this.terminate();
+  }
+
+  /** Answered and only absorbing retransmissions (Timer J). */
+  get lingering(): boolean {
+    return this.state === 'completed';
+  }
+
+  /** Ends a lingering transaction before its timer (`TransactionLayer` under pressure); any other is left as it is. */
+  shed(): void {
+    if (this.lingering) this.terminate();
   }
 
   protected terminated(): void {

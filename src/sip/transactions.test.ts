@@ -456,6 +456,43 @@ describe('matching and routing', () => {
     expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([200, 200]);
   });
 
+  it('past ten times that limit, lets the oldest lingering transactions go early rather than refusing new requests', () => {
+    const timers = new ManualTimers();
+    const transport = new FakeTransport();
+    const user = new User();
+    transport.delegate = new TransactionLayer({ user, timers, maxServerTransactions: 2 });
+    const branches = Array.from({ length: 25 }, (_, i) => `z9hG4bKlinger${i}`);
+    for (const b of branches) {
+      transport.deliver(inbound('OPTIONS', { branch: b }), peer);
+      const { tx, request } = user.requests.at(-1)!;
+      tx!.respond(reply(request, 200)); // answered: lingers (Timer J never fires with manual timers)
+    }
+    expect(user.requests).toHaveLength(25); // no 503: the 21st arrival let the oldest go, down to 18
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual(Array(25).fill(200));
+    // The newest still absorbs its retransmission (the 200 again); the oldest was let go (the TU hears it anew).
+    transport.deliver(inbound('OPTIONS', { branch: branches[24] }), peer);
+    expect(user.requests).toHaveLength(25);
+    expect(transport.messages()).toHaveLength(26);
+    transport.deliver(inbound('OPTIONS', { branch: branches[0] }), peer);
+    expect(user.requests).toHaveLength(26);
+  });
+
+  it('still refuses with a 503 when none of those past the bound is merely lingering (failures awaiting their ACK)', () => {
+    const timers = new ManualTimers();
+    const transport = new FakeTransport();
+    const user = new User();
+    transport.delegate = new TransactionLayer({ user, timers, maxServerTransactions: 2 });
+    for (let i = 0; i < 20; i++) {
+      transport.deliver(inbound('INVITE', { branch: `z9hG4bKbusy${i}` }), peer);
+      const { tx, request } = user.requests.at(-1)!;
+      tx!.respond(reply(request, 486)); // Completed: retransmits its 486 until the ACK (Timer G/H)
+    }
+    transport.deliver(inbound('OPTIONS', { branch: 'z9hG4bKone-too-many' }), peer);
+    expect(user.requests).toHaveLength(20);
+    const last = transport.messages().at(-1);
+    expect(last?.kind === 'response' && [last.status, last.via[0]?.branch]).toEqual([503, 'z9hG4bKone-too-many']);
+  });
+
   it('answers an unparsable but answerable request with 400', () => {
     const { transport, user } = setup();
     transport.deliver(inbound('OPTIONS', { cseqMethod: 'INVITE' }), peer);

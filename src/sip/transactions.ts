@@ -42,9 +42,10 @@ export interface TransactionLayerOptions {
   /**
    * Server transactions waiting for the TU's final answer at once; past it new requests get a
    * stateless 503 (10 000 by default). A transaction that has answered and only absorbs
-   * retransmissions (Timer J/H/L, 32 s over UDP) does not count: at 160 REGISTERs/s those
-   * alone would fill 10 000 and shed load the server can carry. They are bounded by ten
-   * times this limit.
+   * retransmissions (Timers J/L/I: 32 s over UDP) does not count: at 160 REGISTERs/s those
+   * alone would fill 10 000 and shed load the server can carry. Server transactions of any
+   * state are bounded by ten times this limit (memory): past it the oldest lingering ones
+   * end early (see `overloaded`), and only if that frees nothing do new requests get the 503.
    */
   readonly maxServerTransactions?: number;
 }
@@ -185,10 +186,28 @@ export class TransactionLayer implements TransportDelegate {
     });
   }
 
-  /** Too many server transactions waiting for their final answer (or too many at all). */
+  /**
+   * Too many server transactions waiting for their final answer (or too many at all). Past ten
+   * times the limit, the answered transactions that only linger for retransmissions are let go
+   * oldest first, down to nine times it: each REGISTER (401, then 200) and each call (its 407,
+   * its INVITE, its BYE) leaves two or three of them for up to 32 s, so a sustained ≈ 1 500
+   * REGISTERs or calls a second filled the bound (100 000 by default) with them alone and every
+   * new request got a 503 — a restart storm of 100 000 phones at 3 500 REGISTERs/s did within
+   * 15 s (issue #4). The oldest are the nearest to their end anyway (created first, the same
+   * 32 s each), and a client retransmits only until it hears an answer: what a late
+   * retransmission could meet instead (a request handled again) is far less likely than the
+   * refusals were certain. Kamailio lets an answered transaction go after 5 s (`wt_timer`).
+   */
   private overloaded(): boolean {
     const max = this.o.maxServerTransactions ?? 10_000;
-    if (this.servers.size >= 10 * max) return true;
+    if (this.servers.size >= 10 * max) {
+      // Map order is creation order; ending one deletes it from the map (safe while iterating).
+      for (const tx of this.servers.values()) {
+        if (this.servers.size <= 9 * max) break;
+        tx.shed();
+      }
+      if (this.servers.size >= 10 * max) return true;
+    }
     if (this.unanswered.size < max) return false;
     for (const t of this.unanswered) {
       if (t.state !== 'trying' && t.state !== 'proceeding') this.unanswered.delete(t);
