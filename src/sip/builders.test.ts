@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRequest, buildResponse, newBranch, newCallId, newTag, randomToken, responseBytes } from './builders.ts';
+import { buildRequest, buildResponse, newBranch, newCallId, newTag, randomToken, responseBytes, statelessTag } from './builders.ts';
 import { MAGIC_COOKIE, type SipRequest, getHeader, toTag } from './message.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -227,6 +227,23 @@ describe('responseBytes: a final response written from the request\'s header val
       'Content-Length: 0',
     ]);
   const extra = [{ name: 'WWW-Authenticate', value: 'Digest realm="example.com", nonce="abc", qop="auth"' }];
+  it('statelessTag: the same tag for the same request (a retransmission), another for any other request (RFC 3261 §8.2.7)', () => {
+    const lines = ['REGISTER sip:example.com SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.4:5070;branch=z9hG4bK-77', 'Max-Forwards: 70', 'From: <sip:ann@example.com>;tag=a1', 'To: <sip:ann@example.com>', 'Call-ID: 8c1@192.0.2.4', 'CSeq: 2 REGISTER', 'Content-Length: 0'];
+    /** The tag of the request with line `i` replaced. */
+    const tagWith = (i: number, line: string): string => statelessTag(request(lines.map((l, k) => (k === i ? line : l))));
+    const tag = statelessTag(request(lines));
+    expect(tag).toMatch(/^[0-9a-f]{16}$/u);
+    expect(statelessTag(request(lines))).toBe(tag);
+    expect(tagWith(2, 'Max-Forwards: 69')).toBe(tag); // what the tag does not read changes nothing
+    const others = [
+      tagWith(1, 'Via: SIP/2.0/UDP 192.0.2.4:5070;branch=z9hG4bK-78'),
+      tagWith(3, 'From: <sip:ann@example.com>;tag=a2'),
+      tagWith(5, 'Call-ID: 8c2@192.0.2.4'),
+      tagWith(6, 'CSeq: 3 REGISTER'),
+    ];
+    expect(new Set([tag, ...others]).size).toBe(5);
+  });
+
   /** What the typed path writes: `buildResponse`, `Server` before Content-Length, serialised. */
   const typed = (req: SipRequest, status: number): string =>
     Buffer.from(serializeMessage(buildResponse(req, status, { toTag: 'T1', headers: [...extra, { name: 'Server', value: 'E2P' }] }))).toString('utf8');

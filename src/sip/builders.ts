@@ -5,7 +5,7 @@
  */
 import { randomBase64url } from '../kernel/random.ts';
 import { MAX_CSEQ, type NameAddr, type Via, formatNameAddr, formatVia } from './headers.ts';
-import { type Header, MAGIC_COOKIE, type SipRequest, type SipResponse } from './message.ts';
+import { type Header, MAGIC_COOKIE, type SipRequest, type SipResponse, fromTag } from './message.ts';
 import { type ParseError, typedContacts, typedHeaders } from './parser.ts';
 import { isToken, splitList } from './syntax.ts';
 import type { Uri } from './uri.ts';
@@ -17,6 +17,23 @@ export const randomToken = (bytes: number): string => randomBase64url(bytes);
 export const newBranch = (): string => `${MAGIC_COOKIE}${randomToken(12)}`;
 /** A new From/To tag (64 random bits, RFC 3261 §19.3 asks for at least 32). */
 export const newTag = (): string => randomToken(8);
+/**
+ * The To tag of a stateless answer (RFC 3261 §8.2.7: "generated … in a manner that will generate
+ * the same tag for the same request consistently"): 64 bits of two FNV-1a hashes of the
+ * request's Call-ID, From tag, top Via branch and CSeq — a retransmission gets the tag of the
+ * first answer, another request another tag. Not secret: a tag only tells dialogs apart.
+ */
+export function statelessTag(req: SipRequest): string {
+  const text = `${req.callId}\n${fromTag(req) ?? ''}\n${req.via[0]?.branch ?? ''}\n${req.cseq.seq} ${req.cseq.method}`;
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, '0')}${(b >>> 0).toString(16).padStart(8, '0')}`;
+}
 /** A new Call-ID, optionally `@host`. */
 export const newCallId = (host?: string): string => `${randomToken(16)}${host === undefined ? '' : `@${host}`}`;
 

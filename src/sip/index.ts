@@ -38,6 +38,7 @@ export {
   reasonPhrase,
   replyToParseError,
   responseBytes,
+  statelessTag,
 } from './builders.ts';
 export type { Refusal } from './semantics.ts';
 export { checkRequest } from './semantics.ts';

@@ -122,6 +122,23 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     return 'absorbed';
   }
 
+  /**
+   * RFC 3261 §8.2.7: a final failure sent once and forgotten (a challenge, `statelessTag` as its To
+   * tag) — no retransmission of it, no ACK awaited, no 32 s of state: a retransmission of the
+   * request is a new request and gets the same answer anew; the ACK reaches the TU, which finds
+   * no dialog of those tags and ignores it. Once a 100 Trying went out the transaction is no
+   * longer stateless: then it is the stateful `respondSerialized`.
+   */
+  respondStatelessly(status: number, bytes: Uint8Array): void {
+    if (status < 300) throw new RangeError(`a ${status} is never sent statelessly`);
+    if (this.state !== 'proceeding' || this.last !== undefined) {
+      this.respondSerialized(status, bytes);
+      return;
+    }
+    this.send(bytes);
+    this.terminate();
+  }
+
   /** Answered and only absorbing retransmissions (Timer L after a 2xx, Timer I after the ACK of a failure). */
   get lingering(): boolean {
     return this.state === 'accepted' || this.state === 'confirmed';
@@ -195,6 +212,17 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
 
   protected transportError(error: Error): void {
     this.delegate?.onTransportError?.(error);
+    this.terminate();
+  }
+
+  /** RFC 3261 §8.2.7: a final failure sent once and forgotten (see `ServerInviteTransaction.respondStatelessly`). */
+  respondStatelessly(status: number, bytes: Uint8Array): void {
+    if (status < 300) throw new RangeError(`a ${status} is never sent statelessly`);
+    if (this.state !== 'trying') {
+      this.respondSerialized(status, bytes);
+      return;
+    }
+    this.send(bytes);
     this.terminate();
   }
 

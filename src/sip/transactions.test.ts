@@ -493,6 +493,43 @@ describe('matching and routing', () => {
     expect(last?.kind === 'response' && [last.status, last.via[0]?.branch]).toEqual([503, 'z9hG4bKone-too-many']);
   });
 
+  it('answers a challenge statelessly (RFC 3261 §8.2.7): sent once, nothing kept, a retransmission is a new request', () => {
+    const { timers, transport, user, layer } = setup();
+    transport.deliver(inbound('REGISTER'), peer);
+    const { tx, request } = user.requests[0]!;
+    tx!.respondStatelessly(401, serializeMessage(reply(request, 401)));
+    expect(layer.size).toBe(0);
+    timers.advance(40_000);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([401]); // never resent
+    transport.deliver(inbound('REGISTER'), peer); // the same request again: the TU answers it anew
+    expect(user.requests).toHaveLength(2);
+    expect(user.requests[1]!.tx).toBeDefined();
+    expect(() => user.requests[1]!.tx!.respondStatelessly(200, serializeMessage(reply(request, 200)))).toThrow(RangeError);
+  });
+
+  it('sends an INVITE\'s 407 once and forgets it: no retransmission, its ACK goes to the TU (which ignores it)', () => {
+    const { timers, transport, user, layer } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    const { tx, request } = user.requests[0]!;
+    tx!.respondStatelessly(407, serializeMessage(reply(request, 407)));
+    expect(layer.size).toBe(0);
+    timers.advance(40_000);
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([407]); // no 100 Trying, no Timer G
+    transport.deliver(inbound('ACK', { cseqMethod: 'ACK', toTag: 'ch1' }), peer);
+    expect(user.requests.map((r) => [r.request.method, r.tx === undefined])).toEqual([['INVITE', false], ['ACK', true]]);
+  });
+
+  it('is stateful after all once the INVITE\'s 100 Trying went out (a stateless UAS sends no provisional response)', () => {
+    const { timers, transport, user, layer } = setup();
+    transport.deliver(inbound('INVITE'), peer);
+    const { tx, request } = user.requests[0]!;
+    timers.advance(TRYING_DELAY_MS);
+    tx!.respondStatelessly(486, serializeMessage(reply(request, 486)));
+    expect(layer.size).toBe(1);
+    timers.advance(600); // Timer G: the 486 again until the ACK
+    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([100, 486, 486]);
+  });
+
   it('answers an unparsable but answerable request with 400', () => {
     const { transport, user } = setup();
     transport.deliver(inbound('OPTIONS', { cseqMethod: 'INVITE' }), peer);

@@ -35,6 +35,7 @@ import {
   newTag,
   postOn,
   responseBytes,
+  statelessTag,
   serializeMessage,
   toTag,
 } from '../sip/index.ts';
@@ -199,14 +200,15 @@ export class CallRouter {
    * `buildResponse` + `serializeMessage` give; through `buildResponse` where that is not possible.
    */
   private challenge(req: SipRequest, tx: ServerTransaction, status: number, headers: readonly Header[]): void {
+    const toTag = statelessTag(req);
     if (tx instanceof ServerInviteTransaction) {
-      const bytes = responseBytes(req, status, { headers });
+      const bytes = responseBytes(req, status, { headers, toTag });
       if (bytes !== undefined) {
-        tx.respondSerialized(status, bytes);
+        tx.respondStatelessly(status, bytes);
         return;
       }
     }
-    tx.respond(buildResponse(req, status, { headers }));
+    tx.respond(buildResponse(req, status, { headers, toTag }));
   }
 
   private async setUp(req: SipRequest, tx: ServerTransaction, source: Source, caller: SipCredentials, dialled: string, n: DialResult): Promise<void> {

@@ -13,6 +13,7 @@ import {
   getHeader,
   getHeaderValues,
   ha1,
+  toTag,
 } from '../sip/index.ts';
 import { FakeTransport } from '../../test/support/transport-fake.ts';
 import { describeEachDb, migratedTestDatabase } from '../../test/support/db.ts';
@@ -291,6 +292,18 @@ describeEachDb('registrar', (kind) => {
     const md5 = rig(database, ['MD5']);
     const only = await send(md5, request());
     expect(getHeaderValues(only, 'WWW-Authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1])).toEqual(['MD5']);
+  });
+
+  it('challenges statelessly (RFC 3261 §8.2.7): no transaction kept for the 401, the same To tag for a retransmission', async () => {
+    const text = request();
+    const first = await send(r, text);
+    expect(first.status).toBe(401);
+    expect(r.server.layer.size).toBe(0); // nothing lingers 32 s per unauthenticated REGISTER (§26.1.5: floods)
+    const again = await send(r, text); // the retransmission is answered anew, with a fresh nonce
+    expect(toTag(again)).toBe(toTag(first));
+    expect(getHeader(again, 'WWW-Authenticate')).not.toBe(getHeader(first, 'WWW-Authenticate'));
+    expect((await register(r)).status).toBe(200);
+    expect(r.server.layer.size).toBe(1); // the authenticated REGISTER's transaction lingers as it must (Timer J)
   });
 
   it('writes the 401 and the 200 from the request\'s headers: copied lines as received (Via stamped), Server before Content-Length (issue #4)', async () => {

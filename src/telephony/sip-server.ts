@@ -37,6 +37,7 @@ import {
   getHeaderValues,
   reasonPhrase,
   responseBytes,
+  statelessTag,
 } from '../sip/index.ts';
 import { type AuthFailure, Authenticator } from './auth.ts';
 import { type BruteForceLimits, SipBruteForceGuard } from './brute-force.ts';
@@ -363,10 +364,13 @@ export class SipServer {
    * through `buildResponse` where that is not possible.
    */
   private answer(req: SipRequest, tx: ServerTransaction, reply: RegisterReply): void {
+    // The registrar's 401 is a challenge: answered statelessly (RFC 3261 §8.2.7), nothing kept 32 s per REGISTER.
+    const challenge = reply.status === 401;
     if (tx instanceof ServerNonInviteTransaction) {
-      const bytes = responseBytes(req, reply.status, { reason: reply.reason, headers: reply.headers, server: SERVER });
+      const bytes = responseBytes(req, reply.status, { reason: reply.reason, headers: reply.headers, server: SERVER, ...(challenge ? { toTag: statelessTag(req) } : {}) });
       if (bytes !== undefined) {
-        tx.respondSerialized(reply.status, bytes);
+        if (challenge) tx.respondStatelessly(reply.status, bytes);
+        else tx.respondSerialized(reply.status, bytes);
         return;
       }
     }
