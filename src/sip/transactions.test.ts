@@ -493,14 +493,21 @@ describe('matching and routing', () => {
     expect(last?.kind === 'response' && [last.status, last.via[0]?.branch]).toEqual([503, 'z9hG4bKone-too-many']);
   });
 
+  /** A `method` request answered statelessly with `status`, then 40 s of timers: what the layer kept and what was sent. */
+  const statelessly = (method: string, status: number) => {
+    const rig = setup();
+    rig.transport.deliver(inbound(method), peer);
+    const { tx, request } = rig.user.requests[0]!;
+    tx!.respondStatelessly(status, serializeMessage(reply(request, status)));
+    const kept = rig.layer.size;
+    rig.timers.advance(40_000);
+    return { ...rig, request, kept, statuses: rig.transport.messages().map((m) => m.kind === 'response' && m.status) };
+  };
+
   it('answers a challenge statelessly (RFC 3261 §8.2.7): sent once, nothing kept, a retransmission is a new request', () => {
-    const { timers, transport, user, layer } = setup();
-    transport.deliver(inbound('REGISTER'), peer);
-    const { tx, request } = user.requests[0]!;
-    tx!.respondStatelessly(401, serializeMessage(reply(request, 401)));
-    expect(layer.size).toBe(0);
-    timers.advance(40_000);
-    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([401]); // never resent
+    const { transport, user, request, kept, statuses } = statelessly('REGISTER', 401);
+    expect(kept).toBe(0);
+    expect(statuses).toEqual([401]); // never resent
     transport.deliver(inbound('REGISTER'), peer); // the same request again: the TU answers it anew
     expect(user.requests).toHaveLength(2);
     expect(user.requests[1]!.tx).toBeDefined();
@@ -508,13 +515,9 @@ describe('matching and routing', () => {
   });
 
   it('sends an INVITE\'s 407 once and forgets it: no retransmission, its ACK goes to the TU (which ignores it)', () => {
-    const { timers, transport, user, layer } = setup();
-    transport.deliver(inbound('INVITE'), peer);
-    const { tx, request } = user.requests[0]!;
-    tx!.respondStatelessly(407, serializeMessage(reply(request, 407)));
-    expect(layer.size).toBe(0);
-    timers.advance(40_000);
-    expect(transport.messages().map((m) => m.kind === 'response' && m.status)).toEqual([407]); // no 100 Trying, no Timer G
+    const { transport, user, kept, statuses } = statelessly('INVITE', 407);
+    expect(kept).toBe(0);
+    expect(statuses).toEqual([407]); // no 100 Trying, no Timer G
     transport.deliver(inbound('ACK', { cseqMethod: 'ACK', toTag: 'ch1' }), peer);
     expect(user.requests.map((r) => [r.request.method, r.tx === undefined])).toEqual([['INVITE', false], ['ACK', true]]);
   });
