@@ -35,8 +35,8 @@ import {
   newTag,
   postOn,
   responseBytes,
-  statelessTag,
   serializeMessage,
+  statelessTag,
   toTag,
 } from '../sip/index.ts';
 import type { Authenticator } from './auth.ts';
