@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, describeEachDb } from '../../test/support/db.ts';
 import { MIGRATIONS_FOLDER, MigrationError, PGLITE_YIELD_MS } from './client.ts';
 
@@ -75,5 +75,24 @@ describeEachDb('the event loop', (kind) => {
       transactions++;
     }
     expect(turns).toBe(1);
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL server connections', () => {
+  it('run without JIT compilation, every connection of the pool (issue #4)', async () => {
+    const created = await createTestDatabase('postgres');
+    cleanups.push(() => created.drop());
+    const { db } = created.database;
+    // Held at once: five distinct connections, each asked on its own.
+    const settings = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        db.transaction(async (tx) => {
+          const r = (await tx.execute(sql`SELECT current_setting('jit') AS jit, pg_backend_pid() AS pid, pg_sleep(0.05)`)) as { rows: { jit: string; pid: number }[] };
+          return r.rows[0]!;
+        }),
+      ),
+    );
+    expect(new Set(settings.map((s) => s.pid)).size).toBe(5);
+    expect(settings.map((s) => s.jit)).toEqual(['off', 'off', 'off', 'off', 'off']);
   });
 });
