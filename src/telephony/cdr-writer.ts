@@ -6,7 +6,8 @@
  * whose open CDR is not committed does not ring. A batch is at most two statements,
  * whatever its size: one INSERT of all the new rows and one UPDATE of all the answers
  * and ends, each a fixed text over the batch as one JSON parameter, run as a named prepared
- * statement (nothing built per batch, parsed and planned once per connection).
+ * statement (nothing built per batch, parsed once per connection, planned again as `cdrs` grows:
+ * `queryRows`).
  * While a batch is in flight the next one fills up: under load, hundreds of calls share
  * two round trips; when idle a write goes out at once (after the current I/O callbacks).
  * A failing batch is retried row by row, so a bad row fails only its own caller.
