@@ -22,8 +22,9 @@ interface PgliteDriver {
  * batch), planned again as the data grows (`generationName`). PGlite ignores the name (one
  * in-process backend, nothing to save on the wire). Not for a pooler in transaction mode
  * (PgBouncer < 1.21), which does not keep a connection's prepared statements. In a
- * transaction it runs on the transaction's connection. The writers of the call path (CDRs, policy decisions) run one
- * such statement per batch, their rows as one JSON parameter, and ignore the rows.
+ * transaction it runs on the transaction's connection. The writers of the call path (CDRs,
+ * policy decisions) run one such statement per batch, their rows as one JSON parameter, and
+ * ignore the rows.
  */
 export async function queryRows(db: DbOrTx, name: string, text: string, values: unknown[]): Promise<unknown[][]> {
   const client = (db as unknown as { session: { client: unknown } }).session.client;
@@ -54,7 +55,7 @@ export const REPLAN_FIRST = 32;
  * for 40 000 calls), the registrar's DELETE the whole of `sip_bindings` for each batch of
  * REGISTERs. The tables of the call path grow with the traffic that runs these statements,
  * so their size doubles about as often as the executions do: each statement is planned
- * again some 20 times in a billion executions, with the table's size of the moment (a
+ * again some 25 times in a billion executions, with the table's size of the moment (a
  * never-analysed table is sized from its pages). The old generations stay prepared on the
  * connections that used them (a few plans each), unused.
  */
