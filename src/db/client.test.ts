@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, describeEachDb } from '../../test/support/db.ts';
+import { createTestDatabase, describeEachDb, rowsOf } from '../../test/support/db.ts';
 import { MIGRATIONS_FOLDER, MigrationError, PGLITE_YIELD_MS } from './client.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -87,8 +87,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL server connections
     const settings = await Promise.all(
       Array.from({ length: 5 }, () =>
         db.transaction(async (tx) => {
-          const r = (await tx.execute(sql`SELECT current_setting('jit') AS jit, pg_backend_pid() AS pid, pg_sleep(0.05)`)) as { rows: { jit: string; pid: number }[] };
-          return r.rows[0]!;
+          const r = await tx.execute(sql`SELECT current_setting('jit') AS jit, pg_backend_pid() AS pid, pg_sleep(0.05)`);
+          return rowsOf<{ jit: string; pid: number }>(r)[0]!;
         }),
       ),
     );

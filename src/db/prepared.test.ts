@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../../test/support/db.ts';
+import { createTestDatabase, rowsOf } from '../../test/support/db.ts';
 import type { Database } from './client.ts';
 import { queryRows, REPLAN_FIRST } from './prepared.ts';
 
@@ -16,7 +16,6 @@ const UPDATE = `
   UPDATE replan_probe SET seen = seen + 1
   FROM json_to_recordset($1::json) AS v(id uuid)
   WHERE replan_probe.id = v.id`;
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
 describe.runIf(process.env.TEST_DATABASE_URL)('queryRows on PostgreSQL', () => {
   let database: Database;

@@ -89,6 +89,9 @@ export function useMigratedDatabase(kind: DbKind, use: (database: Database) => v
   afterAll(async () => drop?.());
 }
 
+/** The rows of a `db.execute` result, typed (both drivers return `{ rows }`). */
+export const rowsOf = <T>(result: unknown): T[] => (result as { rows: T[] }).rows;
+
 /** Runs `fn` once per database kind, inside a `describe` named after it. */
 export function describeEachDb(name: string, fn: (kind: DbKind) => void): void {
   for (const kind of dbKinds) {

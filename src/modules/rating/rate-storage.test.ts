@@ -6,15 +6,13 @@
  */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { describeEachDb, migratedTestDatabase, rowsOf } from '../../../test/support/db.ts';
 import { answeredCall } from '../../../test/support/rating-calls.ts';
 import { openDatabase, type Database } from '../../db/client.ts';
 import { newId } from '../../kernel/ids.ts';
 import { cdrs } from '../../telephony/cdr-schema.ts';
 import { tariffVersions, tariffZones } from '../catalog/schema.ts';
 import { rateMonthSql, tariffPeriodsOf } from './rate-set.ts';
-
-const rowsOf = <T>(r: unknown): T[] => (r as { rows: T[] }).rows;
 
 describeEachDb('§8.3 rating storage', (kind) => {
   let database: Database;
