@@ -232,7 +232,7 @@ interface Target {
   name: string;
   port: number;
   /** Bytes of memory the target holds now; `bindings`: the size of the location table in the database. */
-  memory(): Promise<{ bytes: number; heap?: number; bindings?: number; peak?: number }>;
+  memory(): Promise<{ bytes: number; heap?: number; heapTotal?: number; external?: number; bindings?: number; peak?: number }>;
   stop(): Promise<void>;
   note: string;
   /** The call policy's decision time in the server (Easy2Phone): emptied, then read (ms). */
@@ -313,7 +313,7 @@ async function startE2p(uasPort: number): Promise<Target> {
       const reply = next();
       child.send({ rss: true });
       const r = await reply;
-      return { bytes: Number(r.rssBytes), heap: Number(r.heapBytes), bindings: Number(r.bindingsBytes), peak: Number(r.peakRssBytes) };
+      return { bytes: Number(r.rssBytes), heap: Number(r.heapBytes), heapTotal: Number(r.heapTotalBytes), external: Number(r.externalBytes), bindings: Number(r.bindingsBytes), peak: Number(r.peakRssBytes) };
     },
     async stop() {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -428,7 +428,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     const after = await target.memory();
     const memAfter = after.bytes;
     out(
-      `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts and ${P.settleSeconds} s${after.heap === undefined ? '' : ` (JS heap after a full GC ${MB(before.heap ?? 0)} → ${MB(after.heap)})`}${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}${after.peak === undefined ? '' : `; peak RSS during the registrations ${MB(after.peak)}`}`,
+      `  ${target.name}: (d) memory ${MB(memBefore)} before, ${MB(memAfter)} after ${reg.successful} contacts and ${P.settleSeconds} s${after.heap === undefined ? '' : ` (JS heap after a full GC ${MB(before.heap ?? 0)} → ${MB(after.heap)}, ${MB(after.heapTotal ?? 0)} committed; ${MB(after.external ?? 0)} outside the heap)`}${after.bindings === undefined ? '' : `; sip_bindings ${MB(after.bindings)} in the database (${(after.bindings / Math.max(1, reg.successful)).toFixed(0)} B per contact)`}${after.peak === undefined ? '' : `; peak RSS during the registrations ${MB(after.peak)}`}`,
     );
     const call = ['-sf', here('./sip/uac-call.xml'), ...common, '-s', DIAL, '-auth_uri', `${DIAL}@${HOST}:${target.port}`];
     const cpuBefore = await target.cpu?.();

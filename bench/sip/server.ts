@@ -9,7 +9,8 @@
  * Messages: sends { ready, udpPort, rssBytes } once listening; answers { policyReset } (the
  * call policy's decision-time summary emptied) and { policy } with { count, p50, p90, p99 }
  * (ms, outbound decisions since the reset); answers { rss } with
- * { rssBytes, heapBytes, bindingsBytes } (bindingsBytes: the size of `sip_bindings` with its indexes); { stop } closes the platform and exits (so --cpu-prof writes
+ * { rssBytes, heapBytes, heapTotalBytes, externalBytes, bindingsBytes } (V8's used and committed heap, the
+ * memory of ArrayBuffers and other objects outside it; bindingsBytes: the size of `sip_bindings` with its indexes); { stop } closes the platform and exits (so --cpu-prof writes
  * its profile).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -72,7 +73,7 @@ const decisions = async (): Promise<{ count: number; p50: number; p90: number; p
  * ≈ 180 MB of heap committed for nothing (100 000 users: 592 MB read at once, 328 MB ten seconds
  * later). `peakRssBytes` is the process's high-water mark (VmHWM), the storm's peak.
  */
-async function readMemory(): Promise<{ rssBytes: number; heapBytes: number; bindingsBytes: number; peakRssBytes: number }> {
+async function readMemory(): Promise<{ rssBytes: number; heapBytes: number; heapTotalBytes: number; externalBytes: number; bindingsBytes: number; peakRssBytes: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   await new Promise((r) => setTimeout(r, 1000));
@@ -83,7 +84,7 @@ async function readMemory(): Promise<{ rssBytes: number; heapBytes: number; bind
   const r = await ctx.db.execute<{ bytes: string }>(sql`select pg_total_relation_size('sip_bindings')::text as bytes`);
   const rows = (Array.isArray(r) ? r : (r as { rows: { bytes: string }[] }).rows) as { bytes: string }[];
   const hwm = /VmHWM:\s+(\d+) kB/u.exec(readFileSync('/proc/self/status', 'utf8'));
-  return { rssBytes: mem.rss, heapBytes: mem.heapUsed, bindingsBytes: Number(rows[0]?.bytes ?? 0), peakRssBytes: hwm ? Number(hwm[1]) * 1024 : NaN };
+  return { rssBytes: mem.rss, heapBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external, bindingsBytes: Number(rows[0]?.bytes ?? 0), peakRssBytes: hwm ? Number(hwm[1]) * 1024 : NaN };
 }
 let snapshots = 0;
 process.on('message', (m: { rss?: boolean; stop?: boolean; policyReset?: boolean; policy?: boolean; cpu?: boolean }) => {

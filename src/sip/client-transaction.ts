@@ -99,14 +99,14 @@ export class ClientInviteTransaction extends ClientTransactionBase<ClientInviteS
           this.state = 'accepted';
           this.release();
           this.delegate.onResponse(response);
-          this.terminateAfter('M', 64 * this.ctx.values.t1);
+          this.terminateAfter(64 * this.ctx.values.t1); // Timer M (RFC 6026)
         } else {
           this.state = 'completed';
           this.ack = serializeMessage(buildAckForNon2xx(this.request, response), true);
           this.release();
           this.send(this.ack);
           this.delegate.onResponse(response);
-          this.terminateAfter('D', this.unreliable ? 32_000 : 0);
+          this.terminateAfter(this.unreliable ? 32_000 : 0); // Timer D
         }
         return;
       case 'completed':
@@ -174,7 +174,7 @@ export class ClientNonInviteTransaction extends ClientTransactionBase<ClientNonI
     this.stopTimer('E');
     this.stopTimer('F');
     this.delegate.onResponse(response);
-    this.terminateAfter('K', this.unreliable ? this.ctx.values.t4 : 0);
+    this.terminateAfter(this.unreliable ? this.ctx.values.t4 : 0); // Timer K
   }
 
   protected transportError(error: Error): void {

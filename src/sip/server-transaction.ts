@@ -86,7 +86,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
       // Accepted: the TU resends its 2xx (§13.3.1.4), the transaction never does.
       this.last = undefined;
       this.state = 'accepted';
-      this.terminateAfter('L', 64 * this.ctx.values.t1);
+      this.terminateAfter(64 * this.ctx.values.t1); // Timer L (RFC 6026)
       return;
     }
     this.state = 'completed';
@@ -113,7 +113,7 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
         this.state = 'confirmed';
         this.stopTimer('G');
         this.stopTimer('H');
-        this.terminateAfter('I', this.unreliable ? this.ctx.values.t4 : 0);
+        this.terminateAfter(this.unreliable ? this.ctx.values.t4 : 0); // Timer I
       }
       return 'absorbed';
     }
@@ -137,16 +137,6 @@ export class ServerInviteTransaction extends TransactionBase<ServerInviteState> 
     }
     this.send(bytes);
     this.terminate();
-  }
-
-  /** Answered and only absorbing retransmissions (Timer L after a 2xx, Timer I after the ACK of a failure). */
-  get lingering(): boolean {
-    return this.state === 'accepted' || this.state === 'confirmed';
-  }
-
-  /** Ends a lingering transaction before its timer (`TransactionLayer` under pressure); any other is left as it is. */
-  shed(): void {
-    if (this.lingering) this.terminate();
   }
 
   protected transportError(error: Error): void {
@@ -201,7 +191,7 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
     }
     this.req = undefined;
     this.state = 'completed';
-    this.terminateAfter('J', this.unreliable ? 64 * this.ctx.values.t1 : 0);
+    this.terminateAfter(this.unreliable ? 64 * this.ctx.values.t1 : 0); // Timer J
   }
 
   /** A retransmission of the request: resend the last response, if any (§17.2.2). */
@@ -224,16 +214,6 @@ export class ServerNonInviteTransaction extends TransactionBase<ServerNonInviteS
     }
     this.send(bytes);
     this.terminate();
-  }
-
-  /** Answered and only absorbing retransmissions (Timer J). */
-  get lingering(): boolean {
-    return this.state === 'completed';
-  }
-
-  /** Ends a lingering transaction before its timer (`TransactionLayer` under pressure); any other is left as it is. */
-  shed(): void {
-    if (this.lingering) this.terminate();
   }
 
   protected terminated(): void {

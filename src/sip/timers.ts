@@ -9,6 +9,8 @@ export type CancelTimer = () => void;
 export interface Timers {
   /** Runs `fn` after `ms` milliseconds, unless cancelled. */
   schedule(ms: number, fn: () => void): CancelTimer;
+  /** The time in ms on the clock these timers run on (any origin, never stepping back). */
+  clock(): number;
 }
 
 export const systemTimers: Timers = {
@@ -17,6 +19,7 @@ export const systemTimers: Timers = {
     handle.unref();
     return () => clearTimeout(handle);
   },
+  clock: () => performance.now(),
 };
 
 /** A timer of a `TimerWheel`: `fn` is dropped when it fires or is cancelled. */
@@ -41,6 +44,10 @@ export class TimerWheel implements Timers {
     private readonly now: () => number = () => performance.now(),
     private readonly tickMs = 10,
   ) {}
+
+  clock(): number {
+    return this.now();
+  }
 
   /** Ticks with a timer of `base` pending. */
   get slotCount(): number {
@@ -83,12 +90,16 @@ interface Pending {
 
 /** Timers that fire only when `advance` moves their clock. */
 export class ManualTimers implements Timers {
-  private clock = 0;
+  private time = 0;
   private seq = 0;
   private pending: Pending[] = [];
 
   get now(): number {
-    return this.clock;
+    return this.time;
+  }
+
+  clock(): number {
+    return this.time;
   }
 
   /** Timers scheduled and neither fired nor cancelled. */
@@ -97,7 +108,7 @@ export class ManualTimers implements Timers {
   }
 
   schedule(ms: number, fn: () => void): CancelTimer {
-    const entry = { at: this.clock + Math.max(0, ms), seq: this.seq++, fn };
+    const entry = { at: this.time + Math.max(0, ms), seq: this.seq++, fn };
     this.pending.push(entry);
     return () => {
       this.pending = this.pending.filter((p) => p !== entry);
@@ -106,14 +117,14 @@ export class ManualTimers implements Timers {
 
   /** Moves time forward, firing due timers in order (including ones they schedule). */
   advance(ms: number): void {
-    const target = this.clock + ms;
+    const target = this.time + ms;
     for (;;) {
       const due = this.pending.filter((p) => p.at <= target).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (due === undefined) break;
       this.pending = this.pending.filter((p) => p !== due);
-      this.clock = due.at;
+      this.time = due.at;
       due.fn();
     }
-    this.clock = target;
+    this.time = target;
   }
 }

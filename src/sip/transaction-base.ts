@@ -23,6 +23,8 @@ export const DEFAULT_TIMER_VALUES: TimerValues = { t1: 500, t2: 4000, t4: 5000 }
 export interface TransactionContext {
   readonly timers: Timers;
   readonly values: TimerValues;
+  /** Where the transactions wait out their last timer. */
+  readonly lingering: Lingering;
   /** Called once for each transaction, when it reaches Terminated (before its delegate hears it). */
   terminated(tx: TransactionBase<string>): void;
 }
@@ -93,10 +95,22 @@ export abstract class TransactionBase<State extends string> {
     }
   }
 
-  /** Waits `ms` in the current state then terminates; at once when `ms` is 0 (reliable transports). */
-  protected terminateAfter(name: string, ms: number): void {
+  /**
+   * Waits `ms` in the current state then terminates (the last timer: D, I, J, K, L or M); at once
+   * when `ms` is 0 (reliable transports).
+   */
+  protected terminateAfter(ms: number): void {
     if (ms === 0) this.terminate();
-    else this.startTimer(name, ms, () => this.terminate());
+    else {
+      // Made again by the next send, if any: a lingering transaction seldom sends.
+      this.sent = undefined;
+      this.ctx.lingering.add(this, ms);
+    }
+  }
+
+  /** Its last timer ran out (`Lingering`), or it is let go before (`Lingering.shed`). */
+  expire(): void {
+    this.terminate();
   }
 
   /** Sends without a promise per datagram (`postOn`); a transport error reaches `transportError` later, never from within. */
@@ -121,4 +135,91 @@ export abstract class TransactionBase<State extends string> {
 
   /** Tells the transaction user that the transaction reached Terminated. */
   protected abstract terminated(): void;
+}
+
+/** The state of one duration's queue: transactions and their due times, oldest first from `head`. */
+class LingerQueue {
+  txs: TransactionBase<string>[] = [];
+  dues: number[] = [];
+  head = 0;
+  armed = false;
+
+  constructor(readonly ms: number) {}
+
+  get size(): number {
+    return this.txs.length - this.head;
+  }
+
+  /** The oldest transaction, taken out of the queue. */
+  take(): TransactionBase<string> {
+    const tx = this.txs[this.head]!;
+    this.head += 1;
+    if (this.head === this.txs.length) {
+      this.txs = [];
+      this.dues = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && 2 * this.head >= this.txs.length) {
+      this.txs = this.txs.slice(this.head);
+      this.dues = this.dues.slice(this.head);
+      this.head = 0;
+    }
+    return tx;
+  }
+}
+
+/**
+ * The transactions waiting out their last timer (D, I, J, K, L, M: up to 32 s over UDP, only to
+ * absorb retransmissions, issue #4). All those of one duration end in the order they began to
+ * wait, so each duration has a first-in first-out queue and one timer, for its oldest: a
+ * lingering transaction costs two slots of an array, not a timer of its own (its closures, its
+ * wheel entry and its cancel function: ≈ 450 bytes, kept 32 s, two or three per call).
+ * A transaction that ends before (a transport error) stays in its queue until its time, then
+ * is skipped. `shed` lets the oldest go at once.
+ */
+export class Lingering {
+  private readonly queues = new Map<number, LingerQueue>();
+
+  constructor(private readonly timers: Timers) {}
+
+  /** Transactions waiting (some may have ended before their time). */
+  get size(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.size;
+    return n;
+  }
+
+  add(tx: TransactionBase<string>, ms: number): void {
+    let q = this.queues.get(ms);
+    if (q === undefined) {
+      q = new LingerQueue(ms);
+      this.queues.set(ms, q);
+    }
+    q.txs.push(tx);
+    q.dues.push(this.timers.clock() + ms);
+    if (!q.armed) this.arm(q);
+  }
+
+  /** Ends the oldest waiting transactions, one at a time while `more()` says so. */
+  shed(more: () => boolean): void {
+    while (more()) {
+      let oldest: LingerQueue | undefined;
+      for (const q of this.queues.values()) {
+        if (q.size > 0 && (oldest === undefined || q.dues[q.head]! - q.ms < oldest.dues[oldest.head]! - oldest.ms)) oldest = q;
+      }
+      if (oldest === undefined) return;
+      oldest.take().expire();
+    }
+  }
+
+  private arm(q: LingerQueue): void {
+    q.armed = true;
+    this.timers.schedule(Math.max(0, q.dues[q.head]! - this.timers.clock()), () => this.fire(q));
+  }
+
+  private fire(q: LingerQueue): void {
+    q.armed = false;
+    const now = this.timers.clock();
+    while (q.size > 0 && q.dues[q.head]! <= now) q.take().expire();
+    if (q.size > 0) this.arm(q);
+  }
 }

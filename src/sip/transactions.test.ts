@@ -390,6 +390,78 @@ describe('server non-INVITE transaction (§17.2.2)', () => {
   });
 });
 
+describe('lingering transactions (the last timers D, I, J, K, L, M; issue #4)', () => {
+  it('share one timer per duration, and each still ends exactly its own 32 s after its answer (also past the queue compaction)', () => {
+    const { timers, transport, user, layer } = setup();
+    const n = 3000;
+    for (let i = 0; i < n; i++) {
+      transport.deliver(inbound('OPTIONS', { branch: `z9hG4bKq${i}` }), peer);
+      const { tx, request } = user.requests.at(-1)!;
+      tx!.respond(reply(request, 200));
+      timers.advance(10); // answered at 10 ms intervals
+    }
+    // 3 000 transactions waiting out Timer J: one timer for all of them, not one each.
+    expect(layer.size).toBe(n);
+    expect(timers.size).toBe(1);
+    const sentBefore = transport.sent.length;
+    // The clock is now 30 000 ms; the i-th was answered at 10·i ms and ends at 10·i + 32 000 ms.
+    timers.advance(2_000 + 10 * 1500 - 1); // 1 ms before the 1 500th's end
+    expect(layer.size).toBe(n - 1500);
+    transport.deliver(inbound('OPTIONS', { branch: 'z9hG4bKq1500' }), peer);
+    expect(transport.sent.length).toBe(sentBefore + 1); // still absorbed: its 200 again
+    timers.advance(1);
+    expect(layer.size).toBe(n - 1501);
+    transport.deliver(inbound('OPTIONS', { branch: 'z9hG4bKq1500' }), peer);
+    expect(user.requests).toHaveLength(n + 1); // ended: a new request for the TU
+    user.requests.at(-1)!.tx!.respond(reply(user.requests.at(-1)!.request, 200));
+    timers.advance(10 * 1500 + 32_000);
+    expect(layer.size).toBe(0);
+    expect(timers.size).toBe(0);
+  });
+
+  it('under pressure, the transaction let go first is the one that began to wait first, whatever its timer (I or J)', () => {
+    for (const invitesFirst of [true, false]) {
+      const { timers, transport, user } = setup();
+      transport.delegate = new TransactionLayer({ user, timers, maxServerTransactions: 1 }); // bound: 10
+      const waiting = (method: 'INVITE' | 'OPTIONS', i: number): ServerTransaction => {
+        transport.deliver(inbound(method, { branch: `z9hG4bK${method}${i}` }), peer);
+        const { tx, request } = user.requests.at(-1)!;
+        tx!.respond(reply(request, method === 'INVITE' ? 486 : 200));
+        if (method === 'INVITE') transport.deliver(inbound('ACK', { branch: `z9hG4bK${method}${i}` }), peer); // Confirmed: Timer I
+        timers.advance(10);
+        return tx!;
+      };
+      const order: ('INVITE' | 'OPTIONS')[] = invitesFirst ? ['INVITE', 'OPTIONS'] : ['OPTIONS', 'INVITE'];
+      const txs = order.flatMap((m) => [0, 1, 2, 3, 4].map((i) => waiting(m, i)));
+      const waitState = { INVITE: 'confirmed', OPTIONS: 'completed' } as const;
+      expect(txs.map((t) => t.state)).toEqual(order.flatMap((m) => Array<string>(5).fill(waitState[m])));
+      transport.deliver(inbound('OPTIONS', { branch: 'z9hG4bKnew' }), peer); // the 11th: the oldest waiting one goes
+      expect(txs.map((t) => t.state === 'terminated')).toEqual([true, ...Array<boolean>(9).fill(false)]);
+      expect(user.requests.at(-1)!.request.via[0]!.branch).toBe('z9hG4bKnew');
+    }
+  });
+
+  it('a transaction ended before its time (a transport error) is skipped when its time comes, and ends only once', () => {
+    const { timers, transport, user, layer } = setup();
+    transport.deliver(inbound('INVITE', { branch: 'z9hG4bKearly' }), peer);
+    const { tx, request } = user.requests[0]!;
+    const events: string[] = [];
+    tx!.delegate = { onTransportError: () => events.push('error'), onTerminated: () => events.push('terminated') };
+    tx!.respond(reply(request, 200)); // Accepted: Timer L
+    expect(layer.size).toBe(1);
+    transport.failNextSend();
+    transport.deliver(inbound('INVITE', { branch: 'z9hG4bKearly' }), peer); // absorbed, nothing sent in Accepted
+    (tx as ServerInviteTransaction).respond(reply(request, 200)); // the TU resends its 2xx: the send fails
+    return new Promise<void>((r) => setImmediate(r)).then(() => {
+      expect(events).toEqual(['error', 'terminated']);
+      expect(layer.size).toBe(0);
+      timers.advance(32_000);
+      expect(events).toEqual(['error', 'terminated']);
+      expect(timers.size).toBe(0);
+    });
+  });
+});
+
 describe('matching and routing', () => {
   it('sends a response no transaction wants to the transaction user', () => {
     const { transport, user, layer } = setup();

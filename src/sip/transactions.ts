@@ -18,7 +18,7 @@ import { responseDestination, stampReceived } from './routing.ts';
 import { serializeMessage } from './serializer.ts';
 import { ServerInviteTransaction, ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
 import { splitList } from './syntax.ts';
-import { DEFAULT_TIMER_VALUES, type TimerValues, type TransactionBase, type TransactionContext } from './transaction-base.ts';
+import { DEFAULT_TIMER_VALUES, Lingering, type TimerValues, type TransactionBase, type TransactionContext } from './transaction-base.ts';
 import { type Timers, systemTimers } from './timers.ts';
 import { type Endpoint, type Source, type Transport, type TransportDelegate, postOn } from './transport.ts';
 import { formatUri } from './uri.ts';
@@ -60,6 +60,14 @@ const ignoreSendResult = (): void => undefined;
 export const isRfc3261Branch = (branch: string | undefined): boolean =>
   branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
 
+/**
+ * A copy of `s` that shares no memory with the text it was cut from. A server transaction's key
+ * is made of the branch and sent-by cut from the request's text, and V8 keeps such a substring as
+ * a view of the whole text: each answered transaction kept its request's datagram (≈ 550 bytes)
+ * alive for the 32 s it lingers (heap snapshot of a REGISTER storm, issue #4).
+ */
+const ownedCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+
 /** §17.1.3: branch of the top Via and CSeq method. */
 export const clientKey = (msg: SipMessage): string => `${msg.via[0]?.branch ?? ''}|${msg.cseq.method}`;
 
@@ -85,12 +93,15 @@ export class TransactionLayer implements TransportDelegate {
   /** What every client (server) transaction of this layer shares: one object each, not one per transaction. */
   private readonly clientCtx: TransactionContext;
   private readonly serverCtx: TransactionContext;
+  /** Where the answered server transactions wait out Timers J, L and I (oldest let go first under pressure). */
+  private readonly serverLingering: Lingering;
 
   constructor(private readonly o: TransactionLayerOptions) {
     this.timers = o.timers ?? systemTimers;
     this.values = { ...DEFAULT_TIMER_VALUES, ...o.values };
-    this.clientCtx = { timers: this.timers, values: this.values, terminated: (tx) => this.clientTerminated(tx) };
-    this.serverCtx = { timers: this.timers, values: this.values, terminated: (tx) => this.serverTerminated(tx) };
+    this.serverLingering = new Lingering(this.timers);
+    this.clientCtx = { timers: this.timers, values: this.values, lingering: new Lingering(this.timers), terminated: (tx) => this.clientTerminated(tx) };
+    this.serverCtx = { timers: this.timers, values: this.values, lingering: this.serverLingering, terminated: (tx) => this.serverTerminated(tx) };
   }
 
   /** Live transactions, client and server. */
@@ -140,7 +151,7 @@ export class TransactionLayer implements TransportDelegate {
   }
 
   private onRequest(request: SipRequest, source: Source): void {
-    const key = serverKey(request);
+    let key = serverKey(request);
     const existing = this.servers.get(key);
     if (existing !== undefined) {
       if (existing.receive(request) === 'pass-to-tu') this.o.user.onRequest(request, undefined, source);
@@ -157,6 +168,7 @@ export class TransactionLayer implements TransportDelegate {
     }
     let tx: ServerTransaction;
     const destination = responseDestination(request.via[0]!, source);
+    key = ownedCopy(key); // kept as long as the transaction
     if (request.method === 'INVITE') {
       const invite = new ServerInviteTransaction(this.serverCtx, key, source.transport, destination, request);
       tx = invite;
@@ -201,11 +213,7 @@ export class TransactionLayer implements TransportDelegate {
   private overloaded(): boolean {
     const max = this.o.maxServerTransactions ?? 10_000;
     if (this.servers.size >= 10 * max) {
-      // Map order is creation order; ending one deletes it from the map (safe while iterating).
-      for (const tx of this.servers.values()) {
-        if (this.servers.size <= 9 * max) break;
-        tx.shed();
-      }
+      this.serverLingering.shed(() => this.servers.size > 9 * max);
       if (this.servers.size >= 10 * max) return true;
     }
     if (this.unanswered.size < max) return false;
