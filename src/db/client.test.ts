@@ -79,10 +79,21 @@ describeEachDb('the event loop', (kind) => {
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL server connections', () => {
-  it('run without JIT compilation, every connection of the pool (issue #4)', async () => {
+  it('run without JIT compilation, every connection of the pool, set before the pool hands it out (issue #4)', async () => {
+    // Node warns of a deprecation once per process: listened to before the first connection.
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    cleanups.push(() => {
+      process.off('warning', onWarning);
+      return Promise.resolve();
+    });
     const created = await createTestDatabase('postgres');
     cleanups.push(() => created.drop());
     const { db } = created.database;
+    // Statements straight on the pool (no transaction) at once: new connections, each
+    // handed its first query at once as it comes up.
+    await Promise.all(Array.from({ length: 5 }, () => db.execute(sql`SELECT pg_sleep(0.01)`)));
     // Held at once: five distinct connections, each asked on its own.
     const settings = await Promise.all(
       Array.from({ length: 5 }, () =>
@@ -94,5 +105,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the PostgreSQL server connections
     );
     expect(new Set(settings.map((s) => s.pid)).size).toBe(5);
     expect(settings.map((s) => s.jit)).toEqual(['off', 'off', 'off', 'off', 'off']);
+    // The SET ran before the connection was handed out, not queued beside its first query.
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.filter((m) => /already executing a query/u.test(m))).toEqual([]);
   });
 });

@@ -360,5 +360,8 @@ export class ParseMemo<T> {
   }
 }
 
-/** The same text in a string of its own (V8 flattens the concatenation before slicing it), not a view into a larger one. */
-const ownCopy = (text: string): string => ` ${text}`.slice(1);
+/**
+ * The same text in a string of its own (V8 flattens the concatenation before slicing it), not a
+ * view into a larger one: a substring of a message's text, kept, keeps the whole text alive.
+ */
+export const ownCopy = (text: string): string => ` ${text}`.slice(1);

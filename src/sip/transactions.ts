@@ -17,7 +17,7 @@ import type { ParseError } from './parser.ts';
 import { responseDestination, stampReceived } from './routing.ts';
 import { serializeMessage } from './serializer.ts';
 import { ServerInviteTransaction, ServerNonInviteTransaction, type ServerTransaction } from './server-transaction.ts';
-import { splitList } from './syntax.ts';
+import { ownCopy, splitList } from './syntax.ts';
 import { DEFAULT_TIMER_VALUES, Lingering, type TimerValues, type TransactionBase, type TransactionContext } from './transaction-base.ts';
 import { type Timers, systemTimers } from './timers.ts';
 import { type Endpoint, type Source, type Transport, type TransportDelegate, postOn } from './transport.ts';
@@ -59,14 +59,6 @@ const ignoreSendResult = (): void => undefined;
 /** A branch made by an RFC 3261 element: the magic cookie and something after it. */
 export const isRfc3261Branch = (branch: string | undefined): boolean =>
   branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
-
-/**
- * A copy of `s` that shares no memory with the text it was cut from. A server transaction's key
- * is made of the branch and sent-by cut from the request's text, and V8 keeps such a substring as
- * a view of the whole text: each answered transaction kept its request's datagram (≈ 550 bytes)
- * alive for the 32 s it lingers (heap snapshot of a REGISTER storm, issue #4).
- */
-const ownedCopy = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 
 /** §17.1.3: branch of the top Via and CSeq method. */
 export const clientKey = (msg: SipMessage): string => `${msg.via[0]?.branch ?? ''}|${msg.cseq.method}`;
@@ -168,7 +160,10 @@ export class TransactionLayer implements TransportDelegate {
     }
     let tx: ServerTransaction;
     const destination = responseDestination(request.via[0]!, source);
-    key = ownedCopy(key); // kept as long as the transaction
+    // Kept as long as the transaction (32 s once answered): the branch and sent-by in it are cut
+    // from the request's text, and each answered transaction kept its datagram alive (≈ 550
+    // bytes; heap snapshot of a REGISTER storm, issue #4).
+    key = ownCopy(key);
     if (request.method === 'INVITE') {
       const invite = new ServerInviteTransaction(this.serverCtx, key, source.transport, destination, request);
       tx = invite;
