@@ -14,7 +14,8 @@
  * Parameters: BENCH_CALLS (20 000), BENCH_USERS (10 000), BENCH_CONCURRENCY (100),
  * BENCH_WARMUP (3 000), BENCH_DATABASE_URL (a PostgreSQL database whose name holds "bench",
  * emptied first; PGlite in memory otherwise), E2P_POLICY_COUNTERS (memory by default),
- * BENCH_ALLOC_PROFILE=<file> (the measured run's allocation profile: bench/sip/cpu-run.ts).
+ * BENCH_ALLOC_PROFILE=<file> (the measured run's allocation profile: bench/sip/cpu-run.ts;
+ * BENCH_ALLOC_SURVIVORS=1: only the objects that outlived a young-generation collection).
  */
 import { hash } from 'node:crypto';
 import { createPlatform } from '../src/app.ts';

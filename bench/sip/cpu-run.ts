@@ -5,7 +5,8 @@
  * `perf_hooks` — young-generation collections each follow a semi-space's worth of
  * allocation, so their count per operation is an allocation figure that the machine's load
  * does not move (issue #4) — and, with `allocFile`, V8's sampling heap profile of the run,
- * garbage included (bench/sip/alloc.ts reads it; the CPU figures are then not comparable).
+ * garbage included (bench/sip/alloc.ts reads it; the CPU figures are then not comparable);
+ * BENCH_ALLOC_SURVIVORS=1 leaves out what the young generation's collections freed.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -53,7 +54,10 @@ export async function measureRun(database: Database, run: () => Promise<void>, a
   const session = allocFile ? new Session() : undefined;
   if (session) {
     session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    // BENCH_ALLOC_SURVIVORS=1: without what young-generation collections freed — what survived
+    // one, was copied and most likely promoted (the scavenges' cost), still alive or freed later.
+    const survivorsOnly = process.env.BENCH_ALLOC_SURVIVORS === '1';
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !survivorsOnly });
   }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
