@@ -26,7 +26,6 @@ export { DocumentPool, InvoiceFeed, type RenderedDocument } from './documents/po
 export { loadDocument, type BillingDocument } from './documents/document.ts';
 export { toUbl } from './documents/ubl.ts';
 export { checkPeppolUbl } from './documents/ubl-check.ts';
-export { renderPdf } from './documents/pdf.ts';
 export { sellerIdentity, setSellerIdentity, DEFAULT_SELLER, type SellerIdentity } from './documents/parties.ts';
 export { listInvoices, balanceCents, type InvoiceRow, type InvoiceLineRow } from './invoice-queries.ts';
 export { invoiceTotals, dueDateOf, formatInvoiceNumber, VAT_RATE, PAYMENT_TERM_DAYS } from './invoice-totals.ts';

@@ -2,7 +2,7 @@
 import type { DbOrTx } from '../../../db/client.ts';
 import { notFound } from '../../../kernel/errors.ts';
 import { loadDocument, type BillingDocument } from './document.ts';
-import { renderPdf, type PdfOptions } from './pdf.ts';
+import type { PdfOptions } from './pdf.ts';
 import { toUbl } from './ubl.ts';
 
 async function load(db: DbOrTx, invoiceId: string): Promise<BillingDocument> {
@@ -13,6 +13,9 @@ async function load(db: DbOrTx, invoiceId: string): Promise<BillingDocument> {
 
 export async function invoicePdf(db: DbOrTx, invoiceId: string, opts: PdfOptions = {}): Promise<{ filename: string; body: Buffer }> {
   const doc = await load(db, invoiceId);
+  // Loaded at the first PDF asked: a process that never renders one (a SIP node) does not hold
+  // pdfkit and its fonts (≈ 26 MB of RSS once imported).
+  const { renderPdf } = await import('./pdf.ts');
   return { filename: `${doc.number}.pdf`, body: await renderPdf(doc, opts) };
 }
 
