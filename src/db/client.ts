@@ -69,10 +69,11 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       // registrar's past `jit_above_cost`, and each execution then spent ≈ 50 ms compiling
       // (70 ms for a 1.7 ms statement: 5 800 → 4 000 REGISTERs/s at 100 000 users). Awaited by
       // the pool before it hands the new connection out: nothing else runs on it meanwhile
-      // (a query queued behind another is deprecated in pg 8 and gone in pg 9).
+      // (a query queued behind another is deprecated in pg 8 and gone in pg 9). A failure is let
+      // go: a server without the setting still serves, a broken connection fails its next query.
       // pg-pool (≥ 3.14) awaits the hook's promise; @types/pg still declares it `void`.
       // eslint-disable-next-line @typescript-eslint/no-misused-promises
-      onConnect: (client) => client.query('SET jit = off'),
+      onConnect: (client) => client.query('SET jit = off').catch(() => undefined),
     });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => undefined);

@@ -181,13 +181,6 @@ export class Lingering {
 
   constructor(private readonly timers: Timers) {}
 
-  /** Transactions waiting (some may have ended before their time). */
-  get size(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.size;
-    return n;
-  }
-
   add(tx: TransactionBase<string>, ms: number): void {
     let q = this.queues.get(ms);
     if (q === undefined) {
