@@ -33,7 +33,8 @@ export abstract class TransactionBase<State extends string> {
   abstract state: State | 'terminated';
   /*
    * The running timers, by name, in two slots: no transaction of §17 runs more than two at
-   * once (a retransmission timer A/E/G beside its timeout B/F/H; then one of D/I/J/K/L/M).
+   * once (a retransmission timer A/E/G beside its timeout B/F/H). The last timer (D, I, J, K,
+   * L or M) takes no slot: the transaction waits it out in `Lingering`.
    * Fields rather than a Map: a transaction lingers up to 32 s after its answer and a Map per
    * transaction was ~250 bytes of the heap each call keeps that long (issue #4).
    */

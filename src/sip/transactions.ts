@@ -143,7 +143,7 @@ export class TransactionLayer implements TransportDelegate {
   }
 
   private onRequest(request: SipRequest, source: Source): void {
-    let key = serverKey(request);
+    const key = serverKey(request);
     const existing = this.servers.get(key);
     if (existing !== undefined) {
       if (existing.receive(request) === 'pass-to-tu') this.o.user.onRequest(request, undefined, source);
@@ -163,15 +163,15 @@ export class TransactionLayer implements TransportDelegate {
     // Kept as long as the transaction (32 s once answered): the branch and sent-by in it are cut
     // from the request's text, and each answered transaction kept its datagram alive (≈ 550
     // bytes; heap snapshot of a REGISTER storm, issue #4).
-    key = ownCopy(key);
+    const kept = ownCopy(key);
     if (request.method === 'INVITE') {
-      const invite = new ServerInviteTransaction(this.serverCtx, key, source.transport, destination, request);
+      const invite = new ServerInviteTransaction(this.serverCtx, kept, source.transport, destination, request);
       tx = invite;
-      this.servers.set(key, invite);
+      this.servers.set(kept, invite);
       this.owesTrying(invite);
     } else {
-      tx = new ServerNonInviteTransaction(this.serverCtx, key, source.transport, destination, request);
-      this.servers.set(key, tx);
+      tx = new ServerNonInviteTransaction(this.serverCtx, kept, source.transport, destination, request);
+      this.servers.set(kept, tx);
     }
     this.unanswered.add(tx);
     this.o.user.onRequest(request, tx, source);
