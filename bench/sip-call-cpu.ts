@@ -11,7 +11,8 @@
  * not the datagram system calls nor sipp, so it moves much less with the machine's load
  * than bench:sip's server CPU per call. The two sipp stand-ins (header lookups by
  * `indexOf`, two MD5s, templates) are in the figure too: a few µs per call.
- * Parameters: BENCH_CALLS (20 000), BENCH_USERS (10 000), BENCH_CONCURRENCY (100),
+ * Parameters: BENCH_CALLS (20 000), BENCH_USERS (10 000), BENCH_NUMBERS (0: the first N users
+ * get a number of their own, bench/sip/provision.ts), BENCH_CONCURRENCY (100),
  * BENCH_WARMUP (3 000), BENCH_DATABASE_URL (a PostgreSQL database whose name holds "bench",
  * emptied first; PGlite in memory otherwise), E2P_POLICY_COUNTERS (memory by default),
  * BENCH_ALLOC_PROFILE=<file> (the measured run's allocation profile: bench/sip/cpu-run.ts;
@@ -28,6 +29,7 @@ import { measureRun, perOperation } from './sip/cpu-run.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const users = Number(process.env.BENCH_USERS ?? 10_000);
+const numbers = Number(process.env.BENCH_NUMBERS ?? 0);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
 const databaseUrl = process.env.BENCH_DATABASE_URL;
@@ -55,7 +57,7 @@ const config = loadConfig({
 });
 if (databaseUrl) await emptyBenchDatabase(databaseUrl);
 const platform = await createPlatform(config, databaseUrl ? {} : { database: await freshMemoryDatabase() });
-await provisionBenchUsers(platform.ctx, { users, password, realm: config.sip.domain });
+await provisionBenchUsers(platform.ctx, { users, password, realm: config.sip.domain, numbers });
 const { sip: server } = await platform.listenSip();
 const database = platform.ctx.database;
 
@@ -239,7 +241,7 @@ await platform.close();
 if (!databaseUrl) await database.close();
 process.stdout.write(
   [
-    `sip-call-cpu: ${calls} calls INVITE → 407 → INVITE (MD5) → 180 → 200 → ACK → BYE → 200 (after ${warmup} warm-up) by ${users} users to the carrier, ${concurrency} in flight, in-memory transport, ${databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}, policy counters ${config.policy.counters}`,
+    `sip-call-cpu: ${calls} calls INVITE → 407 → INVITE (MD5) → 180 → 200 → ACK → BYE → 200 (after ${warmup} warm-up) by ${users} users (${numbers} with a number of their own) to the carrier, ${concurrency} in flight, in-memory transport, ${databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}, policy counters ${config.policy.counters}`,
     `  ${n} completed, ${failed} failed, ${stray} stray messages; wall ${f.seconds.toFixed(2)} s (${(n / f.seconds).toFixed(0)}/s)`,
     ...perOperation(f, n, 'call'),
     '',

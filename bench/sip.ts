@@ -30,7 +30,8 @@
  * by their pid at the end. BENCH_TARGETS=e2p,kamailio (default both); BENCH_PROFILE=1
  * runs the Easy2Phone server under `node --cpu-prof` and prints its top frames;
  * BENCH_ALLOC_PROFILE=<file> writes its allocation profile, garbage included (bench/sip/alloc.ts reads it).
- * Full size of the issue: BENCH_USERS=100000.
+ * Full size of the issue: BENCH_USERS=100000. BENCH_NUMBERS=N: the first N users get a number
+ * of their own (bench/sip/provision.ts; 0 by default, as every run before 2026-11-29).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -45,6 +46,7 @@ const env = process.env;
 const policyCounters = env.E2P_POLICY_COUNTERS ?? (env.E2P_REDIS_URL ? 'redis' : env.BENCH_DATABASE_URL ? 'database' : 'memory');
 const P = {
   users: Number(env.BENCH_USERS ?? 10_000),
+  numbers: Number(env.BENCH_NUMBERS ?? 0),
   regRate: Number(env.BENCH_REG_RATE ?? 10_000),
   regLimit: Number(env.BENCH_REG_LIMIT ?? 200),
   calls: Number(env.BENCH_CALLS ?? 20_000),
@@ -269,6 +271,7 @@ async function startE2p(uasPort: number): Promise<Target> {
       E2P_DATA_DIR: dataDir,
       E2P_LOG_LEVEL: 'error',
       BENCH_USERS: String(P.users),
+      BENCH_NUMBERS: String(P.numbers),
       BENCH_PASSWORD: PASSWORD,
       ...(P.databaseUrl ? { DATABASE_URL: P.databaseUrl } : {}),
     },
@@ -497,7 +500,7 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
 
 out(`bench:sip — ${new Date().toISOString()}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${load()}`);
 out(
-  `  parameters: BENCH_USERS=${P.users} BENCH_REG_RATE=${P.regRate} BENCH_REG_LIMIT=${P.regLimit} BENCH_CALLS=${P.calls} BENCH_CALL_RATE=${P.callRate} BENCH_CALL_LIMIT=${P.callLimit} BENCH_HALF_SECONDS=${P.halfSeconds} BENCH_POLICY_RATE=${P.policyRate} BENCH_POLICY_SECONDS=${P.policySeconds} BENCH_SETTLE_SECONDS=${P.settleSeconds} BENCH_TARGETS=${P.targets.join(',')} BENCH_KAMAILIO_CHILDREN=${P.kamailioChildren}${P.databaseUrl ? ' BENCH_DATABASE_URL=(set)' : ''}${P.profile ? ' BENCH_PROFILE=1' : ''}`,
+  `  parameters: BENCH_USERS=${P.users} BENCH_NUMBERS=${P.numbers} BENCH_REG_RATE=${P.regRate} BENCH_REG_LIMIT=${P.regLimit} BENCH_CALLS=${P.calls} BENCH_CALL_RATE=${P.callRate} BENCH_CALL_LIMIT=${P.callLimit} BENCH_HALF_SECONDS=${P.halfSeconds} BENCH_POLICY_RATE=${P.policyRate} BENCH_POLICY_SECONDS=${P.policySeconds} BENCH_SETTLE_SECONDS=${P.settleSeconds} BENCH_TARGETS=${P.targets.join(',')} BENCH_KAMAILIO_CHILDREN=${P.kamailioChildren}${P.databaseUrl ? ' BENCH_DATABASE_URL=(set)' : ''}${P.profile ? ' BENCH_PROFILE=1' : ''}`,
 );
 out(`  sipp ${spawnSync('sipp', ['-v']).stdout.toString().match(/v[\d.]+/)?.[0] ?? '?'}, UDP, MD5 digest, 127.0.0.1; work dir ${work}`);
 const results: Figures[] = [];

@@ -33,7 +33,7 @@ if (config.databaseUrl) await emptyBenchDatabase(config.databaseUrl);
 const platform = await createPlatform(config);
 const { ctx } = platform;
 
-const provisionSeconds = await provisionBenchUsers(ctx, { users, password, realm: config.sip.domain });
+const provisionSeconds = await provisionBenchUsers(ctx, { users, password, realm: config.sip.domain, numbers: Number(process.env.BENCH_NUMBERS ?? 0) });
 const sip = await platform.listenSip();
 
 // BENCH_ALLOC_PROFILE=<file>: V8's sampling heap profiler from here to the stop, counting the

@@ -311,6 +311,48 @@ describeEachDb(`call policy live limits (§4.3b/§4.10) [${mode}]`, (kind) => {
     expect(await makePolicy(redis).decide(attempt(c2, '+3243000000', user))).toMatchObject({ allowed: false, trip: { limit: 'call_attempts', observed: 3 } });
   });
 
+  it('§17.1 among a client\'s many numbers: the presented one if the client holds it, else the user\'s earliest, else the main one; the record says which, not the whole list', async () => {
+    const policy = makePolicy();
+    const c = await seedClient();
+    const [u1, u2, u3] = [newId(clock.now()), newId(clock.now()), newId(clock.now())];
+    const t0 = clock.now().getTime();
+    const at = (s: number): Date => new Date(t0 - 86_400_000 + s * 1000);
+    const row = (number: string, o: { userId?: string; isMain?: boolean; assignedAt: Date }) =>
+      ({ number, type: 'national' as const, state: 'assigned' as const, clientId: c, userId: o.userId ?? null, isMain: o.isMain ?? false, assignedAt: o.assignedAt, importedAt: o.assignedAt });
+    // 300 numbers of nobody in particular, assigned first (the earliest: the main one if none were designated)
+    const others = Array.from({ length: 300 }, (_, i) => row(`+3220${String(i).padStart(6, '0')}`, { assignedAt: at(0) }));
+    const write = () =>
+      database.db.insert(phoneNumbers).values([
+        ...others,
+        row('+3229999999', { userId: u1, assignedAt: at(1) }), // u1's earliest (not its lowest)
+        row('+3221000000', { userId: u1, assignedAt: at(2) }),
+        row('+3225555555', { userId: u2, assignedAt: at(3) }),
+        row('+3228888888', { isMain: true, assignedAt: at(4) }), // designated: wins over the earlier ones
+      ]);
+    await afterNotice(c, write);
+    const decide = async (userId: string, presentedCallerId: string | null) => {
+      const d = await policy.decide({ ...attempt(c, '+3243000000', userId), presentedCallerId });
+      await policy.ended(d.admission!, clock.now());
+      await policy.flush();
+      const [r] = await database.db.select().from(policyDecisions).where(eq(policyDecisions.id, d.decisionId));
+      return { d, facts: r!.facts };
+    };
+    const another = await decide(u1, '+3225555555'); // another user's number: still the client's
+    expect(another.d).toMatchObject({ allowed: true, callerId: '+3225555555', callerIdReplaced: false });
+    expect(another.facts).toMatchObject({ presentedCallerId: '+3225555555', presentedCallerIdAssigned: true, userNumber: '+3229999999', mainNumber: '+3228888888' });
+    expect(another.facts).not.toHaveProperty('clientNumbers');
+    const foreign = await decide(u1, '+3243123456');
+    expect(foreign.d).toMatchObject({ allowed: true, callerId: '+3229999999', callerIdReplaced: true });
+    expect(foreign.facts).toMatchObject({ presentedCallerIdAssigned: false });
+    const none = await decide(u3, null); // no number of its own, none presented: the main one
+    expect(none.d).toMatchObject({ allowed: true, callerId: '+3228888888', callerIdReplaced: false });
+    expect(none.facts).toMatchObject({ presentedCallerIdAssigned: null, userNumber: null, mainNumber: '+3228888888' });
+    // without a designated main number: the earliest assigned, ties by the lowest
+    await afterNotice(c, () => database.db.update(phoneNumbers).set({ isMain: false }).where(eq(phoneNumbers.number, '+3228888888')));
+    expect((await decide(u3, null)).d).toMatchObject({ callerId: '+3220000000' });
+    expect(JSON.stringify(another.facts).length).toBeLessThan(2000);
+  });
+
   it('records every decision with its facts and clause', async () => {
     const policy = makePolicy();
     const c = await seedClient();

@@ -20,7 +20,7 @@ import { tariffOn, type TariffVersion } from '../catalog/product-queries.ts';
 import { contractStatusOf } from '../customers/contract-status.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { recordEvent, type DomainEvent } from '../events/index.ts';
-import { mainNumberIn, ownNumberIn } from '../provisioning/caller-id.ts';
+import { numberIndex } from '../provisioning/caller-id.ts';
 import { provisionedUsers } from '../provisioning/schema.ts';
 import {
   decideCall,
@@ -105,11 +105,13 @@ export interface AdmissionQuery {
   at: Date;
   /** The dialled digits when they did not normalise (an extension?), else null. */
   extension: string | null;
+  /** The caller ID the phone presented (§17.1): with the user, which of the client's numbers are read. */
+  callerId: string | null;
 }
 
 /** The statement of `admissionFacts` (exported for EXPLAIN in the bench). */
 export function admissionFactsSql(o: AdmissionQuery): SQL {
-  const { clientId, userId, at } = o;
+  const { clientId, userId, at, callerId } = o;
   const t = at.getTime();
   const oldest = sql`${new Date(t - MAX_CALL_MS).toISOString()}::timestamptz`; // older admissions count as ended
   const atTs = sql`${at.toISOString()}::timestamptz`;
@@ -120,7 +122,7 @@ export function admissionFactsSql(o: AdmissionQuery): SQL {
   const attemptsFrom = sql`greatest(${new Date(t - ATTEMPT_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
   const spendFrom = sql`greatest(${new Date(t - SPEND_WINDOW_MS).toISOString()}::timestamptz, ${reset})`;
   return sql`
-    SELECT ${clientFactColumns(clientId)},
+    SELECT ${clientFactColumns(clientId, { callerId, userId })},
       (SELECT count(*)::int FROM ${provisionedUsers} WHERE ${provisionedUsers.clientId} = ${clientId} AND ${provisionedUsers.createdAt} <= ${atTs}
         AND (${provisionedUsers.deletedAt} IS NULL OR ${provisionedUsers.deletedAt} > ${atTs})) AS users,
       ${
@@ -289,6 +291,7 @@ export function outboundFacts(
   const cls = destinationClass({ destination, internal, emergencyNumbers, highRiskPrefixes: settings.highRiskPrefixes });
   const rate = destination !== null && destination === call.normalised && cls !== 'emergency' ? o.tariffRate : 0;
   const state = f.contractState === 'terminated' ? 'terminated' : f.serviceState;
+  const index = numberIndex(numbers);
   const facts: CallFacts = {
     serviceState: state,
     enabled: settings.enabled,
@@ -296,9 +299,9 @@ export function outboundFacts(
     internal,
     presentedCallerId: call.presentedCallerId,
     privacy: call.privacy,
-    clientNumbers: new Set(numbers.map((n) => n.number)),
-    userNumber: userId === null ? null : ownNumberIn(numbers, userId),
-    mainNumber: mainNumberIn(numbers),
+    clientNumbers: index.assigned,
+    userNumber: userId === null ? null : (index.ownOf.get(userId) ?? null),
+    mainNumber: index.main,
     emergencyNumbers,
     highRiskPrefixes: settings.highRiskPrefixes,
     internationalCalls: settings.internationalCalls,
@@ -417,7 +420,13 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
       const tariffRate = call.normalised?.startsWith('+') ? ((await cached.zone(db, call.normalised, at))?.perMinuteMicros ?? 0) : 0;
       return db.transaction(async (tx) => {
         await lockClientPolicy(tx, call.clientId);
-        const f = await admissionFacts(tx, { clientId: call.clientId, userId, at, extension: call.normalised === null ? call.dialled : null });
+        const f = await admissionFacts(tx, {
+          clientId: call.clientId,
+          userId,
+          at,
+          extension: call.normalised === null ? call.dialled : null,
+          callerId: call.presentedCallerId,
+        });
         const o = outboundFacts(call, f, { userId, users: f.users, internal: f.internal, tariffRate, emergencyNumbers });
         const facts = o.limits(f.counters);
         const decision = decideCall(facts);
@@ -516,7 +525,13 @@ export async function sweepLiveSpend(db: Db, at: Date): Promise<string[]> {
   return suspended;
 }
 
-/** CallFacts as JSON (the set of numbers as a sorted list). */
+/**
+ * CallFacts as recorded with the decision. Of the client's numbers, only what §17.1 decided
+ * on: whether the presented caller ID is one of them (`presentedCallerIdAssigned`, null when
+ * none was presented) beside `userNumber` and `mainNumber` — not the whole list, which a
+ * client with thousands of DIDs wrote into every decision row (issue #4).
+ */
 export function factsJson(f: CallFacts): Record<string, unknown> {
-  return { ...f, clientNumbers: [...f.clientNumbers].sort() };
+  const { clientNumbers, ...rest } = f;
+  return { ...rest, presentedCallerIdAssigned: f.presentedCallerId === null ? null : clientNumbers.has(f.presentedCallerId) };
 }

@@ -37,8 +37,21 @@ export interface StaticClientFacts {
  * (§8.7/§9.2/§13.1), current contract (§13.1, §4.3b options), policy settings (counter
  * reset included), assigned numbers (§17.1), the platform high-risk list (§4.3b).
  */
-export function clientFactColumns(clientId: string): SQL {
+export function clientFactColumns(clientId: string, only?: NumbersOfCall): SQL {
   const s = policyClientSettings;
+  const n = phoneNumbers;
+  const ofClient = sql`${n.clientId} = ${clientId} AND ${n.state} = 'assigned'`;
+  // Every assigned number (the cache, once per client), or only the ≤ 3 rows one decision's
+  // §17.1 caller ID can depend on (the database path, per call): the presented number if the
+  // client holds it, the user's own (earliest assigned) and the main one — what
+  // `numberIndex` gives over all of them. Issue #4: a client with thousands of DIDs read
+  // them all on every call.
+  const numbers =
+    only === undefined
+      ? sql`SELECT * FROM ${n} WHERE ${ofClient}`
+      : sql`(SELECT * FROM ${n} WHERE ${ofClient} AND ${n.number} = ${only.callerId ?? ''})
+          UNION (SELECT * FROM ${n} WHERE ${ofClient} AND ${n.userId} = ${only.userId}::uuid ORDER BY ${n.assignedAt}, ${n.number} LIMIT 1)
+          UNION (SELECT * FROM ${n} WHERE ${ofClient} ORDER BY ${n.isMain} DESC, ${n.assignedAt}, ${n.number} LIMIT 1)`;
   return sql`
       (SELECT ${clients.serviceState} FROM ${clients} WHERE ${clients.id} = ${clientId}) AS service_state,
       (SELECT json_build_object('state', ${contracts.state}, 'enabled', ${contracts.enabled}) FROM ${contracts}
@@ -49,10 +62,16 @@ export function clientFactColumns(clientId: string): SQL {
           'enabled', ${s.enabled}, 'highRiskPrefixes', ${s.highRiskPrefixes},
           'countersResetAt', ${epochMs(sql`${s.countersResetAt}`)}, 'updatedAt', ${epochMs(sql`${s.updatedAt}`)})
         FROM ${s} WHERE ${s.clientId} = ${clientId}) AS settings,
-      (SELECT coalesce(json_agg(json_build_object('number', ${phoneNumbers.number}, 'type', ${phoneNumbers.type}, 'userId', ${phoneNumbers.userId},
-          'isMain', ${phoneNumbers.isMain}, 'assignedAt', ${epochMs(sql`${phoneNumbers.assignedAt}`)}) ORDER BY ${phoneNumbers.number}), '[]'::json)
-        FROM ${phoneNumbers} WHERE ${phoneNumbers.clientId} = ${clientId} AND ${phoneNumbers.state} = 'assigned') AS numbers,
+      (SELECT coalesce(json_agg(json_build_object('number', p.number, 'type', p.type, 'userId', p.user_id,
+          'isMain', p.is_main, 'assignedAt', ${epochMs(sql`p.assigned_at`)}) ORDER BY p.number), '[]'::json)
+        FROM (${numbers}) p) AS numbers,
       (SELECT ${settings.value} FROM ${settings} WHERE ${settings.key} = ${HIGH_RISK_KEY}) AS platform_high_risk`;
+}
+
+/** What one decision's caller ID is decided on (`clientFactColumns`' restricted read). */
+export interface NumbersOfCall {
+  readonly callerId: string | null;
+  readonly userId: string | null;
 }
 
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);

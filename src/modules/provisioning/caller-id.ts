@@ -64,3 +64,35 @@ export function mainNumberIn(numbers: readonly ClientNumber[]): string | null {
   for (const n of numbers) if (best === null || (n.isMain && !best.isMain) || (n.isMain === best.isMain && earlier(n, best))) best = n;
   return best?.number ?? null;
 }
+
+/**
+ * The caller-ID facts of a client's numbers, indexed once (issue #4: a client whose users
+ * all have a DID holds thousands; the call policy asks on every call): the assigned set,
+ * each user's own number (`ownNumberIn`) and the main number (`mainNumberIn`).
+ */
+export interface NumberIndex {
+  readonly assigned: ReadonlySet<string>;
+  readonly ownOf: ReadonlyMap<string, string>;
+  readonly main: string | null;
+}
+
+const indexes = new WeakMap<readonly ClientNumber[], NumberIndex>();
+
+/** The index of `numbers`, built once per array (the policy's facts cache keeps its array until the client's facts change). */
+export function numberIndex(numbers: readonly ClientNumber[]): NumberIndex {
+  let index = indexes.get(numbers);
+  if (index !== undefined) return index;
+  const best = new Map<string, ClientNumber>();
+  for (const n of numbers) {
+    if (n.userId === null) continue;
+    const b = best.get(n.userId);
+    if (b === undefined || earlier(n, b)) best.set(n.userId, n);
+  }
+  index = {
+    assigned: new Set(numbers.map((n) => n.number)),
+    ownOf: new Map([...best].map(([userId, n]) => [userId, n.number])),
+    main: mainNumberIn(numbers),
+  };
+  indexes.set(numbers, index);
+  return index;
+}
