@@ -8,6 +8,7 @@
  * garbage included (bench/sip/alloc.ts reads it; the CPU figures are then not comparable);
  * BENCH_ALLOC_SURVIVORS=1 leaves out what the young generation's collections freed.
  */
+import { sql } from 'drizzle-orm';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
@@ -27,6 +28,8 @@ export interface RunFigures {
   /** CPU seconds of the PostgreSQL backends, and how many there were (0 on PGlite). */
   readonly database: number;
   readonly backends: number;
+  /** Transactions committed in the bench database during the run (PostgreSQL's statistics; null on PGlite). */
+  readonly commits: number | null;
   readonly gc: { minor: number; major: number; ms: number; minorMs: number };
   /** Load average before → after. */
   readonly load: string;
@@ -38,6 +41,7 @@ export async function measureRun(database: Database, run: () => Promise<void>, a
   const before = loadNow();
   const backendPids = await benchBackendPids(database);
   const db0 = cpuOf(backendPids);
+  const commits0 = await commitsOf(database);
   const threads0 = threadCpu();
   const gc = { minor: 0, major: 0, ms: 0, minorMs: 0 };
   const observer = new PerformanceObserver((list) => {
@@ -68,6 +72,7 @@ export async function measureRun(database: Database, run: () => Promise<void>, a
   await new Promise((r) => setImmediate(r));
   observer.disconnect();
   const dbCpu = cpuOf(backendPids) - db0;
+  const commits1 = await commitsOf(database);
   const threads = threadCpu();
   if (session && allocFile) writeFileSync(allocFile, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
   return {
@@ -78,9 +83,23 @@ export async function measureRun(database: Database, run: () => Promise<void>, a
     otherThreads: threads.others - threads0.others,
     database: dbCpu,
     backends: backendPids.length,
+    commits: commits0 === null || commits1 === null ? null : commits1 - commits0,
     gc,
     load: `${before} → ${loadNow()}`,
   };
+}
+
+/**
+ * The bench database's committed transactions. A backend reports its counts when idle, at most
+ * once a second (PostgreSQL 15): wait past that, then read them fresh — a few commits of the
+ * run's edges, against thousands in it.
+ */
+async function commitsOf(database: Database): Promise<number | null> {
+  if (database.kind !== 'postgres') return null;
+  await new Promise((r) => setTimeout(r, 1100));
+  await database.db.execute(sql`SELECT pg_stat_clear_snapshot()`);
+  const result = await database.db.execute(sql`SELECT xact_commit::float8 AS n FROM pg_stat_database WHERE datname = current_database()`);
+  return (result as { rows: { n: number }[] }).rows[0]!.n;
 }
 
 /** The figures per operation, as text lines (CPU, GC, load). */
@@ -89,7 +108,8 @@ export function perOperation(f: RunFigures, n: number, what: string): string[] {
   return [
     `  CPU per ${what}: ${ms((f.user + f.system) / 1000 / n)} ms (user ${ms(f.user / 1000 / n)}, system ${ms(f.system / 1000 / n)})` +
       `; main thread ${ms((1000 * f.mainThread) / n)} ms, other threads ${ms((1000 * f.otherThreads) / n)} ms` +
-      (f.backends > 0 ? `; PostgreSQL backends ${ms((1000 * f.database) / n)} ms (${f.backends} connections)` : ''),
+      (f.backends > 0 ? `; PostgreSQL backends ${ms((1000 * f.database) / n)} ms (${f.backends} connections)` : '') +
+      (f.commits === null ? '' : `; ${(f.commits / n).toFixed(3)} transactions committed per ${what}`),
     `  GC: ${((1000 * f.gc.minor) / n).toFixed(2)} young-generation and ${((1000 * f.gc.major) / n).toFixed(2)} other collections per 1 000, ` +
       `${((1000 * f.gc.ms) / n).toFixed(1)} µs of pauses per ${what} (young ${((1000 * f.gc.minorMs) / n).toFixed(1)})`,
     `  load average ${f.load}`,
