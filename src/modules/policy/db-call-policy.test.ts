@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachDb, migratedTestDatabase } from '../../../test/support/db.ts';
+import { describeEachDb, migratedTestDatabase, useMigratedDatabase } from '../../../test/support/db.ts';
+import { explainAnalyzed } from '../../../test/support/plan.ts';
 import { testContext } from '../../../test/support/context.ts';
 import { openChangeFeed, type ChangeFeed } from '../../db/changes.ts';
 import type { Database } from '../../db/client.ts';
@@ -14,7 +15,7 @@ import { clients } from '../customers/schema.ts';
 import { serviceStateOf } from '../customers/service-state.ts';
 import { listEvents } from '../events/index.ts';
 import { memoryAdmissionStore } from './admission-store.ts';
-import { dbCallPolicy, sweepLiveSpend, type DbCallPolicy } from './db-call-policy.ts';
+import { admissionFactsSql, dbCallPolicy, sweepLiveSpend, type DbCallPolicy } from './db-call-policy.ts';
 import { fastCallPolicy } from './fast-call-policy.ts';
 import { redisAdmissionStore } from './redis-admission-store.ts';
 import { phoneNumbers } from '../provisioning/schema.ts';
@@ -362,5 +363,25 @@ describeEachDb(`call policy live limits (§4.3b/§4.10) [${mode}]`, (kind) => {
     const [row] = await database.db.select().from(policyDecisions).where(eq(policyDecisions.id, d.decisionId));
     expect(row).toMatchObject({ clientId: c, allowed: false, sipStatus: 403, clause: '4.3b', destinationClass: 'premium' });
     expect(row!.facts).toMatchObject({ serviceState: 'active', destination: '+3290123456', limits: { liveOutboundCalls: 0, maxConcurrentCalls: 4 } });
+  });
+});
+
+describeEachDb('the database mode reads a client\'s numbers by index (§17.1, issue #4)', (kind) => {
+  let database: Database;
+  useMigratedDatabase(kind, (d) => (database = d));
+
+  it('one decision reads at most a few of 2 000 numbers: the presented one, the user\'s earliest, the main one', async () => {
+    const at = new Date('2027-03-01T09:00:00Z');
+    const clientId = newId(at);
+    await database.db.insert(clients).values({ id: clientId, name: 'Many DIDs', createdAt: at });
+    const users = Array.from({ length: 2000 }, () => newId(at));
+    await database.db.insert(phoneNumbers).values(
+      users.map((userId, i) => ({ number: `+3220${String(i).padStart(6, '0')}`, type: 'national' as const, state: 'assigned' as const, clientId, userId, assignedAt: at, importedAt: at })),
+    );
+    const q = { clientId, userId: users[1234]!, at, extension: null, callerId: '+3220000042' };
+    const nodes = await explainAnalyzed(database, admissionFactsSql(q));
+    const reads = nodes.filter((n) => n['Relation Name'] === 'phone_numbers' || n['Index Name']?.startsWith('phone_numbers') === true);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const n of reads) expect(n['Actual Rows'] * n['Actual Loops'], `${n['Node Type']} ${n['Index Name'] ?? ''}`).toBeLessThanOrEqual(3);
   });
 });

@@ -51,7 +51,7 @@ export function clientFactColumns(clientId: string, only?: NumbersOfCall): SQL {
       ? sql`SELECT * FROM ${n} WHERE ${ofClient}`
       : sql`(SELECT * FROM ${n} WHERE ${ofClient} AND ${n.number} = ${only.callerId ?? ''})
           UNION (SELECT * FROM ${n} WHERE ${ofClient} AND ${n.userId} = ${only.userId}::uuid ORDER BY ${n.assignedAt}, ${n.number} LIMIT 1)
-          UNION (SELECT * FROM ${n} WHERE ${ofClient} ORDER BY ${n.isMain} DESC, ${n.assignedAt}, ${n.number} LIMIT 1)`;
+          UNION (SELECT * FROM ${n} WHERE ${ofClient} ORDER BY ${n.isMain} DESC NULLS LAST, ${n.assignedAt}, ${n.number} LIMIT 1)`;
   return sql`
       (SELECT ${clients.serviceState} FROM ${clients} WHERE ${clients.id} = ${clientId}) AS service_state,
       (SELECT json_build_object('state', ${contracts.state}, 'enabled', ${contracts.enabled}) FROM ${contracts}

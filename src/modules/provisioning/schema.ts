@@ -63,5 +63,12 @@ export const phoneNumbers = pgTable(
     quarantineEndsOn: text('quarantine_ends_on'),
     importedAt: timestamp('imported_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('phone_numbers_client_idx').on(t.clientId, t.state), index('phone_numbers_state_idx').on(t.state)],
+  (t) => [
+    index('phone_numbers_client_idx').on(t.clientId, t.state),
+    index('phone_numbers_state_idx').on(t.state),
+    // §17.1 per call (the call policy's database mode, issue #4): a user's earliest assigned
+    // number and a client's main one, each one index probe whatever the client's number count.
+    index('phone_numbers_user_assigned_idx').on(t.userId, t.assignedAt, t.number).where(sql`${t.state} = 'assigned'`),
+    index('phone_numbers_main_idx').on(t.clientId, t.isMain.desc(), t.assignedAt, t.number).where(sql`${t.state} = 'assigned'`),
+  ],
 );
