@@ -300,7 +300,7 @@ export function outboundFacts(
     presentedCallerId: call.presentedCallerId,
     privacy: call.privacy,
     clientNumbers: index.assigned,
-    userNumber: userId === null ? null : (index.ownOf.get(userId) ?? null),
+    userNumber: userId === null ? null : (index.ownOf.get(userId)?.number ?? null),
     mainNumber: index.main,
     emergencyNumbers,
     highRiskPrefixes: settings.highRiskPrefixes,

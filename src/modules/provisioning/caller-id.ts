@@ -51,13 +51,6 @@ export async function mainNumber(db: DbOrTx, clientId: string): Promise<string |
 const earlier = (a: ClientNumber, b: ClientNumber): boolean =>
   a.assignedAt < b.assignedAt || (a.assignedAt.getTime() === b.assignedAt.getTime() && a.number < b.number);
 
-/** `userNumber` over numbers already read (`numbersOfClient`): the user's earliest assigned. */
-export function ownNumberIn(numbers: readonly ClientNumber[], userId: string): string | null {
-  let best: ClientNumber | null = null;
-  for (const n of numbers) if (n.userId === userId && (best === null || earlier(n, best))) best = n;
-  return best?.number ?? null;
-}
-
 /** `mainNumber` over numbers already read: the designated main number, else the earliest assigned. */
 export function mainNumberIn(numbers: readonly ClientNumber[]): string | null {
   let best: ClientNumber | null = null;
@@ -68,11 +61,13 @@ export function mainNumberIn(numbers: readonly ClientNumber[]): string | null {
 /**
  * The caller-ID facts of a client's numbers, indexed once (issue #4: a client whose users
  * all have a DID holds thousands; the call policy asks on every call): the assigned set,
- * each user's own number (`ownNumberIn`) and the main number (`mainNumberIn`).
+ * each user's own number (`userNumber` over numbers already read: its earliest assigned) and
+ * the main number (`mainNumberIn`).
  */
 export interface NumberIndex {
   readonly assigned: ReadonlySet<string>;
-  readonly ownOf: ReadonlyMap<string, string>;
+  /** Per user id, its own number. */
+  readonly ownOf: ReadonlyMap<string, ClientNumber>;
   readonly main: string | null;
 }
 
@@ -82,17 +77,13 @@ const indexes = new WeakMap<readonly ClientNumber[], NumberIndex>();
 export function numberIndex(numbers: readonly ClientNumber[]): NumberIndex {
   let index = indexes.get(numbers);
   if (index !== undefined) return index;
-  const best = new Map<string, ClientNumber>();
+  const ownOf = new Map<string, ClientNumber>();
   for (const n of numbers) {
     if (n.userId === null) continue;
-    const b = best.get(n.userId);
-    if (b === undefined || earlier(n, b)) best.set(n.userId, n);
+    const b = ownOf.get(n.userId);
+    if (b === undefined || earlier(n, b)) ownOf.set(n.userId, n);
   }
-  index = {
-    assigned: new Set(numbers.map((n) => n.number)),
-    ownOf: new Map([...best].map(([userId, n]) => [userId, n.number])),
-    main: mainNumberIn(numbers),
-  };
+  index = { assigned: new Set(numbers.map((n) => n.number)), ownOf, main: mainNumberIn(numbers) };
   indexes.set(numbers, index);
   return index;
 }
