@@ -1,2 +1,2 @@
 CREATE INDEX "phone_numbers_user_assigned_idx" ON "phone_numbers" USING btree ("user_id","assigned_at","number") WHERE "phone_numbers"."state" = 'assigned';--> statement-breakpoint
-CREATE INDEX "phone_numbers_main_idx" ON "phone_numbers" USING btree ("client_id","is_main" DESC NULLS LAST,"assigned_at","number") WHERE "phone_numbers"."state" = 'assigned';
+CREATE INDEX "phone_numbers_main_idx" ON "phone_numbers" USING btree ("client_id","is_main" DESC NULLS FIRST,"assigned_at","number") WHERE "phone_numbers"."state" = 'assigned';

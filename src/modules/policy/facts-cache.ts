@@ -44,14 +44,15 @@ export function clientFactColumns(clientId: string, only?: NumbersOfCall): SQL {
   // Every assigned number (the cache, once per client), or only the ≤ 3 rows one decision's
   // §17.1 caller ID can depend on (the database path, per call): the presented number if the
   // client holds it, the user's own (earliest assigned) and the main one — what
-  // `numberIndex` gives over all of them. Issue #4: a client with thousands of DIDs read
-  // them all on every call.
+  // `numberIndex` gives over all of them, in the orders of `userNumber` and `mainNumber`
+  // (caller-id.ts), which the partial indexes of migration 0009 serve. Issue #4: a client with
+  // thousands of DIDs read them all on every call.
   const numbers =
     only === undefined
       ? sql`SELECT * FROM ${n} WHERE ${ofClient}`
       : sql`(SELECT * FROM ${n} WHERE ${ofClient} AND ${n.number} = ${only.callerId ?? ''})
           UNION (SELECT * FROM ${n} WHERE ${ofClient} AND ${n.userId} = ${only.userId}::uuid ORDER BY ${n.assignedAt}, ${n.number} LIMIT 1)
-          UNION (SELECT * FROM ${n} WHERE ${ofClient} ORDER BY ${n.isMain} DESC NULLS LAST, ${n.assignedAt}, ${n.number} LIMIT 1)`;
+          UNION (SELECT * FROM ${n} WHERE ${ofClient} ORDER BY ${n.isMain} DESC, ${n.assignedAt}, ${n.number} LIMIT 1)`;
   return sql`
       (SELECT ${clients.serviceState} FROM ${clients} WHERE ${clients.id} = ${clientId}) AS service_state,
       (SELECT json_build_object('state', ${contracts.state}, 'enabled', ${contracts.enabled}) FROM ${contracts}

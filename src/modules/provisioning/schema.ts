@@ -69,6 +69,6 @@ export const phoneNumbers = pgTable(
     // §17.1 per call (the call policy's database mode, issue #4): a user's earliest assigned
     // number and a client's main one, each one index probe whatever the client's number count.
     index('phone_numbers_user_assigned_idx').on(t.userId, t.assignedAt, t.number).where(sql`${t.state} = 'assigned'`),
-    index('phone_numbers_main_idx').on(t.clientId, t.isMain.desc(), t.assignedAt, t.number).where(sql`${t.state} = 'assigned'`),
+    index('phone_numbers_main_idx').on(t.clientId, t.isMain.desc().nullsFirst(), t.assignedAt, t.number).where(sql`${t.state} = 'assigned'`),
   ],
 );
