@@ -87,6 +87,15 @@ const TYPED_ELSEWHERE = new Set(['Via', 'From', 'To', 'Call-ID', 'CSeq', 'Max-Fo
 /** What `typedContacts([])` gives, shared by the responses with no Contact (407, 100, BYE's 200…). */
 const NO_CONTACTS = { ok: true, value: [] } as const;
 
+/**
+ * Appends `req`'s headers named `name` (canonical) to `headers`. A function of the module, not a
+ * closure in `buildResponse`: tsx (esbuild keepNames) names every closure it creates with a
+ * `defineProperty`, per response (issue #4).
+ */
+function copyNamed(headers: Header[], req: SipRequest, name: string): void {
+  for (const h of req.headers) if (h.name === name) headers.push(h);
+}
+
 /** A response to `req` (RFC 3261 §8.2.6.2; Record-Route copied for dialog-creating responses, §12.1.1). */
 export function buildResponse(req: SipRequest, status: number, options: ResponseOptions = {}): SipResponse {
   const hasToTag = req.to.params.has('tag');
@@ -95,17 +104,14 @@ export function buildResponse(req: SipRequest, status: number, options: Response
   const extra = options.headers ?? [];
   // The request's headers copied straight into the response's list (4–6 per response: no list per name).
   const headers: Header[] = [];
-  const copy = (name: string): void => {
-    for (const h of req.headers) if (h.name === name) headers.push(h);
-  };
-  copy('Via');
-  if (withRecordRoute) copy('Record-Route');
-  copy('From');
+  copyNamed(headers, req, 'Via');
+  if (withRecordRoute) copyNamed(headers, req, 'Record-Route');
+  copyNamed(headers, req, 'From');
   const toHeader = req.headers.find((h) => h.name === 'To')!.value;
   headers.push({ name: 'To', value: toTag === undefined ? toHeader : `${toHeader};tag=${toTag}` });
-  copy('Call-ID');
-  copy('CSeq');
-  if (status === 100) copy('Timestamp');
+  copyNamed(headers, req, 'Call-ID');
+  copyNamed(headers, req, 'CSeq');
+  if (status === 100) copyNamed(headers, req, 'Timestamp');
   for (const h of extra) headers.push(h);
   const built = withBody(headers, options.content);
   const reason = options.reason ?? reasonPhrase(status);

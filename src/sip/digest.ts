@@ -400,6 +400,9 @@ const sameHex = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** A function of the module, not a closure in `verify`: tsx names each closure it creates (issue #4). */
+const invalid = (reason: string): VerifyResult => ({ kind: 'invalid', reason });
+
 /** Checks an Authorization value, as received or already parsed by `parseAuthorization`. */
 export async function verify(
   authorization: string | DigestCredentials,
@@ -407,7 +410,6 @@ export async function verify(
   lookup: Ha1Lookup,
   o: VerifyOptions,
 ): Promise<VerifyResult> {
-  const invalid = (reason: string): VerifyResult => ({ kind: 'invalid', reason });
   const c = typeof authorization === 'string' ? parseAuthorization(authorization) : authorization;
   if (typeof c === 'string') return invalid(c);
   const algorithm = DIGEST_ALGORITHMS.find((a) => a.toLowerCase() === c.algorithm.toLowerCase());

@@ -199,13 +199,13 @@ export function uriEquals(a: Uri, b: Uri): boolean {
       if (other === undefined ? SIGNIFICANT_PARAMS.includes(name) : !sameParam(value, other)) return false;
     }
     if (SIGNIFICANT_PARAMS.some((name) => b.params.has(name) && !a.params.has(name))) return false;
-    const headers = (u: SipUri): string[] => u.headers.map(([n, v]) => `${unescape(n).toLowerCase()}=${unescape(v)}`).sort();
-    return headers(a).join('&') === headers(b).join('&');
+    return (a.headers.length === 0 && b.headers.length === 0) || comparableHeaders(a) === comparableHeaders(b);
   }
-  if (isTelUri(a) && isTelUri(b)) {
-    const digits = (n: string): string => n.replace(/[-.()]/gu, '').toLowerCase();
-    const params = (u: TelUri): string => [...u.params].map(([k, v]) => `${k}=${(v ?? '').toLowerCase()}`).sort().join(';');
-    return digits(a.number) === digits(b.number) && params(a) === params(b);
-  }
+  if (isTelUri(a) && isTelUri(b)) return telDigits(a.number) === telDigits(b.number) && comparableTelParams(a) === comparableTelParams(b);
   return formatUri(a) === formatUri(b);
 }
+
+// Functions of the module rather than closures in `uriEquals` (tsx names each closure it creates, issue #4).
+const comparableHeaders = (u: SipUri): string => u.headers.map(([n, v]) => `${unescape(n).toLowerCase()}=${unescape(v)}`).sort().join('&');
+const telDigits = (n: string): string => n.replace(/[-.()]/gu, '').toLowerCase();
+const comparableTelParams = (u: TelUri): string => [...u.params].map(([k, v]) => `${k}=${(v ?? '').toLowerCase()}`).sort().join(';');

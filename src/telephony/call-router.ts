@@ -582,16 +582,17 @@ export class CallRouter {
 
   /** RFC 3261 §13.3.1.4: over UDP a 2xx is resent (T1 doubling up to T2) until its ACK, for 64·T1. */
   private retransmitUntilAcked(transport: Transport, resend: () => void, done: () => boolean): void {
-    if (transport.reliable) return;
-    const again = (interval: number, elapsed: number): void => {
-      if (elapsed >= 64 * T1) return;
-      this.o.timers.schedule(interval, () => {
-        if (done()) return;
-        resend();
-        again(Math.min(2 * interval, T2), elapsed + interval);
-      });
-    };
-    again(T1, 0);
+    if (!transport.reliable) this.resendAfter(T1, 0, resend, done);
+  }
+
+  /** One step of `retransmitUntilAcked` (a method: a named closure per answered call costs a `defineProperty` under tsx, issue #4). */
+  private resendAfter(interval: number, elapsed: number, resend: () => void, done: () => boolean): void {
+    if (elapsed >= 64 * T1) return;
+    this.o.timers.schedule(interval, () => {
+      if (done()) return;
+      resend();
+      this.resendAfter(Math.min(2 * interval, T2), elapsed + interval, resend, done);
+    });
   }
 
   private onBranchFailed(call: Call, branch: Branch, status: number): void {

@@ -268,10 +268,27 @@ export interface OutboundFacts {
   readonly settings: EffectivePolicySettings;
   /** Extra facts recorded with the decision. */
   readonly extra: Record<string, unknown>;
-  /** The facts with the counters (§4.3b/§4.10: only an active client's non-emergency call is limited). */
-  limits(counters: Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>): CallFacts;
   /** True when the live limits apply. */
   readonly limited: boolean;
+}
+
+/**
+ * The facts of `o` with the counters (§4.3b/§4.10: only an active client's non-emergency call is limited).
+ * A function, not a closure in `OutboundFacts`: tsx names every closure it creates (a `defineProperty`
+ * per call, issue #4).
+ */
+export function withLimits(o: OutboundFacts, counters: Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>): CallFacts {
+  if (!o.limited) return o.facts;
+  const { settings } = o;
+  return {
+    ...o.facts,
+    limits: {
+      ...counters,
+      maxConcurrentCalls: settings.maxConcurrentCalls,
+      maxAttemptsPerUserPerMinute: settings.attemptsPerUserPerMinute,
+      maxSpendMicrosPerHour: settings.spendLimitCentsPerHour * MICROS_PER_CENT,
+    },
+  };
 }
 
 export function outboundFacts(
@@ -314,18 +331,6 @@ export function outboundFacts(
     settings,
     limited,
     extra: { fromExtension: call.fromExtension, dialled: call.dialled, users, destinationClass: cls, perMinuteMicros: rate },
-    limits: (counters) =>
-      limited
-        ? {
-            ...facts,
-            limits: {
-              ...counters,
-              maxConcurrentCalls: settings.maxConcurrentCalls,
-              maxAttemptsPerUserPerMinute: settings.attemptsPerUserPerMinute,
-              maxSpendMicrosPerHour: settings.spendLimitCentsPerHour * MICROS_PER_CENT,
-            },
-          }
-        : facts,
   };
 }
 
@@ -428,7 +433,7 @@ export function dbCallPolicy(opts: DbCallPolicyOptions): DbCallPolicy {
           callerId: call.presentedCallerId,
         });
         const o = outboundFacts(call, f, { userId, users: f.users, internal: f.internal, tariffRate, emergencyNumbers });
-        const facts = o.limits(f.counters);
+        const facts = withLimits(o, f.counters);
         const decision = decideCall(facts);
         const row = decisionRow(call, o, facts, decision, userId, at);
         const { id } = row;

@@ -18,7 +18,7 @@ import { newId } from '../../kernel/ids.ts';
 import type { CallAttempt } from '../../telephony/policy.ts';
 import type { AdmissionStore, SeedCounters } from './admission-store.ts';
 import { decideCall, OUTBOUND_CLASSES, SPEND_CLASSES, spendTrip, type Trip } from './call-decision.ts';
-import { callerIdReplaced, decisionRow, inboundRow, outboundFacts, policyCache, UUID, type DbCallPolicy } from './db-call-policy.ts';
+import { callerIdReplaced, decisionRow, inboundRow, outboundFacts, policyCache, UUID, withLimits, type DbCallPolicy } from './db-call-policy.ts';
 import { decisionLog, type DecisionLog } from './decision-log.ts';
 import { epochMs, factsCache, type FactsCache } from './facts-cache.ts';
 import { ATTEMPT_WINDOW_MS, DEFAULT_LIMITS, MICROS_PER_CENT, SPEND_WINDOW_MS } from './limits.ts';
@@ -138,7 +138,7 @@ export function fastCallPolicy(opts: FastCallPolicyOptions): FastCallPolicy {
         maxSpendMicros: o.settings.spendLimitCentsPerHour * MICROS_PER_CENT,
         resetMs: f.settings?.countersResetAt?.getTime() ?? 0,
       });
-      const withCounters = o.limits(r);
+      const withCounters = withLimits(o, r);
       const decision = decideCall(withCounters);
       // The store applies the same rules; should they ever disagree, the pure decision wins.
       if (!decision.allowed && r.admitted) await store.release(id);
