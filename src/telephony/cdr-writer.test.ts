@@ -1,6 +1,5 @@
 /**
- * The CDRs' group commit (issue #4): writes issued together share one statement per
- * kind, every caller resolves only once its row is committed, a bad row fails alone,
+ * The CDRs' group commit (issue #4): writes issued together share one statement, every caller resolves only once its row is committed, a bad row fails alone,
  * an end supersedes an answer still queued and a closed record stays closed.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
@@ -69,6 +68,47 @@ describeEachDb('CDR group commit', (kind) => {
     expect(after[0]).toMatchObject({ callId: 'batch-00', answeredAt, endedAt, sipStatus: 200, billableSeconds: 61, hangupBy: 'caller', endReason: 'bye', admission: 'adm-0', sipNode: 'writer-test' });
     expect(after[1]).toMatchObject({ callId: 'batch-01', answeredAt, endedAt: null, sipStatus: 200, billableSeconds: 0, hangupBy: null, endReason: null });
     expect(after.filter((r) => r.endedAt !== null)).toHaveLength(25);
+  });
+
+  it('writes new rows and the answers and ends of earlier ones in ONE statement when they are queued together', async () => {
+    const writer = new CdrWriter(database.db);
+    const earlier = await Promise.all([0, 1, 2].map((i) => writer.open({ ...base, callId: `both-old-${i}` })));
+    const c = counting(database.db);
+    const counted = new CdrWriter(c.db);
+    const answeredAt = new Date(startedAt.getTime() + 2_000);
+    const endedAt = new Date(startedAt.getTime() + 10_200);
+    const [opened, recorded] = await Promise.all([
+      counted.open({ ...base, callId: 'both-new-0' }),
+      counted.record({ ...base, callId: 'both-new-1', sipStatus: 403, allowed: false, clause: '9.2', endedAt: startedAt, hangupBy: 'system', endReason: 'refused' }),
+      counted.answer(earlier[0]!, answeredAt),
+      counted.close(earlier[1]!, { endedAt, answeredAt, sipStatus: 200, hangupBy: 'callee', endReason: 'bye' }),
+    ]);
+    expect(c.statements()).toBe(1);
+    expect(await rows([...earlier, opened, recorded])).toMatchObject([
+      { callId: 'both-new-0', endedAt: null, sipStatus: 100 },
+      { callId: 'both-new-1', endedAt: startedAt, sipStatus: 403, clause: '9.2' },
+      { callId: 'both-old-0', answeredAt, endedAt: null, sipStatus: 200 },
+      { callId: 'both-old-1', answeredAt, endedAt, billableSeconds: 9, hangupBy: 'callee', endReason: 'bye' },
+      { callId: 'both-old-2', answeredAt: null, endedAt: null, sipStatus: 100 },
+    ]);
+  });
+
+  it('a bad new row fails alone when it shared its statement with changes: the others and the changes are committed', async () => {
+    const writer = new CdrWriter(database.db);
+    const earlier = await writer.open({ ...base, callId: 'mixed-old' });
+    const endedAt = new Date(startedAt.getTime() + 3_000);
+    const results = await Promise.allSettled([
+      writer.open({ ...base, callId: 'mixed-good' }),
+      writer.open({ ...base, callId: 'mixed-bad', clientId: 'not-a-uuid' }),
+      writer.close(earlier, { endedAt, answeredAt: null, sipStatus: 487, hangupBy: 'caller', endReason: 'cancel' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const good = (results[0] as PromiseFulfilledResult<string>).value;
+    expect(await rows([earlier, good])).toMatchObject([
+      { callId: 'mixed-good', endedAt: null },
+      { callId: 'mixed-old', endedAt, sipStatus: 487, endReason: 'cancel' },
+    ]);
+    expect(await database.db.select().from(cdrs).where(eq(cdrs.callId, 'mixed-bad'))).toEqual([]);
   });
 
   it('fails only the bad row of a batch; the others are committed', async () => {
