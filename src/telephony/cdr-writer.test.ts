@@ -1,6 +1,7 @@
 /**
- * The CDRs' group commit (issue #4): writes issued together share one statement, every caller resolves only once its row is committed, a bad row fails alone,
- * an end supersedes an answer still queued and a closed record stays closed.
+ * The CDRs' group commit (issue #4): writes issued together share one statement, every
+ * caller resolves only once its row is committed, a bad row fails alone, an end supersedes
+ * an answer still queued and a closed record stays closed.
  */
 import { eq, inArray, sql } from 'drizzle-orm';
 import { expect, it } from 'vitest';

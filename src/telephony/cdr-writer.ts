@@ -76,8 +76,8 @@ export const UPDATE_CDRS = `
   WHERE cdrs.id = v.id AND (cdrs.ended_at IS NULL) IS TRUE`;
 
 /**
- * A batch holding both new rows and changes, in ONE statement (one round trip instead of two:
- * each costs the node ≈ 0.2–0.4 ms of its main thread in the driver and the socket, issue #4).
+ * A batch holding both new rows and changes, in ONE statement: one round trip and one commit
+ * instead of two (issue #4).
  * Its two parts share one snapshot, so the UPDATE does not see the rows the INSERT adds — and
  * needs not: a change names a row whose open was committed before (`open` hands its id out
  * only then), never one of the same batch.

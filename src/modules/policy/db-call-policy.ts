@@ -276,7 +276,7 @@ export interface OutboundFacts {
  * The facts of `o` with the counters (§4.3b/§4.10: only an active client's non-emergency call is
  * limited): `o.facts` itself, its `limits` set — `o` is the call's own, made by `outboundFacts`
  * (a decision taken on it before saw no limits). Written out rather than spread: copying the
- * facts and the store's answer into new objects was ≈ 1 % of a call's main thread (issue #4).
+ * facts and the store's answer into new objects took ≈ 1 % of bench:sip's main-thread samples (issue #4).
  */
 export function withLimits(o: OutboundFacts, counters: Pick<LimitFacts, 'liveOutboundCalls' | 'userAttemptsLastMinute' | 'spendMicrosLastHour'>): CallFacts {
   if (!o.limited) return o.facts;
