@@ -6,6 +6,7 @@
  */
 import { normaliseDialled } from '../kernel/e164.ts';
 import {
+  type CancelTimer,
   type ClientTransaction,
   type Content,
   type Endpoint,
@@ -15,6 +16,7 @@ import {
   type SipRequest,
   type SipResponse,
   type Source,
+  type Timers,
   type Transport,
   type Uri,
   getHeader,
@@ -74,6 +76,52 @@ export interface PendingAck {
   readonly cseq: number;
   /** Sends the ACK (with the originator's body, if any) on the other leg. */
   readonly send: (content: Content | undefined) => void;
+  /** The resending of our 2xx to the originator, stopped by its ACK. */
+  resend: Resend | undefined;
+}
+
+const T1 = 500;
+const T2 = 4000;
+
+/**
+ * RFC 3261 §13.3.1.4: a 2xx resent over an unreliable transport (T1 doubling up to T2, for
+ * 64·T1) until its ACK. `stop` at the ACK and at the end of the call: the pending timer
+ * would otherwise keep the whole call (its parsed and built messages, ≈ 20 KB) alive for
+ * up to T1 after it — long enough for the young generation's collections to copy it twice
+ * and promote it, at every call (issue #4).
+ */
+export class Resend {
+  private cancel: CancelTimer | undefined;
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly again: () => void,
+    private readonly done: () => boolean,
+  ) {}
+
+  /** Starts resending when `transport` is unreliable; a reliable one resends for us (undefined). */
+  static over(transport: Transport, timers: Timers, again: () => void, done: () => boolean): Resend | undefined {
+    if (transport.reliable) return undefined;
+    const r = new Resend(timers, again, done);
+    r.after(T1, 0);
+    return r;
+  }
+
+  stop(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+
+  private after(interval: number, elapsed: number): void {
+    this.cancel = elapsed >= 64 * T1 ? undefined : this.timers.schedule(interval, () => this.fire(interval, elapsed));
+  }
+
+  private fire(interval: number, elapsed: number): void {
+    this.cancel = undefined;
+    if (this.done()) return;
+    this.again();
+    this.after(Math.min(2 * interval, T2), elapsed + interval);
+  }
 }
 
 export interface Call {
@@ -93,6 +141,8 @@ export interface Call {
   readonly admission: string | undefined;
   answeredAt: Date | undefined;
   acked: boolean;
+  /** Our 2xx resent to the caller until its ACK. */
+  resend: Resend | undefined;
   cancelTimer: (() => void) | undefined;
   maxTimer: (() => void) | undefined;
   pendingAck: PendingAck | undefined;

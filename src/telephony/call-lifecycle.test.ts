@@ -97,6 +97,23 @@ describeEachDb('call lifecycle', (kind) => {
     expect(requestsTo(r, BOB_DESK, 'ACK')[1]!.to.params.get('tag')).toBe('bob1');
   });
 
+  it('stops resending its 2xx at the caller’s ACK: the timer is cancelled, not left holding the call (issue #4)', async () => {
+    r = rig(database);
+    await registerUser(database, r, BOB, 'bob', [BOB_DESK]);
+    const { callId } = await call(r, '202');
+    const [bInvite] = requestsTo(r, BOB_DESK, 'INVITE');
+    answer(r, bInvite!, 200, BOB_DESK, 'bob1');
+    const aTag = responses(r).at(-1)!.to.params.get('tag')!;
+    await r.server.idle();
+    const pending = r.timers.size;
+    r.udp.deliver(fromCaller('ACK', callId, aTag, 2), PHONE);
+    await r.server.idle();
+    expect(requestsTo(r, BOB_DESK, 'ACK')).toHaveLength(1);
+    expect(r.timers.size).toBe(pending - 1);
+    r.timers.advance(32_000);
+    expect(responses(r).filter((m) => m.status === 200 && m.cseq.method === 'INVITE')).toHaveLength(1);
+  });
+
   it('closes the CDRs a crash left open at start-up (crash_recovery) and releases their admissions; other nodes keep theirs', async () => {
     const policy = hooks();
     r = rig(database, { policy });

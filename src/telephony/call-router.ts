@@ -43,6 +43,7 @@ import type { Authenticator } from './auth.ts';
 import {
   type Branch,
   type BranchOwner,
+  Resend,
   type Call,
   type CallEnd,
   type CallKind,
@@ -102,8 +103,6 @@ class BranchDelegate implements ClientTransactionDelegate {
 
 /** The delegate of a CANCEL or in-dialog request whose answer needs nothing: one object, not a named closure per request (issue #4). */
 const IGNORE_RESPONSES = Object.freeze({ onResponse: (): void => undefined });
-const T1 = 500;
-const T2 = 4000;
 
 export interface CallRouterOptions {
   readonly layer: TransactionLayer;
@@ -358,6 +357,7 @@ export class CallRouter {
     const pending = call.pendingAck;
     if (pending !== undefined && pending.from === side && pending.cseq === req.cseq.seq) {
       call.pendingAck = undefined;
+      pending.resend?.stop();
       pending.send(contentOf(req));
       return;
     }
@@ -365,6 +365,7 @@ export class CallRouter {
     const winner = call.winner;
     if (winner?.ack === undefined) return;
     call.acked = true;
+    call.resend?.stop();
     this.sendRaw(winner, winner.ack);
   }
 
@@ -441,6 +442,7 @@ export class CallRouter {
       admission,
       answeredAt: undefined,
       acked: false,
+      resend: undefined,
       cancelTimer: undefined,
       maxTimer: undefined,
       pendingAck: undefined,
@@ -561,7 +563,7 @@ export class CallRouter {
     call.cancelTimer?.();
     const ok = this.req.toCaller(call, res.status, res);
     call.tx.respond(ok);
-    this.retransmitUntilAcked(call.source.transport, () => call.tx.respond(ok), () => call.acked || call.state !== 'answered');
+    call.resend = Resend.over(call.source.transport, this.o.timers, () => call.tx.respond(ok), () => call.acked || call.state !== 'answered');
     for (const other of call.branches) if (other !== branch) this.cancelBranch(other);
     const max = this.o.maxCallSeconds;
     if (max !== undefined) call.maxTimer = this.o.timers.schedule(max * 1000, () => this.hangUp(call, 'max_duration'));
@@ -578,21 +580,6 @@ export class CallRouter {
     this.byeBranch(call.winner!);
     this.byeCaller(call);
     this.end(call, { status: 200, hangupBy: 'system', reason });
-  }
-
-  /** RFC 3261 §13.3.1.4: over UDP a 2xx is resent (T1 doubling up to T2) until its ACK, for 64·T1. */
-  private retransmitUntilAcked(transport: Transport, resend: () => void, done: () => boolean): void {
-    if (!transport.reliable) this.resendAfter(T1, 0, resend, done);
-  }
-
-  /** One step of `retransmitUntilAcked` (a method: a named closure per answered call costs a `defineProperty` under tsx, issue #4). */
-  private resendAfter(interval: number, elapsed: number, resend: () => void, done: () => boolean): void {
-    if (elapsed >= 64 * T1) return;
-    this.o.timers.schedule(interval, () => {
-      if (done()) return;
-      resend();
-      this.resendAfter(Math.min(2 * interval, T2), elapsed + interval, resend, done);
-    });
   }
 
   private onBranchFailed(call: Call, branch: Branch, status: number): void {
@@ -618,6 +605,8 @@ export class CallRouter {
     call.state = 'ended';
     call.cancelTimer?.();
     call.maxTimer?.();
+    call.resend?.stop();
+    call.pendingAck?.resend?.stop();
     this.byInviteTx.delete(call.tx);
     this.legs.delete(call.invite.callId);
     for (const b of call.branches) {
@@ -658,7 +647,7 @@ export class CallRouter {
       tx.respond(buildResponse(req, 481));
       return;
     }
-    relayInDialog({ layer: this.o.layer, legs: this.req, log: this.o.log, retransmitUntilAcked: (t, resend, done) => this.retransmitUntilAcked(t, resend, done) }, found.call, found.side, req, tx);
+    relayInDialog({ layer: this.o.layer, legs: this.req, log: this.o.log, timers: this.o.timers }, found.call, found.side, req, tx);
   }
 
   private sendRaw(branch: Branch, bytes: Uint8Array): void {

@@ -6,16 +6,16 @@
  * originator's ACK, which is then relayed (with its body, if the offer came in the 2xx).
  */
 import type { Logger } from 'pino';
-import { type Header, type ServerTransaction, type SipRequest, type SipResponse, type Transport, type TransactionLayer, buildResponse, formatNameAddr, serializeMessage } from '../sip/index.ts';
-import { type Call, contentOf } from './call-legs.ts';
+import { type Header, type ServerTransaction, type SipRequest, type SipResponse, type Timers, type TransactionLayer, buildResponse, formatNameAddr, serializeMessage } from '../sip/index.ts';
+import { type Call, Resend, contentOf } from './call-legs.ts';
 import type { LegRequests } from './leg-requests.ts';
 
 export interface RelayDeps {
   readonly layer: TransactionLayer;
   readonly legs: LegRequests;
   readonly log: Logger;
-  /** RFC 3261 §13.3.1.4 2xx retransmission over unreliable transports. */
-  readonly retransmitUntilAcked: (transport: Transport, resend: () => void, done: () => boolean) => void;
+  /** For the RFC 3261 §13.3.1.4 2xx retransmission over unreliable transports. */
+  readonly timers: Timers;
 }
 
 /** Headers of the originator's request that mean something to the other side too. */
@@ -52,10 +52,11 @@ export function relayInDialog(d: RelayDeps, call: Call, side: 'a' | 'b', req: Si
           const ack = side === 'a' ? d.legs.onBranch(winner, 'ACK', out.cseq.seq, { content: body }) : d.legs.onCaller(call, 'ACK', out.cseq.seq, { content: body });
           transport.send(serializeMessage(ack), destination).catch((e: unknown) => d.log.debug({ err: e }, 'SIP send failed'));
         },
+        resend: undefined,
       };
       const ok = back(res);
       tx.respond(ok);
-      d.retransmitUntilAcked(origin, () => tx.respond(ok), () => call.pendingAck?.cseq !== req.cseq.seq || call.state !== 'answered');
+      call.pendingAck.resend = Resend.over(origin, d.timers, () => tx.respond(ok), () => call.pendingAck?.cseq !== req.cseq.seq || call.state !== 'answered');
     },
     onTimeout: () => tx.respond(buildResponse(req, 408)),
     onTransportError: () => tx.respond(buildResponse(req, 503)),
