@@ -58,4 +58,24 @@ describe('TimerWheel', () => {
     expect(fired.slice(1).every((f) => /^t\d*[02468]$/.test(f))).toBe(true);
     expect([w.slotCount, base.size]).toEqual([0, 0]);
   });
+
+  it('lets a tick go, its timer of the base cancelled, once all its timers are cancelled (a call’s 4 h limit, issue #4)', () => {
+    const { base, wheel: w } = wheel();
+    const fired: string[] = [];
+    const long = [w.schedule(14_399_995, () => fired.push('max a')), w.schedule(14_400_000, () => fired.push('max b'))]; // one tick
+    const kept = w.schedule(180_000, () => fired.push(`ring@${base.now}`));
+    expect([w.slotCount, base.size]).toEqual([2, 2]);
+    long[0]!();
+    expect([w.slotCount, base.size]).toEqual([2, 2]); // one timer of that tick still runs
+    long[1]!();
+    long[1]!(); // twice: no effect
+    expect([w.slotCount, base.size]).toEqual([1, 1]);
+    const again = w.schedule(14_400_000, () => fired.push('max c')); // the same tick, anew
+    expect([w.slotCount, base.size]).toEqual([2, 2]);
+    base.advance(14_400_010);
+    expect(fired).toEqual(['ring@180000', 'max c']);
+    again(); // after it fired: no effect
+    kept();
+    expect([w.slotCount, base.size]).toEqual([0, 0]);
+  });
 });
