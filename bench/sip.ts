@@ -24,7 +24,7 @@
  *      policy's decision time at that rate too);
  *  (e) Easy2Phone only (issue #7): calls offered at a fixed BENCH_POLICY_RATE (200)/s for
  *      BENCH_POLICY_SECONDS (15): the call policy's decision time p50/p90/p99 measured in
- *      the server process (`e2p_sip_policy_decision_seconds`, emptied before the run),
+ *      the server process (the histogram `e2p_sip_policy_decision_seconds`, emptied before the run),
  *      beside the setup latency and the failed calls of that run (0 = skipped).
  * Bounded: every sipp run has -timeout BENCH_MAX_SECONDS; servers and the UAS are killed
  * by their pid at the end. BENCH_TARGETS=e2p,kamailio (default both); BENCH_PROFILE=1

@@ -59,12 +59,25 @@ const stop = async (): Promise<void> => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
-/** The policy's decision time (issue #7) since the last reset, in ms: p50/p90/p99 and the count. */
+/**
+ * The policy's decision time (issue #7) since the last reset, in ms: p50/p90/p99 estimated from
+ * the histogram's buckets as Prometheus's `histogram_quantile` does (linear within the bucket that
+ * holds the rank: ±12 µs below 300 µs with `POLICY_DECISION_BUCKETS`), and the count.
+ */
 const decisions = async (): Promise<{ count: number; p50: number; p90: number; p99: number }> => {
   const metric = ctx.metrics.getSingleMetric(POLICY_DECISION_METRIC);
   const values = metric === undefined ? [] : ((await metric.get()).values as { value: number; labels: Record<string, unknown>; metricName?: string }[]).filter((v) => v.labels.kind === 'outbound');
-  const at = (q: number): number => 1000 * (values.find((v) => v.labels.quantile === q)?.value ?? NaN);
+  const buckets = values.filter((v) => v.metricName === `${POLICY_DECISION_METRIC}_bucket` && v.labels.le !== '+Inf').map((v) => ({ le: Number(v.labels.le), cumulative: v.value }));
   const count = values.find((v) => v.metricName === `${POLICY_DECISION_METRIC}_count`)?.value ?? 0;
+  const at = (q: number): number => {
+    const rank = q * count;
+    let below = { le: 0, cumulative: 0 };
+    for (const b of buckets) {
+      if (b.cumulative >= rank && b.cumulative > below.cumulative) return 1000 * (below.le + ((b.le - below.le) * (rank - below.cumulative)) / (b.cumulative - below.cumulative));
+      below = b;
+    }
+    return NaN; // above the last bound (or no decision)
+  };
   return { count, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 };
 /**
