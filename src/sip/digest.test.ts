@@ -171,6 +171,13 @@ describe('verify', () => {
     expect(store.advance('c', 1)).toBe(false);
   });
 
+  it('past its bound forgets the oldest tenth at once, the recent nonces still refused a replay', () => {
+    const store = new MemoryNonceCountStore(100);
+    for (let i = 0; i < 101; i++) expect(store.advance(`n${i}`, 1)).toBe(true);
+    expect(store.size).toBe(91);
+    expect([store.advance('n9', 1), store.advance('n10', 1), store.advance('n100', 1)]).toEqual([true, false, false]);
+  });
+
   it('remembers a nonce-count as long as its nonce can be fresh, then forgets it (memory bounded by the lifetime)', async () => {
     const o = base(); // lifetime 60 s
     const store = new MemoryNonceCountStore({ lifetimeMs: 60_000, now: () => clock });

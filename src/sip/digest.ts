@@ -5,6 +5,7 @@
  * Proxy-Authorization with nonce-count replay protection.
  */
 import { type KeyObject, createHmac, createSecretKey, hash as oneShotHash, timingSafeEqual } from 'node:crypto';
+import { evictionBatch, forgetOldest } from '../kernel/bounded.ts';
 import { randomInto } from '../kernel/random.ts';
 import { isTokenCode, quote, splitList, trimWs, unquote } from './syntax.ts';
 
@@ -306,7 +307,7 @@ export interface NonceCountStore {
 }
 
 export interface MemoryNonceCountOptions {
-  /** Most nonces remembered (100 000 by default): past it the oldest are forgotten first. */
+  /** Most nonces remembered (100 000 by default): past it the oldest tenth is forgotten. */
   readonly maxEntries?: number;
   /** The nonce lifetime (5 minutes by default): a nonce is forgotten once it cannot be fresh any more. */
   readonly lifetimeMs?: number;
@@ -361,9 +362,11 @@ export class MemoryNonceCountStore implements NonceCountStore {
     this.current.delete(key);
     this.current.set(key, nc);
     if (this.size > this.maxEntries) {
-      const from = this.previous.size > 0 ? this.previous : this.current;
-      const oldest = from.keys().next();
-      if (oldest.done !== true) from.delete(oldest.value);
+      // The oldest first, a tenth of the bound at once (`forgetOldest`: one at a time cost ≈ 11 µs per call at the bound).
+      const batch = evictionBatch(this.maxEntries);
+      const fromPrevious = Math.min(batch, this.previous.size);
+      forgetOldest(this.previous, fromPrevious);
+      forgetOldest(this.current, batch - fromPrevious);
     }
     return true;
   }

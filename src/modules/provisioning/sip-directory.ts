@@ -1,6 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { queryRows } from '../../db/prepared.ts';
+import { evictionBatch, forgetOldest } from '../../kernel/bounded.ts';
 import { mainNumber } from './caller-id.ts';
 import { phoneNumbers, provisionedUsers } from './schema.ts';
 
@@ -65,7 +66,7 @@ export async function findDidTarget(db: DbOrTx, e164: string): Promise<{ clientI
 
 // ---------------------------------------------------------------- the per-node cache
 
-/** A map that forgets its oldest entries past `max` (insertion order). */
+/** A map that forgets its oldest entries past `max` (insertion order), a tenth of `max` at once (`forgetOldest`). */
 class BoundedMap<K, V> extends Map<K, V> {
   constructor(private readonly max: number) {
     super();
@@ -74,10 +75,7 @@ class BoundedMap<K, V> extends Map<K, V> {
   override set(key: K, value: V): this {
     super.delete(key);
     super.set(key, value);
-    if (this.size > this.max) {
-      const oldest = this.keys().next();
-      if (oldest.done !== true) this.delete(oldest.value);
-    }
+    if (this.size > this.max) forgetOldest(this, evictionBatch(this.max));
     return this;
   }
 }
