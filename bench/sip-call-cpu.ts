@@ -16,9 +16,14 @@
  * BENCH_WARMUP (3 000), BENCH_DATABASE_URL (a PostgreSQL database whose name holds "bench",
  * emptied first; PGlite in memory otherwise), E2P_POLICY_COUNTERS (memory by default),
  * BENCH_ALLOC_PROFILE=<file> (the measured run's allocation profile: bench/sip/cpu-run.ts;
- * BENCH_ALLOC_SURVIVORS=1: only the objects that outlived a young-generation collection).
+ * BENCH_ALLOC_SURVIVORS=1: only the objects that outlived a young-generation collection),
+ * BENCH_HOLD (2 000): after the warm-up, that many calls answered and ACKed but not hung up —
+ * the JS heap they hold once answered (after a full collection, their transactions included)
+ * gives the memory per call in progress; they are hung up before the measured run.
  */
 import { hash } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createPlatform } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { freshMemoryDatabase } from '../src/db/template.ts';
@@ -33,6 +38,7 @@ const numbers = Number(process.env.BENCH_NUMBERS ?? 0);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
 const databaseUrl = process.env.BENCH_DATABASE_URL;
+const hold = Number(process.env.BENCH_HOLD ?? 2000);
 const host = BENCH_HOST;
 const password = 'bench-password-bench-password';
 const dial = '0475123456';
@@ -85,8 +91,14 @@ interface Call {
   readonly user: string;
   readonly callId: string;
   readonly fromTag: string;
+  /** A held call's BYE, sent by `hangUpHeld`. */
+  bye?: string;
 }
 
+/** `heldCallMemory`: answered calls are held (no BYE) while set, and collected here. */
+let holding = false;
+const held: Call[] = [];
+let allHeld: () => void = () => undefined;
 /** Calls started stop at this count (`drive`). */
 let stopAt = 0;
 let started = 0;
@@ -156,7 +168,12 @@ function uac(text: string): void {
     const contact = header(text, 'Contact');
     const target = contact.slice(contact.indexOf('<') + 1, contact.indexOf('>'));
     later(inDialog(c, 'ACK', 2, target, to), UAC_PORT);
-    later(inDialog(c, 'BYE', 3, target, to), UAC_PORT);
+    if (holding) {
+      c.bye = inDialog(c, 'BYE', 3, target, to);
+      held.push(c);
+      if (held.length === hold) setImmediate(allHeld);
+      else if (started < stopAt) setImmediate(begin); // the next call, as an ended one starts it
+    } else later(inDialog(c, 'BYE', 3, target, to), UAC_PORT);
   } else if (cseq === '3 BYE') {
     inFlight.delete(c.callId);
     if (status === 200) done++;
@@ -234,6 +251,37 @@ function drive(count: number): Promise<void> {
 }
 
 await drive(warmup); // JIT, prepared statements, the policy's caches
+
+/**
+ * The memory of calls in progress: `hold` calls answered and ACKed, not hung up; the heap after a
+ * full collection before and once all are answered (and their ACKs handled), per call.
+ */
+async function heldCallMemory(): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heap = (): number => {
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  await server.idle();
+  const before = heap();
+  holding = true;
+  await new Promise<void>((resolve) => {
+    allHeld = () => setTimeout(resolve, 50); // their ACKs handled
+    stopAt = started + hold;
+    for (let i = 0; i < concurrency && started < stopAt; i++) begin();
+  });
+  await server.idle();
+  const perCall = (heap() - before) / hold;
+  holding = false;
+  // Hung up: the BYEs end them as in the runs.
+  await new Promise<void>((resolve) => {
+    finish = resolve;
+    for (const c of held) later(c.bye!, UAC_PORT);
+  });
+  return perCall;
+}
+const heldBytes = hold > 0 ? await heldCallMemory() : NaN;
 const doneBefore = done;
 const f = await measureRun(database, () => drive(calls), process.env.BENCH_ALLOC_PROFILE);
 const n = done - doneBefore;
@@ -247,6 +295,7 @@ process.stdout.write(
     `sip-call-cpu: ${calls} calls INVITE → 407 → INVITE (MD5) → 180 → 200 → ACK → BYE → 200 (after ${warmup} warm-up) by ${users} users (${numbers} with a number of their own) to the carrier, ${concurrency} in flight, in-memory transport, ${databaseUrl ? 'PostgreSQL server' : 'PGlite in memory'}, policy counters ${config.policy.counters}`,
     `  ${n} completed, ${failed} failed, ${stray} stray messages; wall ${f.seconds.toFixed(2)} s (${(n / f.seconds).toFixed(0)}/s)`,
     ...perOperation(f, n, 'call'),
+    ...(hold > 0 ? [`  calls in progress: ${hold} answered and not hung up hold ${(heldBytes / 1024).toFixed(1)} KiB of JS heap each (after a full collection, their transactions included)`] : []),
     '',
   ].join('\n'),
 );

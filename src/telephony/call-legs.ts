@@ -39,8 +39,26 @@ export interface ForkTarget {
   readonly headers: readonly Header[];
 }
 
+/**
+ * What in-dialog requests on an answered leg need (RFC 3261 §12.2.1.1) — the Call-ID, both
+ * addresses with their tags, the remote target — rather than the messages the dialog was made
+ * of: an answered call lasts minutes, and its INVITEs and 2xx as parsed and built messages were
+ * ≈ 5 KB of the heap per call in progress (14.8 → 9.6 KiB with its transactions, `sip-call-cpu` BENCH_HOLD; issue #4).
+ */
+export interface LegDialog {
+  readonly callId: string;
+  /** Our address and tag: the From of our requests on this leg. */
+  readonly local: NameAddr;
+  /** Theirs: the To of our requests. */
+  readonly remote: NameAddr;
+  readonly remoteTag: string | undefined;
+  /** Where our requests go: their Contact, else their address. */
+  readonly target: Uri;
+}
+
 export interface Branch {
-  readonly invite: SipRequest;
+  /** Our INVITE, until a 2xx answers it (a CANCEL is built from it before). */
+  invite: SipRequest | undefined;
   readonly transport: Transport;
   readonly destination: Endpoint;
   readonly callId: string;
@@ -49,8 +67,8 @@ export interface Branch {
   provisional: boolean;
   cancelWanted: boolean;
   final: number | undefined;
-  /** The 2xx of this branch (To tag, Contact). */
-  answer: SipResponse | undefined;
+  /** The dialog its (first) 2xx made. */
+  dialog: LegDialog | undefined;
   ack: Uint8Array | undefined;
   cseq: number;
   /** What its client transaction's callbacks reach (`call-router.ts`: cut loose at the end of the call). */
@@ -92,12 +110,18 @@ const T2 = 4000;
  */
 export class Resend {
   private cancel: CancelTimer | undefined;
+  /** Dropped by `stop`: what they hold (the 2xx, the call) is not kept for the rest of the call. */
+  private again: (() => void) | undefined;
+  private done: (() => boolean) | undefined;
 
   constructor(
     private readonly timers: Timers,
-    private readonly again: () => void,
-    private readonly done: () => boolean,
-  ) {}
+    again: () => void,
+    done: () => boolean,
+  ) {
+    this.again = again;
+    this.done = done;
+  }
 
   /** Starts resending when `transport` is unreliable; a reliable one resends for us (undefined). */
   static over(transport: Transport, timers: Timers, again: () => void, done: () => boolean): Resend | undefined {
@@ -110,6 +134,8 @@ export class Resend {
   stop(): void {
     this.cancel?.();
     this.cancel = undefined;
+    this.again = undefined;
+    this.done = undefined;
   }
 
   private after(interval: number, elapsed: number): void {
@@ -118,7 +144,10 @@ export class Resend {
 
   private fire(interval: number, elapsed: number): void {
     this.cancel = undefined;
-    if (this.done()) return;
+    if (this.again === undefined || this.done?.() !== false) {
+      this.stop();
+      return;
+    }
     this.again();
     this.after(Math.min(2 * interval, T2), elapsed + interval);
   }
@@ -126,7 +155,11 @@ export class Resend {
 
 export interface Call {
   readonly kind: CallKind;
-  readonly invite: SipRequest;
+  readonly callId: string;
+  /** The caller's INVITE, until the call is answered (its responses are built from it). */
+  invite: SipRequest | undefined;
+  /** The caller's dialog, once answered. */
+  dialog: LegDialog | undefined;
   readonly tx: ServerTransaction;
   readonly source: Source;
   /** Our To tag on the caller's leg. */
@@ -148,6 +181,18 @@ export interface Call {
   pendingAck: PendingAck | undefined;
   /** The call's last CDR / policy-hook write (`CallRecords` runs the next one after it). */
   records: Promise<void> | undefined;
+}
+
+/** The caller's INVITE of a call not yet answered (what its provisional and final responses are built from). */
+export function inviteOf(call: Call): SipRequest {
+  if (call.invite === undefined) throw new Error(`call ${call.callId}: its INVITE is no longer kept once answered`);
+  return call.invite;
+}
+
+/** A leg's dialog (a call answered). */
+export function dialogOf(leg: { readonly dialog: LegDialog | undefined; readonly callId: string }): LegDialog {
+  if (leg.dialog === undefined) throw new Error(`call leg ${leg.callId} has no dialog`);
+  return leg.dialog;
 }
 
 export interface CallEnd {

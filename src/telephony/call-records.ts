@@ -100,7 +100,7 @@ export class CallRecords {
    * every garbage collection must trace (issue #4). The first write starts at once.
    */
   private queue(call: Call, fn: () => Promise<void>): void {
-    const next = (call.records === undefined ? fn() : call.records.then(fn)).catch((e: unknown) => this.o.log.error({ err: e, callId: call.invite.callId }, 'CDR or policy hook failed'));
+    const next = (call.records === undefined ? fn() : call.records.then(fn)).catch((e: unknown) => this.o.log.error({ err: e, callId: call.callId }, 'CDR or policy hook failed'));
     call.records = next;
     this.o.track(next);
   }

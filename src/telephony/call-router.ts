@@ -51,6 +51,7 @@ import {
   asE164,
   bestFailure,
   contentOf,
+  inviteOf,
   nameAddr,
   uriUser,
 } from './call-legs.ts';
@@ -60,7 +61,7 @@ import type { Directory, SipCredentials } from './directory.ts';
 import { userBindings } from './location.ts';
 import type { CallDecision, CallPolicy } from './policy.ts';
 import { relayInDialog } from './in-dialog.ts';
-import { ALLOW, LegRequests } from './leg-requests.ts';
+import { ALLOW, LegRequests, branchDialog, callerDialog } from './leg-requests.ts';
 import { bindingTargets, carrierCallerNumber, presentedCallerId, trunkTarget, wantsPrivacy } from './route-targets.ts';
 import { ANONYMOUS_FROM, trunkIdentity } from './trunk-identity.ts';
 
@@ -103,6 +104,8 @@ class BranchDelegate implements ClientTransactionDelegate {
 
 /** The delegate of a CANCEL or in-dialog request whose answer needs nothing: one object, not a named closure per request (issue #4). */
 const IGNORE_RESPONSES = Object.freeze({ onResponse: (): void => undefined });
+/** The CSeq of the INVITE of every branch (its ACK's; a retransmitted 2xx carries it). */
+const FORK_CSEQ = 1;
 
 export interface CallRouterOptions {
   readonly layer: TransactionLayer;
@@ -399,7 +402,7 @@ export class CallRouter {
   strayResponse(res: SipResponse): void {
     if (res.status < 200 || res.status >= 300 || res.cseq.method !== 'INVITE') return;
     const leg = this.legs.get(res.callId);
-    if (leg?.branch?.ack !== undefined && res.cseq.seq === leg.branch.invite.cseq.seq) this.sendRaw(leg.branch, leg.branch.ack);
+    if (leg?.branch?.ack !== undefined && res.cseq.seq === FORK_CSEQ) this.sendRaw(leg.branch, leg.branch.ack);
   }
 
   /** The dialog a request belongs to: the caller's side (`a`) or the winning branch's (`b`), tags checked. */
@@ -409,8 +412,8 @@ export class CallRouter {
     const { call, branch } = leg;
     if (branch !== undefined && branch !== call.winner) return undefined;
     // The dialog is Call-ID + both tags: the caller's (From tag, our To tag) or the callee's (its To tag, our From tag).
-    const tags = branch === undefined ? [fromTag(call.invite), call.aTag] : [toTag(branch.answer!), branch.fromTag];
-    if (fromTag(req) !== tags[0] || toTag(req) !== tags[1]) return undefined;
+    const d = branch === undefined ? call.dialog : branch.dialog;
+    if (d === undefined || fromTag(req) !== d.remoteTag || toTag(req) !== (branch === undefined ? call.aTag : branch.fromTag)) return undefined;
     return { call, side: branch === undefined ? 'a' : 'b' };
   }
 
@@ -430,7 +433,9 @@ export class CallRouter {
     const cdrId = await this.records.open(cdr);
     const call: Call = {
       kind,
+      callId: req.callId,
       invite: req,
+      dialog: undefined,
       tx,
       source,
       aTag: newTag(),
@@ -467,16 +472,17 @@ export class CallRouter {
     const local = this.req.local(transport);
     const callId = newCallId(local.address);
     const tag = newTag();
-    const content = contentOf(call.invite);
+    const incoming = inviteOf(call);
+    const content = contentOf(incoming);
     const invite = buildRequest({
       method: 'INVITE',
       uri: target.uri,
       from: nameAddr(`${target.from};tag=${tag}`),
       to: nameAddr(target.to),
       callId,
-      cseq: 1,
+      cseq: FORK_CSEQ,
       via: { transport: transport.protocol, host: local.address, port: local.port, branch: newBranch(), rport: true },
-      maxForwards: Math.max(0, (call.invite.maxForwards ?? 70) - 1),
+      maxForwards: Math.max(0, (incoming.maxForwards ?? 70) - 1),
       contact: this.req.contact(transport),
       headers: [...target.headers, { name: 'Allow', value: ALLOW }],
       ...(content === undefined ? {} : { content }),
@@ -491,9 +497,9 @@ export class CallRouter {
       provisional: false,
       cancelWanted: false,
       final: undefined,
-      answer: undefined,
+      dialog: undefined,
       ack: undefined,
-      cseq: 1,
+      cseq: FORK_CSEQ,
       owner: undefined,
     };
     const owner: BranchOwner = (branch.owner = { call, branch, ack: undefined });
@@ -520,7 +526,7 @@ export class CallRouter {
    */
   private release(branch: Branch): void {
     const owner = branch.owner;
-    if (owner === undefined || branch.answer === undefined) return;
+    if (owner === undefined || branch.dialog === undefined) return;
     owner.ack = branch.ack === undefined ? undefined : { bytes: branch.ack, transport: branch.transport, destination: branch.destination };
     owner.call = undefined;
     owner.branch = undefined;
@@ -542,8 +548,12 @@ export class CallRouter {
       return;
     }
     // 2xx: ACK it (retransmissions too), then either it wins or it is hung up.
-    const first = branch.answer === undefined;
-    branch.answer = res;
+    const first = branch.dialog === undefined;
+    if (branch.invite !== undefined) {
+      // Answered: no CANCEL any more; what the leg's requests need is kept, not the messages.
+      branch.dialog = branchDialog(branch.invite, res);
+      branch.invite = undefined;
+    }
     branch.final = res.status;
     branch.ack ??= serializeMessage(this.req.onBranch(branch, 'ACK', branch.cseq), true); // kept while Timer M runs
     if (!first) {
@@ -562,6 +572,8 @@ export class CallRouter {
     const at = (call.answeredAt = this.o.clock.now());
     call.cancelTimer?.();
     const ok = this.req.toCaller(call, res.status, res);
+    call.dialog = callerDialog(inviteOf(call), call.aTag);
+    call.invite = undefined; // answered: its responses are built (`ok`, resent until the ACK)
     call.tx.respond(ok);
     call.resend = Resend.over(call.source.transport, this.o.timers, () => call.tx.respond(ok), () => call.acked || call.state !== 'answered');
     for (const other of call.branches) if (other !== branch) this.cancelBranch(other);
@@ -597,7 +609,7 @@ export class CallRouter {
   private fail(call: Call, how: CallEnd): void {
     call.state = 'ended';
     for (const b of call.branches) this.cancelBranch(b);
-    if (call.tx.state === 'proceeding') call.tx.respond(buildResponse(call.invite, how.status, { toTag: call.aTag }));
+    if (call.tx.state === 'proceeding') call.tx.respond(buildResponse(inviteOf(call), how.status, { toTag: call.aTag }));
     this.end(call, how);
   }
 
@@ -608,7 +620,7 @@ export class CallRouter {
     call.resend?.stop();
     call.pendingAck?.resend?.stop();
     this.byInviteTx.delete(call.tx);
-    this.legs.delete(call.invite.callId);
+    this.legs.delete(call.callId);
     for (const b of call.branches) {
       this.legs.delete(b.callId);
       this.release(b);
@@ -623,7 +635,8 @@ export class CallRouter {
   }
 
   private sendCancel(branch: Branch): void {
-    this.o.layer.sendRequest(buildCancel(branch.invite), branch.transport, branch.destination, IGNORE_RESPONSES);
+    // Only before a final response (`cancelBranch`), while the INVITE is kept.
+    if (branch.invite !== undefined) this.o.layer.sendRequest(buildCancel(branch.invite), branch.transport, branch.destination, IGNORE_RESPONSES);
   }
 
   private byeBranch(branch: Branch): void {

@@ -3,8 +3,8 @@
  * requests (ACK, BYE, re-INVITE, UPDATE, INFO) on the caller's dialog (our To tag) or
  * on a branch's dialog (the callee's To tag from its 2xx), and responses to the caller.
  */
-import { type Content, type Endpoint, type Header, type NameAddr, type SipRequest, type SipResponse, type Transport, buildRequest, buildResponse } from '../sip/index.ts';
-import { type Branch, type Call, contentOf, headerValue, hostPort, nameAddr } from './call-legs.ts';
+import { type Content, type Endpoint, type Header, type NameAddr, type SipRequest, type SipResponse, type Transport, buildRequest, buildResponse, fromTag, toTag } from '../sip/index.ts';
+import { type Branch, type Call, type LegDialog, contentOf, dialogOf, headerValue, hostPort, inviteOf, nameAddr } from './call-legs.ts';
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
 
@@ -28,32 +28,22 @@ export class LegRequests {
 
   /** A request on a branch's dialog. */
   onBranch(branch: Branch, method: string, cseq: number, extra: Extra = {}): SipRequest {
-    const answer = branch.answer!;
-    const contact = answer.contact.find((c) => !c.star);
-    const local = this.local(branch.transport);
-    return buildRequest({
-      method,
-      uri: contact?.uri ?? branch.invite.uri,
-      from: branch.invite.from,
-      to: answer.to, // the typed view of its To header, tag included
-      callId: branch.callId,
-      cseq,
-      via: { transport: branch.transport.protocol, host: local.address, port: local.port, rport: true },
-      ...this.rest(branch.transport, method, extra),
-    });
+    return this.inDialog(dialogOf(branch), branch.transport, method, cseq, extra);
   }
 
   /** A request on the caller's dialog (our To tag, its From). */
   onCaller(call: Call, method: string, cseq: number, extra: Extra = {}): SipRequest {
-    const transport = call.source.transport;
+    return this.inDialog(dialogOf(call), call.source.transport, method, cseq, extra);
+  }
+
+  private inDialog(d: LegDialog, transport: Transport, method: string, cseq: number, extra: Extra): SipRequest {
     const local = this.local(transport);
-    const target = call.invite.contact.find((c) => !c.star);
     return buildRequest({
       method,
-      uri: target?.uri ?? call.invite.from.uri,
-      from: nameAddr(`${headerValue(call.invite, 'To')};tag=${call.aTag}`),
-      to: call.invite.from,
-      callId: call.invite.callId,
+      uri: d.target,
+      from: d.local,
+      to: d.remote,
+      callId: d.callId,
       cseq,
       via: { transport: transport.protocol, host: local.address, port: local.port, rport: true },
       ...this.rest(transport, method, extra),
@@ -65,7 +55,7 @@ export class LegRequests {
     const content = contentOf(res);
     const headers: Header[] = [{ name: 'Contact', value: `<sip:b2bua@${hostPort(this.local(call.source.transport))};transport=${call.source.transport.protocol.toLowerCase()}>` }];
     if (status >= 200) headers.push({ name: 'Allow', value: ALLOW });
-    return buildResponse(call.invite, status, { toTag: call.aTag, headers, ...(content === undefined ? {} : { content }) });
+    return buildResponse(inviteOf(call), status, { toTag: call.aTag, headers, ...(content === undefined ? {} : { content }) });
   }
 
   private rest(transport: Transport, method: string, extra: Extra): { contact?: NameAddr; headers?: Header[]; content?: Content } {
@@ -75,4 +65,26 @@ export class LegRequests {
       ...(extra.content === undefined ? {} : { content: extra.content }),
     };
   }
+}
+
+/** The dialog a 2xx to our INVITE makes on a branch: their To (tag included) and Contact, our From. */
+export function branchDialog(invite: SipRequest, answer: SipResponse): LegDialog {
+  return {
+    callId: invite.callId,
+    local: invite.from,
+    remote: answer.to, // the typed view of its To header, tag included
+    remoteTag: toTag(answer),
+    target: answer.contact.find((c) => !c.star)?.uri ?? invite.uri,
+  };
+}
+
+/** The caller's dialog once we answer its INVITE: its From and Contact, our To with our tag. */
+export function callerDialog(invite: SipRequest, aTag: string): LegDialog {
+  return {
+    callId: invite.callId,
+    local: nameAddr(`${headerValue(invite, 'To')};tag=${aTag}`),
+    remote: invite.from,
+    remoteTag: fromTag(invite),
+    target: invite.contact.find((c) => !c.star)?.uri ?? invite.from.uri,
+  };
 }
