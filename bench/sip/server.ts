@@ -62,7 +62,7 @@ process.on('SIGTERM', () => void stop());
 /**
  * The policy's decision time (issue #7) since the last reset, in ms: p50/p90/p99 estimated from
  * the histogram's buckets as Prometheus's `histogram_quantile` does (linear within the bucket that
- * holds the rank: ±12 µs below 300 µs with `POLICY_DECISION_BUCKETS`), and the count.
+ * holds the rank; the buckets are 10–25 µs wide below 300 µs, `POLICY_DECISION_BUCKETS`), and the count.
  */
 const decisions = async (): Promise<{ count: number; p50: number; p90: number; p99: number }> => {
   const metric = ctx.metrics.getSingleMetric(POLICY_DECISION_METRIC);

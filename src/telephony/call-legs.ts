@@ -104,7 +104,7 @@ const T2 = 4000;
 /**
  * RFC 3261 §13.3.1.4: a 2xx resent over an unreliable transport (T1 doubling up to T2, for
  * 64·T1) until its ACK. `stop` at the ACK and at the end of the call: the pending timer
- * would otherwise keep the whole call (its parsed and built messages, ≈ 20 KB) alive for
+ * would otherwise keep the whole call (≈ 15 KB of parsed and built messages then) alive for
  * up to T1 after it — long enough for the young generation's collections to copy it twice
  * and promote it, at every call (issue #4).
  */
