@@ -91,7 +91,7 @@ interface Call {
   readonly user: string;
   readonly callId: string;
   readonly fromTag: string;
-  /** A held call's BYE, sent by `hangUpHeld`. */
+  /** A held call's BYE, sent at the end of `heldCallMemory`. */
   bye?: string;
 }
 

@@ -19,6 +19,7 @@ import {
   type Timers,
   type Transport,
   type Uri,
+  DEFAULT_TIMER_VALUES,
   getHeader,
   isSipUri,
   isTelUri,
@@ -98,8 +99,8 @@ export interface PendingAck {
   resend: Resend | undefined;
 }
 
-const T1 = 500;
-const T2 = 4000;
+/** RFC 3261's T1 and T2, as the transaction layer has them. */
+const { t1: T1, t2: T2 } = DEFAULT_TIMER_VALUES;
 
 /**
  * RFC 3261 §13.3.1.4: a 2xx resent over an unreliable transport (T1 doubling up to T2, for
@@ -190,7 +191,7 @@ export function inviteOf(call: Call): SipRequest {
 }
 
 /** A leg's dialog (a call answered). */
-export function dialogOf(leg: { readonly dialog: LegDialog | undefined; readonly callId: string }): LegDialog {
+export function answeredDialog(leg: { readonly dialog: LegDialog | undefined; readonly callId: string }): LegDialog {
   if (leg.dialog === undefined) throw new Error(`call leg ${leg.callId} has no dialog`);
   return leg.dialog;
 }

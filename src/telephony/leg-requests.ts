@@ -4,7 +4,7 @@
  * on a branch's dialog (the callee's To tag from its 2xx), and responses to the caller.
  */
 import { type Content, type Endpoint, type Header, type NameAddr, type SipRequest, type SipResponse, type Transport, buildRequest, buildResponse, fromTag, toTag } from '../sip/index.ts';
-import { type Branch, type Call, type LegDialog, contentOf, dialogOf, headerValue, hostPort, inviteOf, nameAddr } from './call-legs.ts';
+import { type Branch, type Call, type LegDialog, answeredDialog, contentOf, headerValue, hostPort, inviteOf, nameAddr } from './call-legs.ts';
 
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO';
 
@@ -28,12 +28,12 @@ export class LegRequests {
 
   /** A request on a branch's dialog. */
   onBranch(branch: Branch, method: string, cseq: number, extra: Extra = {}): SipRequest {
-    return this.inDialog(dialogOf(branch), branch.transport, method, cseq, extra);
+    return this.inDialog(answeredDialog(branch), branch.transport, method, cseq, extra);
   }
 
   /** A request on the caller's dialog (our To tag, its From). */
   onCaller(call: Call, method: string, cseq: number, extra: Extra = {}): SipRequest {
-    return this.inDialog(dialogOf(call), call.source.transport, method, cseq, extra);
+    return this.inDialog(answeredDialog(call), call.source.transport, method, cseq, extra);
   }
 
   private inDialog(d: LegDialog, transport: Transport, method: string, cseq: number, extra: Extra): SipRequest {
