@@ -292,7 +292,7 @@ async function startE2p(uasPort: number): Promise<Target> {
   return {
     name: 'Easy2Phone',
     port,
-    note: `node ${process.version}, one process, ${P.databaseUrl ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'PGlite on disk'}, call policy counters: ${policyCounters}, CDRs`,
+    note: `node ${process.version}, one process, UDP socket ${env.E2P_SIP_UDP_THREAD === 'false' ? 'in the SIP thread' : 'in a thread of its own'} (E2P_SIP_UDP_THREAD), ${P.databaseUrl ? 'PostgreSQL (BENCH_DATABASE_URL)' : 'PGlite on disk'}, call policy counters: ${policyCounters}, CDRs`,
     policy: {
       async reset() {
         const reply = next();

@@ -17,6 +17,7 @@ describe('config', () => {
       trustedCarriers: [],
       maxCallSeconds: 14_400,
       nodeId: hostname(),
+      udpThread: true,
     });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.dataDir).toBe('/srv/e2p/data');
@@ -40,6 +41,7 @@ describe('config', () => {
         E2P_SIP_TRUSTED_CARRIERS: '10.0.0.9, 10.0.0.10',
         E2P_SIP_MAX_CALL_SECONDS: '7200',
         E2P_SIP_NODE_ID: 'sip-2',
+        E2P_SIP_UDP_THREAD: 'false',
         DATABASE_URL: 'postgres://u@db:5432/e2p',
         E2P_DATA_DIR: '/var/lib/e2p',
         E2P_SMTP_URL: 'smtps://mail:465',
@@ -62,6 +64,7 @@ describe('config', () => {
       trustedCarriers: ['10.0.0.9', '10.0.0.10'],
       maxCallSeconds: 7200,
       nodeId: 'sip-2',
+      udpThread: false,
     });
     expect(c.databaseUrl).toBe('postgres://u@db:5432/e2p');
     expect(c.dataDir).toBe('/var/lib/e2p');
@@ -98,6 +101,8 @@ describe('config', () => {
     ['E2P_SIP_MAX_CALL_SECONDS', '0'],
     ['E2P_SIP_MAX_CALL_SECONDS', '4h'],
     ['E2P_SIP_NODE_ID', 'node one'],
+    ['E2P_SIP_UDP_THREAD', 'yes'],
+    ['E2P_SIP_UDP_THREAD', '1'],
     ['E2P_REDIS_URL', 'http://redis:6379'],
     ['E2P_POLICY_COUNTERS', 'postgres'],
     ['E2P_POLICY_COUNTERS', 'redis'],

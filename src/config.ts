@@ -33,6 +33,12 @@ export interface Config {
      * several run on one host.
      */
     nodeId: string;
+    /**
+     * The UDP socket in a thread of its own (E2P_SIP_UDP_THREAD, `true` by default): the SIP
+     * thread then makes no system call per datagram (issue #4, src/sip/udp-thread.ts);
+     * `false` keeps the socket in the SIP thread (one thread less).
+     */
+    udpThread: boolean;
   };
   /** `postgres://…` to use a PostgreSQL server; undefined = embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
@@ -164,6 +170,13 @@ function nodeId(env: Env, name: string): string {
   return v;
 }
 
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  return raw === 'true';
+}
+
 function positiveInt(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -222,6 +235,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       trustedCarriers: addressList(env, 'E2P_SIP_TRUSTED_CARRIERS', [...new Set(carrierHosts)]),
       maxCallSeconds: positiveInt(env, 'E2P_SIP_MAX_CALL_SECONDS', 14_400),
       nodeId: nodeId(env, 'E2P_SIP_NODE_ID'),
+      udpThread: onOff(env, 'E2P_SIP_UDP_THREAD', true),
     },
     databaseUrl,
     policy: { counters: policyCounters(env, databaseUrl, redisUrl), redisUrl, retentionDays: positiveInt(env, 'E2P_POLICY_RETENTION_DAYS', 90) },

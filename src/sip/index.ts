@@ -58,6 +58,7 @@ export type { Endpoint, SendDone, Source, Transport, TransportDelegate, Transpor
 export { postOn } from './transport.ts';
 export type { UdpOptions } from './udp.ts';
 export { UdpTransport } from './udp.ts';
+export { ThreadedUdpTransport } from './udp-thread.ts';
 export type { TcpOptions } from './tcp.ts';
 export { TcpTransport } from './tcp.ts';
 export type { CancelTimer, Timers } from './timers.ts';

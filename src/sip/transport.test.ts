@@ -1,5 +1,6 @@
 import { Socket as DgramSocket, createSocket } from 'node:dgram';
 import { type Socket, connect } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { replyToParseError } from './builders.ts';
 import type { SipMessage } from './message.ts';
@@ -7,6 +8,7 @@ import type { ParseError } from './parser.ts';
 import { TcpTransport } from './tcp.ts';
 import { type Source, type Transport, type TransportDelegate, postOn } from './transport.ts';
 import { UDP_RECEIVE_BUFFER, UdpTransport, literalFirstLookup } from './udp.ts';
+import { ThreadedUdpTransport } from './udp-thread.ts';
 
 const options = (branch: string, body = ''): Buffer =>
   Buffer.from(
@@ -59,12 +61,15 @@ const track = <T extends Transport>(t: T): T => {
   return t;
 };
 
-describe('UdpTransport', () => {
+describe.each([
+  ['UdpTransport', UdpTransport],
+  ['ThreadedUdpTransport (the socket in a thread of its own)', ThreadedUdpTransport],
+] as const)('%s', (_, Udp) => {
   it('exchanges messages between two transports and reports the source', async () => {
     const inboxA = new Inbox();
     const inboxB = new Inbox();
-    const a = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inboxA }));
-    const b = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inboxB }));
+    const a = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inboxA }));
+    const b = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inboxB }));
     await a.send(options('u1'), b.local);
     const e = await inboxB.next();
     expect(e.kind === 'message' && e.message.callId).toBe('u1');
@@ -83,8 +88,8 @@ describe('UdpTransport', () => {
     expect(await byName).toBe('127.0.0.1');
     // And the transport sends by name too.
     const inbox = new Inbox();
-    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
-    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const server = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     await client.send(options('u4'), { address: 'localhost', port: server.local.port });
     const e = await inbox.next();
     expect(e.kind === 'message' && e.message.callId).toBe('u4');
@@ -92,7 +97,7 @@ describe('UdpTransport', () => {
 
   it('hands parse errors up with the source, so the layer above can answer 400', async () => {
     const inbox = new Inbox();
-    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const server = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
     const client = createSocket('udp4');
     await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
     const reply = new Promise<Buffer>((r) => client.once('message', r));
@@ -106,9 +111,9 @@ describe('UdpTransport', () => {
   });
 
   it('asks the kernel for a large receive buffer, so that a burst during a busy event loop is not dropped', async () => {
-    const small = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 100_000 }));
-    const large = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 300_000 }));
-    const byDefault = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const small = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 100_000 }));
+    const large = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), receiveBufferBytes: 300_000 }));
+    const byDefault = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     // Any Linux allows 208 KiB (the default rmem_max) and reports twice what it grants.
     expect(small.receiveBufferBytes).toBeGreaterThanOrEqual(100_000);
     expect(large.receiveBufferBytes).toBeGreaterThan(small.receiveBufferBytes);
@@ -118,8 +123,8 @@ describe('UdpTransport', () => {
 
   it('drops keep-alives and oversized datagrams silently', async () => {
     const inbox = new Inbox();
-    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox, maxDatagramSize: 1000 }));
-    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const server = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inbox, maxDatagramSize: 1000 }));
+    const client = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     await client.send(Buffer.from('\r\n\r\n'), server.local);
     await client.send(options('big', 'x'.repeat(2000)), server.local);
     await client.send(options('small'), server.local);
@@ -130,8 +135,8 @@ describe('UdpTransport', () => {
 
   it('posts without a promise: the datagram arrives and `done` hears null, on a later tick', async () => {
     const inbox = new Inbox();
-    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
-    const client = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const server = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     const outcomes: (Error | null)[] = [];
     client.post(options('posted'), server.local, (e) => outcomes.push(e));
     expect(outcomes).toEqual([]); // never from within the call
@@ -140,6 +145,51 @@ describe('UdpTransport', () => {
     await vi.waitFor(() => expect(outcomes).toEqual([null]));
   });
 
+  it('still sends what was handed over before a close (a final answer is not lost)', async () => {
+    const inbox = new Inbox();
+    const server = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() });
+    const outcomes: (Error | null)[] = [];
+    client.post(options('last-words'), server.local, (e) => outcomes.push(e));
+    await client.close();
+    const e = await inbox.next();
+    expect(e.kind === 'message' && e.message.callId).toBe('last-words');
+    await expect(client.send(options('too-late'), server.local)).rejects.toThrow(/closed/u);
+  });
+
+  it('posts an oversized datagram nowhere and hands the RangeError to `done` on the next tick', async () => {
+    const server = track(await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), maxDatagramSize: 1000 }));
+    const outcomes: (Error | null)[] = [];
+    server.post(Buffer.alloc(1001), { address: '127.0.0.1', port: 9 }, (e) => outcomes.push(e));
+    expect(outcomes).toEqual([]);
+    await new Promise((r) => process.nextTick(r));
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toBeInstanceOf(RangeError);
+  });
+
+  it('posts on a closed socket: `done` hears the error on the next tick, nothing is thrown', async () => {
+    const server = await Udp.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() });
+    await server.close();
+    const outcomes: (Error | null)[] = [];
+    expect(() => server.post(options('late'), { address: '127.0.0.1', port: 9 }, (e) => outcomes.push(e))).not.toThrow();
+    expect(outcomes).toEqual([]);
+    await new Promise((r) => process.nextTick(r));
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toBeInstanceOf(Error);
+  });
+
+  it('postOn falls back to `send` for a transport without `post`, errors included', async () => {
+    const failing: Transport = { protocol: 'TCP', reliable: true, local: { address: '127.0.0.1', port: 1 }, send: () => Promise.reject(new Error('refused')), close: () => Promise.resolve() };
+    const ok: Transport = { ...failing, send: () => Promise.resolve() };
+    const outcomes: (string | null)[] = [];
+    postOn(failing, Buffer.from('x'), { address: '127.0.0.1', port: 2 }, (e) => outcomes.push(e?.message ?? null));
+    postOn(ok, Buffer.from('x'), { address: '127.0.0.1', port: 2 }, (e) => outcomes.push(e?.message ?? null));
+    await vi.waitFor(() => expect(outcomes).toHaveLength(2));
+    expect(outcomes.sort()).toEqual([null, 'refused'].sort());
+  });
+});
+
+describe('UdpTransport only', () => {
   it('sends the datagrams of one turn together after it, in the order they were handed over (one wake-up of the receiver)', async () => {
     const inbox = new Inbox();
     const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
@@ -164,50 +214,63 @@ describe('UdpTransport', () => {
       sends.mockRestore();
     }
   });
+});
 
-  it('still sends what was handed over before a close (a final answer is not lost)', async () => {
+describe('ThreadedUdpTransport only', () => {
+  it('hands the datagrams of one turn to the socket thread as ONE message, and they leave in order', async () => {
     const inbox = new Inbox();
-    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
-    const client = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() });
-    const outcomes: (Error | null)[] = [];
-    client.post(options('last-words'), server.local, (e) => outcomes.push(e));
-    await client.close();
-    const e = await inbox.next();
-    expect(e.kind === 'message' && e.message.callId).toBe('last-words');
-    await expect(client.send(options('too-late'), server.local)).rejects.toThrow(/closed/u);
+    const server = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    const posts = vi.spyOn(Worker.prototype, 'postMessage');
+    try {
+      const outcomes: (Error | null)[] = [];
+      for (let i = 0; i < 200; i++) client.post(options(`turn-${i}`), server.local, (e) => outcomes.push(e));
+      expect(posts).not.toHaveBeenCalled(); // nothing leaves within the turn
+      await new Promise((r) => setImmediate(r));
+      expect(posts).toHaveBeenCalledTimes(1); // the whole turn in one message
+      const ids: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        const e = await inbox.next();
+        if (e.kind === 'message') ids.push(e.message.callId);
+      }
+      expect(ids).toEqual(Array.from({ length: 200 }, (_, i) => `turn-${i}`));
+      await vi.waitFor(() => expect(outcomes).toHaveLength(200));
+      expect(outcomes.every((o) => o === null)).toBe(true);
+    } finally {
+      posts.mockRestore();
+    }
   });
 
-  it('posts an oversized datagram nowhere and hands the RangeError to `done` on the next tick', async () => {
-    const server = track(await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox(), maxDatagramSize: 1000 }));
-    const outcomes: (Error | null)[] = [];
-    server.post(Buffer.alloc(1001), { address: '127.0.0.1', port: 9 }, (e) => outcomes.push(e));
-    expect(outcomes).toEqual([]);
-    await new Promise((r) => process.nextTick(r));
-    expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]).toBeInstanceOf(RangeError);
-  });
-
-  it('posts on a closed socket: `done` hears the error on the next tick, nothing is thrown', async () => {
-    const server = await UdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() });
-    await server.close();
-    const outcomes: (Error | null)[] = [];
-    expect(() => server.post(options('late'), { address: '127.0.0.1', port: 9 }, (e) => outcomes.push(e))).not.toThrow();
-    expect(outcomes).toEqual([]);
-    await new Promise((r) => process.nextTick(r));
-    expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]).toBeInstanceOf(Error);
-  });
-
-  it('postOn falls back to `send` for a transport without `post`, errors included', async () => {
-    const failing: Transport = { protocol: 'TCP', reliable: true, local: { address: '127.0.0.1', port: 1 }, send: () => Promise.reject(new Error('refused')), close: () => Promise.resolve() };
-    const ok: Transport = { ...failing, send: () => Promise.resolve() };
+  it('reports a failed send to its own `done`, the others of the batch to theirs', async () => {
+    const inbox = new Inbox();
+    const server = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox }));
+    const client = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     const outcomes: (string | null)[] = [];
-    postOn(failing, Buffer.from('x'), { address: '127.0.0.1', port: 2 }, (e) => outcomes.push(e?.message ?? null));
-    postOn(ok, Buffer.from('x'), { address: '127.0.0.1', port: 2 }, (e) => outcomes.push(e?.message ?? null));
-    await vi.waitFor(() => expect(outcomes).toHaveLength(2));
-    expect(outcomes.sort()).toEqual([null, 'refused'].sort());
+    client.post(options('before'), server.local, (e) => outcomes.push(e === null ? null : 'before failed'));
+    client.post(options('nowhere'), { address: '127.0.0.1', port: 0 }, (e) => outcomes.push(e === null ? 'sent?' : String((e as Error & { code?: string }).code)));
+    client.post(options('after'), server.local, (e) => outcomes.push(e === null ? null : 'after failed'));
+    await vi.waitFor(() => expect(outcomes).toHaveLength(3));
+    expect(outcomes).toEqual([null, 'ERR_SOCKET_BAD_PORT', null]);
+    const got = [await inbox.next(), await inbox.next()].map((e) => (e.kind === 'message' ? e.message.callId : e.kind));
+    expect(got).toEqual(['before', 'after']);
+  });
+
+  it('refuses to listen on a port already taken, naming the error', async () => {
+    const first = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
+    await expect(ThreadedUdpTransport.listen({ host: '127.0.0.1', port: first.local.port, delegate: new Inbox() })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
+  it('tells the delegate when the socket thread is gone, and fails the sends not reported', async () => {
+    const inbox = new Inbox();
+    const server = await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox });
+    await (server as unknown as { worker: Worker }).worker.terminate();
+    const e = await inbox.next();
+    expect(e.kind === 'transport' && e.reason).toMatch(/socket's thread/u);
+    await expect(server.send(options('late'), { address: '127.0.0.1', port: 9 })).rejects.toThrow(/closed/u);
+    await server.close();
   });
 });
+
 
 const connectTo = (port: number): Promise<Socket> =>
   new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ import { type Socket, createSocket } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { parseMessage } from './parser.ts';
-import { type Endpoint, type SendDone, type Transport, type TransportDelegate, isKeepAlive, normalizeAddress } from './transport.ts';
+import { type Endpoint, type SendDone, type Source, type Transport, type TransportDelegate, isKeepAlive, normalizeAddress } from './transport.ts';
 
 export interface UdpOptions {
   readonly host: string;
@@ -50,14 +50,23 @@ export function literalFirstLookup(hostname: string, family: number, callback: (
  * datagram and database reply of the current poll phase, before the loop waits again; a lone
  * datagram leaves in the same turn.
  */
-class Outbox {
+export interface TurnBatch {
+  readonly data: Uint8Array[];
+  readonly ports: number[];
+  readonly addresses: string[];
+  readonly dones: SendDone[];
+}
+
+/**
+ * What is handed over during a turn of the event loop, flushed together after it
+ * (`setImmediate`, or `flush` at once), in order: `send` gets the batch.
+ */
+export abstract class TurnOutbox {
   private data: Uint8Array[] = [];
   private ports: number[] = [];
   private addresses: string[] = [];
   private dones: SendDone[] = [];
   private scheduled: NodeJS.Immediate | undefined;
-
-  constructor(private readonly socket: Socket) {}
 
   push(data: Uint8Array, destination: Endpoint, done: SendDone): void {
     this.data.push(data);
@@ -67,7 +76,6 @@ class Outbox {
     this.scheduled ??= setImmediate(this.flush);
   }
 
-  /** Sends what is queued, in order; each outcome goes to its `done` (a socket that refuses at once: on the next tick). */
   readonly flush = (): void => {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
@@ -77,6 +85,19 @@ class Outbox {
     this.ports = [];
     this.addresses = [];
     this.dones = [];
+    this.send({ data, ports, addresses, dones });
+  };
+
+  protected abstract send(batch: TurnBatch): void;
+}
+
+class Outbox extends TurnOutbox {
+  constructor(private readonly socket: Socket) {
+    super();
+  }
+
+  /** Sends what is queued, in order; each outcome goes to its `done` (a socket that refuses at once: on the next tick). */
+  protected send({ data, ports, addresses, dones }: TurnBatch): void {
     for (let i = 0; i < data.length; i++) {
       const done = dones[i] as SendDone;
       try {
@@ -85,23 +106,61 @@ class Outbox {
         process.nextTick(done, e instanceof Error ? e : new Error(String(e)));
       }
     }
-  };
+  }
 }
 
 const closedError = (): Error => Object.assign(new Error('the UDP transport is closed'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
 
-export class UdpTransport implements Transport {
+/** Why a datagram cannot be handed to a UDP transport (too large, transport closed), or undefined. */
+export function udpRefusal(length: number, maxDatagramSize: number, closed: boolean): Error | undefined {
+  if (length > maxDatagramSize) return new RangeError(`datagram of ${length} bytes is too large`);
+  return closed ? closedError() : undefined;
+}
+
+/** One datagram received: parsed, then to the delegate as a message or a parse error, with its source. */
+export function deliverDatagram(data: Buffer, source: Source, delegate: TransportDelegate): void {
+  const r = parseMessage(data);
+  if (r.ok) delegate.onMessage(r.message, source);
+  else delegate.onParseError(r.error, source);
+}
+
+/** What both UDP transports share: sending through their `TurnOutbox`, refusals on the next tick. */
+export abstract class UdpTransportBase implements Transport {
   readonly protocol = 'UDP';
   readonly reliable = false;
-  private readonly outbox: Outbox;
-  private closed = false;
+  protected closed = false;
 
-  private constructor(
-    private readonly socket: Socket,
+  protected constructor(
     readonly local: Endpoint,
     private readonly maxDatagramSize: number,
+    protected readonly outbox: TurnOutbox,
+  ) {}
+
+  send(data: Uint8Array, destination: Endpoint): Promise<void> {
+    return new Promise((resolve, reject) => this.post(data, destination, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /**
+   * `send` without a promise: queued for the turn's flush (`TurnOutbox`); `done` hears the
+   * outcome later, never from within the call. A closed transport's refusal, or a datagram
+   * too large, reaches `done` on the next tick, as `send`'s promise rejects.
+   */
+  post(data: Uint8Array, destination: Endpoint, done: SendDone): void {
+    const refused = udpRefusal(data.length, this.maxDatagramSize, this.closed);
+    if (refused === undefined) this.outbox.push(data, destination, done);
+    else process.nextTick(done, refused);
+  }
+
+  abstract close(): Promise<void>;
+}
+
+export class UdpTransport extends UdpTransportBase {
+  private constructor(
+    private readonly socket: Socket,
+    local: Endpoint,
+    maxDatagramSize: number,
   ) {
-    this.outbox = new Outbox(socket);
+    super(local, maxDatagramSize, new Outbox(socket));
   }
 
   static listen(o: UdpOptions): Promise<UdpTransport> {
@@ -120,40 +179,12 @@ export class UdpTransport implements Transport {
         const transport = new UdpTransport(socket, { address: a.address, port: a.port }, max);
         socket.on('message', (data, rinfo) => {
           if (data.length > max || isKeepAlive(data)) return;
-          const source = { transport, remote: { address: normalizeAddress(rinfo.address), port: rinfo.port } };
-          const r = parseMessage(data);
-          if (r.ok) o.delegate.onMessage(r.message, source);
-          else o.delegate.onParseError(r.error, source);
+          deliverDatagram(data, { transport, remote: { address: normalizeAddress(rinfo.address), port: rinfo.port } }, o.delegate);
         });
         socket.on('error', (e) => o.delegate.onTransportError?.(e.message, transport.local));
         resolve(transport);
       });
     });
-  }
-
-  send(data: Uint8Array, destination: Endpoint): Promise<void> {
-    if (data.length > this.maxDatagramSize) return Promise.reject(new RangeError(`datagram of ${data.length} bytes is too large`));
-    if (this.closed) return Promise.reject(closedError());
-    return new Promise((resolve, reject) => {
-      this.outbox.push(data, destination, (e) => (e ? reject(e) : resolve()));
-    });
-  }
-
-  /**
-   * `send` without a promise: queued for the turn's flush (`Outbox`); `done` goes to the socket
-   * as is (Node calls it on the next tick, with the error if any). A closed transport's refusal
-   * reaches `done` on the next tick too, as `send`'s promise rejects.
-   */
-  post(data: Uint8Array, destination: Endpoint, done: SendDone): void {
-    if (data.length > this.maxDatagramSize) {
-      process.nextTick(done, new RangeError(`datagram of ${data.length} bytes is too large`));
-      return;
-    }
-    if (this.closed) {
-      process.nextTick(done, closedError());
-      return;
-    }
-    this.outbox.push(data, destination, done);
   }
 
   /** The receive buffer the kernel gave the socket (Linux reports twice the size asked, capped by `rmem_max`). */

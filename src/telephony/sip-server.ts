@@ -32,6 +32,7 @@ import {
   TransactionLayer,
   TimerWheel,
   UdpTransport,
+  ThreadedUdpTransport,
   buildResponse,
   checkRequest,
   getHeaderValues,
@@ -188,7 +189,7 @@ export class SipServer {
   /** Binds UDP and TCP on `sip.host` and the configured ports (0 = ephemeral); returns the bound addresses. */
   async listen(): Promise<{ udp: Endpoint; tcp: Endpoint }> {
     await this.recover();
-    const udp = await UdpTransport.listen({ host: this.o.sip.host, port: this.o.sip.udpPort, delegate: this.delegate });
+    const udp = await (this.o.sip.udpThread ? ThreadedUdpTransport : UdpTransport).listen({ host: this.o.sip.host, port: this.o.sip.udpPort, delegate: this.delegate });
     this.transports.push(udp);
     try {
       const tcp = await TcpTransport.listen({ host: this.o.sip.host, port: this.o.sip.tcpPort, delegate: this.delegate });
