@@ -255,6 +255,36 @@ describe('ThreadedUdpTransport only', () => {
     expect(got).toEqual(['before', 'after']);
   });
 
+  it('drops what arrives while the SIP thread is more than `backlogBytes` behind, counts it, then takes datagrams again', async () => {
+    const inbox = new Inbox();
+    const server = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: inbox, backlogBytes: 2000 }));
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+    for (let i = 0; i < 50; i++) client.send(options(`flood-${String(i).padStart(2, '0')}`), server.local.port, '127.0.0.1');
+    const until = Date.now() + 300;
+    while (Date.now() < until); // this thread busy: the socket's thread reads all 50 meanwhile
+    const delivered: string[] = [];
+    let reported = '';
+    while (delivered.length + server.droppedDatagrams < 50) {
+      const e = await inbox.next();
+      if (e.kind === 'message') delivered.push(e.message.callId);
+      else if (e.kind === 'transport') reported = e.reason;
+    }
+    // The socket's thread reads the 50 in one go, far faster than they are handled here: once
+    // 2 000 bytes wait (a busy machine may let this thread handle a batch in between), the rest drop.
+    expect(server.droppedDatagrams).toBeGreaterThan(0);
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(delivered).toEqual([...delivered].sort()); // the first ones, in order
+    expect(server.droppedDatagrams).toBe(50 - delivered.length);
+    expect(reported).toMatch(/dropped/u);
+    // Caught up: the next datagram is taken.
+    client.send(options('after-the-flood'), server.local.port, '127.0.0.1');
+    let next = await inbox.next();
+    while (next.kind !== 'message') next = await inbox.next();
+    expect(next.message.callId).toBe('after-the-flood');
+    client.close();
+  });
+
   it('refuses to listen on a port already taken, naming the error', async () => {
     const first = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     await expect(ThreadedUdpTransport.listen({ host: '127.0.0.1', port: first.local.port, delegate: new Inbox() })).rejects.toMatchObject({ code: 'EADDRINUSE' });

@@ -27,7 +27,8 @@ interface Batch {
 type FromSocket =
   | { readonly t: 'ready'; readonly address: string; readonly port: number; readonly receiveBufferBytes: number }
   | { readonly t: 'failed'; readonly message: string; readonly code: string | undefined }
-  | ({ readonly t: 'in' } & Batch)
+  /** `dropped`: the datagrams let go since the last batch, the SIP thread being too far behind (`backlogBytes`). */
+  | ({ readonly t: 'in'; readonly dropped: number } & Batch)
   /** The sends up to `upTo` (a running count) are done; `errors` names those that failed: [index, message, code]. */
   | { readonly t: 'sent'; readonly upTo: number; readonly errors: [number, string, string | undefined][] }
   | { readonly t: 'error'; readonly message: string }
@@ -47,7 +48,9 @@ const dgram = require('node:dgram');
 const dns = require('node:dns');
 const net = require('node:net');
 const { parentPort, workerData } = require('node:worker_threads');
-const { host, port, max, receiveBufferBytes } = workerData;
+const { host, port, max, receiveBufferBytes, backlogBytes, counts } = workerData;
+// counts[0]: bytes handed to the SIP thread, counts[1]: bytes it has handled (running, modulo 2^32).
+const handled = new Int32Array(counts);
 const lookup = (hostname, family, callback) => {
   const literal = net.isIP(hostname);
   if (literal !== 0) callback(null, hostname, literal);
@@ -55,10 +58,13 @@ const lookup = (hostname, family, callback) => {
 };
 const isKeepAlive = (d) => d.length > 0 && d.every((b) => b === 0x0d || b === 0x0a || b === 0);
 const socket = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup });
-let inbound = [], addresses = [], ports = [], inBytes = 0, inScheduled = false;
+let inbound = [], addresses = [], ports = [], inBytes = 0, inScheduled = false, dropped = 0;
 const flushIn = () => {
   inScheduled = false;
-  if (inbound.length === 0) return;
+  if (inbound.length === 0) {
+    if (dropped > 0) { parentPort.postMessage({ t: 'in', bytes: new ArrayBuffer(0), lengths: [], addresses: [], ports: [], dropped }); dropped = 0; }
+    return;
+  }
   const bytes = new Uint8Array(inBytes);
   const lengths = new Array(inbound.length);
   let at = 0;
@@ -68,8 +74,9 @@ const flushIn = () => {
     at += d.length;
     lengths[i] = d.length;
   }
-  const message = { t: 'in', bytes: bytes.buffer, lengths, addresses, ports };
-  inbound = []; addresses = []; ports = []; inBytes = 0;
+  const message = { t: 'in', bytes: bytes.buffer, lengths, addresses, ports, dropped };
+  Atomics.add(handled, 0, inBytes);
+  inbound = []; addresses = []; ports = []; inBytes = 0; dropped = 0;
   parentPort.postMessage(message, [message.bytes]);
 };
 let sentCount = 0, doneCount = 0, errors = [], sentScheduled = false, closing = false, finished = false;
@@ -120,6 +127,12 @@ socket.bind(port, host, () => {
   try { socket.setRecvBufferSize(receiveBufferBytes); } catch {}
   socket.on('message', (data, rinfo) => {
     if (data.length > max || isKeepAlive(data)) return;
+    const backlog = (Atomics.load(handled, 0) - Atomics.load(handled, 1) + inBytes) | 0;
+    if (backlog + data.length > backlogBytes) {
+      dropped++;
+      if (!inScheduled) { inScheduled = true; setImmediate(flushIn); }
+      return;
+    }
     inbound.push(data);
     addresses.push(rinfo.address);
     ports.push(rinfo.port);
@@ -178,6 +191,12 @@ export class ThreadedUdpTransport extends UdpTransportBase {
   private closing: Promise<void> | undefined;
   private exited = false;
   private readonly sends: Outbox;
+  private dropped = 0;
+
+  /** Datagrams the socket's thread let go because this thread was too far behind (`backlogBytes`). */
+  get droppedDatagrams(): number {
+    return this.dropped;
+  }
 
   private constructor(
     private readonly worker: Worker,
@@ -185,6 +204,8 @@ export class ThreadedUdpTransport extends UdpTransportBase {
     maxDatagramSize: number,
     /** The receive buffer the kernel gave the socket (Linux reports twice the size asked, capped by `rmem_max`). */
     readonly receiveBufferBytes: number,
+    /** Shared with the socket's thread: [1] counts the bytes handled here (its backlog bound). */
+    private readonly handled: Int32Array,
     sends = new Outbox(worker),
   ) {
     super(local, maxDatagramSize, sends);
@@ -193,9 +214,11 @@ export class ThreadedUdpTransport extends UdpTransportBase {
 
   static listen(o: UdpOptions): Promise<ThreadedUdpTransport> {
     const max = o.maxDatagramSize ?? 65507;
+    const receiveBufferBytes = o.receiveBufferBytes ?? UDP_RECEIVE_BUFFER;
+    const counts = new SharedArrayBuffer(8);
     const worker = new Worker(SOCKET_THREAD, {
       eval: true,
-      workerData: { host: o.host, port: o.port, max, receiveBufferBytes: o.receiveBufferBytes ?? UDP_RECEIVE_BUFFER },
+      workerData: { host: o.host, port: o.port, max, receiveBufferBytes, backlogBytes: o.backlogBytes ?? receiveBufferBytes, counts },
       // No loader hooks, no inherited --import: the socket's thread is plain JavaScript.
       execArgv: [],
     });
@@ -207,7 +230,7 @@ export class ThreadedUdpTransport extends UdpTransportBase {
           return;
         }
         if (m.t === 'ready') {
-          transport = new ThreadedUdpTransport(worker, { address: m.address, port: m.port }, max, m.receiveBufferBytes);
+          transport = new ThreadedUdpTransport(worker, { address: m.address, port: m.port }, max, m.receiveBufferBytes, new Int32Array(counts));
           resolve(transport);
         } else if (m.t === 'failed') {
           void worker.terminate();
@@ -230,10 +253,18 @@ export class ThreadedUdpTransport extends UdpTransportBase {
     if (m.t === 'in') {
       const { lengths, addresses, ports } = m;
       let at = 0;
-      for (let i = 0; i < lengths.length; i++) {
-        const length = lengths[i]!;
-        deliverDatagram(Buffer.from(m.bytes, at, length), { transport: this, remote: { address: normalizeAddress(addresses[i]!), port: ports[i]! } }, o.delegate);
-        at += length;
+      try {
+        for (let i = 0; i < lengths.length; i++) {
+          const length = lengths[i]!;
+          deliverDatagram(Buffer.from(m.bytes, at, length), { transport: this, remote: { address: normalizeAddress(addresses[i]!), port: ports[i]! } }, o.delegate);
+          at += length;
+        }
+      } finally {
+        Atomics.add(this.handled, 1, m.bytes.byteLength);
+      }
+      if (m.dropped > 0) {
+        this.dropped += m.dropped;
+        o.delegate.onTransportError?.(`${m.dropped} datagram(s) dropped: the SIP thread is more than the backlog bound behind`, this.local);
       }
     } else if (m.t === 'sent') this.sends.sent(m.upTo, m.errors);
     else if (m.t === 'error') o.delegate.onTransportError?.(m.message, this.local);

@@ -17,6 +17,13 @@ export interface UdpOptions {
   readonly maxDatagramSize?: number;
   /** The socket's receive buffer (SO_RCVBUF): `UDP_RECEIVE_BUFFER` by default. */
   readonly receiveBufferBytes?: number;
+  /**
+   * `ThreadedUdpTransport` only: the most bytes received by the socket's thread and not yet
+   * handled by the SIP thread (the receive buffer's size asked by default). Past it datagrams
+   * are dropped, as a full receive buffer drops them: a SIP thread that falls behind gets its
+   * peers' retransmissions later, not an ever-growing queue.
+   */
+  readonly backlogBytes?: number;
 }
 
 /**
@@ -39,6 +46,14 @@ export function literalFirstLookup(hostname: string, family: number, callback: (
   else dnsLookup(hostname, family, callback);
 }
 
+/** The datagrams handed over during a turn, in order, each with its destination and `done`. */
+export interface TurnBatch {
+  readonly data: Uint8Array[];
+  readonly ports: number[];
+  readonly addresses: string[];
+  readonly dones: SendDone[];
+}
+
 /**
  * The datagrams of one turn of the event loop go out together (§18 unchanged: one message,
  * one datagram, in the order they were handed over). A `sendmsg` that wakes a sleeping
@@ -49,17 +64,9 @@ export function literalFirstLookup(hostname: string, family: number, callback: (
  * in bench:sip). The flush runs in the event loop's check phase (`setImmediate`): after every
  * datagram and database reply of the current poll phase, before the loop waits again; a lone
  * datagram leaves in the same turn.
- */
-export interface TurnBatch {
-  readonly data: Uint8Array[];
-  readonly ports: number[];
-  readonly addresses: string[];
-  readonly dones: SendDone[];
-}
-
-/**
- * What is handed over during a turn of the event loop, flushed together after it
- * (`setImmediate`, or `flush` at once), in order: `send` gets the batch.
+ *
+ * What is handed over is flushed together after the turn (`setImmediate`, or `flush` at once),
+ * in order: `send` gets the batch (the socket here; the socket's thread in `udp-thread.ts`).
  */
 export abstract class TurnOutbox {
   private data: Uint8Array[] = [];
