@@ -180,6 +180,16 @@ describeEachDb('location, group commit', (kind) => {
     const rows = await Promise.all(Array.from({ length: 60 }, (_, i) => activeBindings(database.db, `sip:batch${i}@pbx.test`, T0)));
     expect(outcomes.map((o) => (o.kind === 'ok' ? o.bindings.map((b) => b.id) : []))).toEqual(rows.map((r) => r.map((b) => b.id)));
   });
+
+  it('LocationWriter: the next statement is on its way before the callers of the last one go on (issue #4)', async () => {
+    const writer = new LocationWriter(database.db);
+    // Same AOR: three statements one after the other.
+    const sent = [1, 2, 3].map((cseq) => writer.apply(update({ callId: 'n', cseq }), T0));
+    const statementsSeenByFirst = await sent[0]!.then(() => writer.statements);
+    expect(statementsSeenByFirst).toBe(2);
+    expect((await Promise.all(sent)).map((o) => o.kind)).toEqual(['ok', 'ok', 'ok']);
+    expect(writer.statements).toBe(3);
+  });
 });
 
 describe('location across two database handles (two SIP nodes on one PostgreSQL)', () => {

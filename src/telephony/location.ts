@@ -379,18 +379,25 @@ export class LocationWriter {
       this.queue = rest;
       this.inFlight++;
       this.sent++;
+      // The next statement leaves before this one's callers go on (each builds and sends its 200):
+      // the writer's cycle is what every REGISTER of a storm waits for (issue #4).
+      const next = (): void => {
+        this.inFlight--;
+        this.pump();
+      };
       applyRegisters(
         this.db,
         batch.map((w) => w.item),
-      )
-        .then(
-          (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i]!)),
-          (e: unknown) => batch.forEach((w) => w.reject(e)),
-        )
-        .finally(() => {
-          this.inFlight--;
-          this.pump();
-        });
+      ).then(
+        (outcomes) => {
+          next();
+          batch.forEach((w, i) => w.resolve(outcomes[i]!));
+        },
+        (e: unknown) => {
+          next();
+          batch.forEach((w) => w.reject(e));
+        },
+      );
     }
   }
 }
