@@ -50,6 +50,8 @@ export interface LegDialog {
   readonly callId: string;
   /** Our address and tag: the From of our requests on this leg. */
   readonly local: NameAddr;
+  /** Our tag (in `local`): the To tag of their requests on this leg. */
+  readonly localTag: string;
   /** Theirs: the To of our requests. */
   readonly remote: NameAddr;
   readonly remoteTag: string | undefined;

@@ -413,7 +413,7 @@ export class CallRouter {
     if (branch !== undefined && branch !== call.winner) return undefined;
     // The dialog is Call-ID + both tags: the caller's (From tag, our To tag) or the callee's (its To tag, our From tag).
     const d = branch === undefined ? call.dialog : branch.dialog;
-    if (d === undefined || fromTag(req) !== d.remoteTag || toTag(req) !== (branch === undefined ? call.aTag : branch.fromTag)) return undefined;
+    if (d === undefined || fromTag(req) !== d.remoteTag || toTag(req) !== d.localTag) return undefined;
     return { call, side: branch === undefined ? 'a' : 'b' };
   }
 

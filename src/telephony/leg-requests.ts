@@ -72,6 +72,7 @@ export function branchDialog(invite: SipRequest, answer: SipResponse): LegDialog
   return {
     callId: invite.callId,
     local: invite.from,
+    localTag: fromTag(invite)!,
     remote: answer.to, // the typed view of its To header, tag included
     remoteTag: toTag(answer),
     target: answer.contact.find((c) => !c.star)?.uri ?? invite.uri,
@@ -83,6 +84,7 @@ export function callerDialog(invite: SipRequest, aTag: string): LegDialog {
   return {
     callId: invite.callId,
     local: nameAddr(`${headerValue(invite, 'To')};tag=${aTag}`),
+    localTag: aTag,
     remote: invite.from,
     remoteTag: fromTag(invite),
     target: invite.contact.find((c) => !c.star)?.uri ?? invite.from.uri,
