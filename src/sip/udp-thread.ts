@@ -187,10 +187,9 @@ class Outbox extends TurnOutbox {
   }
 }
 
-export class ThreadedUdpTransport extends UdpTransportBase {
+export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
   private closing: Promise<void> | undefined;
   private exited = false;
-  private readonly sends: Outbox;
   private dropped = 0;
 
   /** Datagrams the socket's thread let go because this thread was too far behind (`backlogBytes`). */
@@ -206,10 +205,8 @@ export class ThreadedUdpTransport extends UdpTransportBase {
     readonly receiveBufferBytes: number,
     /** Shared with the socket's thread: [1] counts the bytes handled here (its backlog bound). */
     private readonly handled: Int32Array,
-    sends = new Outbox(worker),
   ) {
-    super(local, maxDatagramSize, sends);
-    this.sends = sends;
+    super(local, maxDatagramSize, new Outbox(worker));
   }
 
   static listen(o: UdpOptions): Promise<ThreadedUdpTransport> {
@@ -266,13 +263,13 @@ export class ThreadedUdpTransport extends UdpTransportBase {
         this.dropped += m.dropped;
         o.delegate.onTransportError?.(`${m.dropped} datagram(s) dropped: the SIP thread is more than the backlog bound behind`, this.local);
       }
-    } else if (m.t === 'sent') this.sends.sent(m.upTo, m.errors);
+    } else if (m.t === 'sent') this.outbox.sent(m.upTo, m.errors);
     else if (m.t === 'error') o.delegate.onTransportError?.(m.message, this.local);
   }
 
   private lost(e: Error, o: UdpOptions): void {
     this.closed = true;
-    this.sends.abandon(e);
+    this.outbox.abandon(e);
     o.delegate.onTransportError?.(`the UDP socket's thread stopped: ${e.message}`, this.local);
   }
 

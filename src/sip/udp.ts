@@ -132,7 +132,7 @@ export function deliverDatagram(data: Buffer, source: Source, delegate: Transpor
 }
 
 /** What both UDP transports share: sending through their `TurnOutbox`, refusals on the next tick. */
-export abstract class UdpTransportBase implements Transport {
+export abstract class UdpTransportBase<O extends TurnOutbox = TurnOutbox> implements Transport {
   readonly protocol = 'UDP';
   readonly reliable = false;
   protected closed = false;
@@ -140,7 +140,7 @@ export abstract class UdpTransportBase implements Transport {
   protected constructor(
     readonly local: Endpoint,
     private readonly maxDatagramSize: number,
-    protected readonly outbox: TurnOutbox,
+    protected readonly outbox: O,
   ) {}
 
   send(data: Uint8Array, destination: Endpoint): Promise<void> {
