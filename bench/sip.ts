@@ -139,6 +139,8 @@ interface SippResult {
   failed: number;
   /** Why calls failed: unexpected answers by status, and timeouts, from sipp's error log. */
   why: string;
+  /** sipp's response times (`rtd` in the scenario), average over the run, ms: [1, 2…]. */
+  responseTimes: number[];
   output: string;
   dir: string;
 }
@@ -178,16 +180,23 @@ function sipp(name: string, args: string[]): Promise<SippResult> {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       let successful = 0;
       let failed = 0;
+      const responseTimes: number[] = [];
       try {
         const lines = readFileSync(join(dir, 'stat.csv'), 'latin1').trim().split('\n');
         const head = lines[0]!.split(';');
         const last = lines.at(-1)!.split(';');
         successful = Number(last[head.indexOf('SuccessfulCall(C)')]);
         failed = Number(last[head.indexOf('FailedCall(C)')]);
+        // "ResponseTime1(C)": hh:mm:ss:µs (sipp 3.6)
+        head.forEach((h, i) => {
+          const m = /^ResponseTime(\d+)\(C\)$/u.exec(h);
+          const t = /^(\d+):(\d+):(\d+):(\d+)$/u.exec(last[i] ?? '');
+          if (m && t) responseTimes[Number(m[1]) - 1] = ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000 + Number(t[4]) / 1000;
+        });
       } catch {
         /* no statistics: counted as nothing done */
       }
-      resolve({ code, seconds, successful, failed, why: failed > 0 ? failureCauses(dir) : '', output, dir });
+      resolve({ code, seconds, successful, failed, why: failed > 0 ? failureCauses(dir) : '', responseTimes, output, dir });
     });
   });
 }
@@ -424,7 +433,9 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
     const reg = await sipp(`${target.name}-register`, [`${HOST}:${target.port}`, '-sf', here('./sip/register.xml'), ...common, '-m', String(P.users), '-r', String(P.regRate), '-l', String(P.regLimit)]);
     loads.push(load());
     const regPerSecond = reg.successful / reg.seconds;
-    out(`  ${target.name}: (a) ${reg.successful} registrations in ${reg.seconds.toFixed(1)} s = ${regPerSecond.toFixed(0)}/s, ${reg.failed} failed${reg.why ? ` (${reg.why})` : ''}`);
+    const [toChallenge, toOk] = reg.responseTimes;
+    const registerTimes = toChallenge !== undefined && toOk !== undefined ? `; on average REGISTER → 401 ${toChallenge.toFixed(1)} ms, → 200 ${toOk.toFixed(1)} ms` : '';
+    out(`  ${target.name}: (a) ${reg.successful} registrations in ${reg.seconds.toFixed(1)} s = ${regPerSecond.toFixed(0)}/s, ${reg.failed} failed${reg.why ? ` (${reg.why})` : ''}${registerTimes}`);
     if (reg.successful === 0) out(reg.output.slice(-1500));
     // The answered transactions linger 32 s (Timer J): memory is read once they are gone.
     await new Promise((r) => setTimeout(r, P.settleSeconds * 1000));

@@ -265,6 +265,51 @@ describe('ThreadedUdpTransport only', () => {
     client.close();
   });
 
+  it('hands a burst over `turnDatagrams` at a time: the event loop polls (a database reply) between them, all arrive in order', async () => {
+    const received: string[] = [];
+    let atFirstTurnEnd = -1;
+    const delegate: TransportDelegate = {
+      onMessage(message) {
+        if (received.length === 0) setImmediate(() => (atFirstTurnEnd = received.length));
+        received.push(message.callId);
+      },
+      onParseError() {},
+    };
+    const server = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate, turnDatagrams: 5 }));
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+    const names = Array.from({ length: 30 }, (_, i) => `burst-${String(i).padStart(2, '0')}`);
+    for (const name of names) client.send(options(name), server.local.port, '127.0.0.1');
+    const until = Date.now() + 300;
+    while (Date.now() < until); // this thread busy: the socket's thread reads the 30 meanwhile
+    await vi.waitFor(() => expect(received).toHaveLength(30));
+    expect(received).toEqual(names);
+    expect(atFirstTurnEnd).toBe(5); // all 30 in that turn before (issue #4)
+    client.close();
+  });
+
+  it('drops the datagrams not yet handed over when it closes', async () => {
+    const received: string[] = [];
+    const delegate: TransportDelegate = {
+      onMessage(message) {
+        received.push(message.callId);
+        if (received.length === 3) void server.close();
+      },
+      onParseError() {},
+    };
+    const server = await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate, turnDatagrams: 2 });
+    const client = createSocket('udp4');
+    await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+    for (let i = 0; i < 10; i++) client.send(options(`late-${i}`), server.local.port, '127.0.0.1');
+    const until = Date.now() + 300;
+    while (Date.now() < until);
+    await vi.waitFor(() => expect(received.length).toBeGreaterThanOrEqual(3));
+    await server.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toEqual(['late-0', 'late-1', 'late-2']);
+    client.close();
+  });
+
   it('refuses to listen on a port already taken, naming the error', async () => {
     const first = track(await ThreadedUdpTransport.listen({ host: '127.0.0.1', port: 0, delegate: new Inbox() }));
     await expect(ThreadedUdpTransport.listen({ host: '127.0.0.1', port: first.local.port, delegate: new Inbox() })).rejects.toMatchObject({ code: 'EADDRINUSE' });

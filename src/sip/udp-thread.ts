@@ -14,7 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { type Endpoint, type SendDone, normalizeAddress } from './transport.ts';
-import { type TurnBatch, TurnOutbox, UDP_RECEIVE_BUFFER, type UdpOptions, UdpTransportBase, deliverDatagram } from './udp.ts';
+import { type TurnBatch, TurnOutbox, UDP_RECEIVE_BUFFER, UDP_TURN_DATAGRAMS, type UdpOptions, UdpTransportBase, deliverDatagram } from './udp.ts';
 
 /** A batch of datagrams between the threads: the bytes one after the other, their lengths, where each goes or came from. */
 interface Batch {
@@ -191,6 +191,10 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
   private closing: Promise<void> | undefined;
   private exited = false;
   private dropped = 0;
+  /** Batches received and not yet handled, oldest first; `inIndex`/`inOffset`: the next datagram of the first. */
+  private inbound: (FromSocket & { t: 'in' })[] = [];
+  private inIndex = 0;
+  private inOffset = 0;
 
   /** Datagrams the socket's thread let go because this thread was too far behind (`backlogBytes`). */
   get droppedDatagrams(): number {
@@ -205,6 +209,7 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
     readonly receiveBufferBytes: number,
     /** Shared with the socket's thread: [1] counts the bytes handled here (its backlog bound). */
     private readonly handled: Int32Array,
+    private readonly turnDatagrams: number,
   ) {
     super(local, maxDatagramSize, new Outbox(worker));
   }
@@ -227,7 +232,7 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
           return;
         }
         if (m.t === 'ready') {
-          transport = new ThreadedUdpTransport(worker, { address: m.address, port: m.port }, max, m.receiveBufferBytes, new Int32Array(counts));
+          transport = new ThreadedUdpTransport(worker, { address: m.address, port: m.port }, max, m.receiveBufferBytes, new Int32Array(counts), Math.max(1, o.turnDatagrams ?? UDP_TURN_DATAGRAMS));
           resolve(transport);
         } else if (m.t === 'failed') {
           void worker.terminate();
@@ -248,23 +253,47 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
 
   private fromSocket(m: FromSocket, o: UdpOptions): void {
     if (m.t === 'in') {
-      const { lengths, addresses, ports } = m;
-      let at = 0;
-      try {
-        for (let i = 0; i < lengths.length; i++) {
-          const length = lengths[i]!;
-          deliverDatagram(Buffer.from(m.bytes, at, length), { transport: this, remote: { address: normalizeAddress(addresses[i]!), port: ports[i]! } }, o.delegate);
-          at += length;
-        }
-      } finally {
-        Atomics.add(this.handled, 1, m.bytes.byteLength);
-      }
+      if (m.lengths.length > 0) this.inbound.push(m);
+      if (this.inbound.length === 1 && m.lengths.length > 0) this.handleInbound(o);
       if (m.dropped > 0) {
         this.dropped += m.dropped;
         o.delegate.onTransportError?.(`${m.dropped} datagram(s) dropped: the SIP thread is more than the backlog bound behind`, this.local);
       }
     } else if (m.t === 'sent') this.outbox.sent(m.upTo, m.errors);
     else if (m.t === 'error') o.delegate.onTransportError?.(m.message, this.local);
+  }
+
+  /**
+   * Hands the oldest batches' datagrams to the delegate, at most `turnDatagrams` in this turn,
+   * the rest in the next turns (`setImmediate`): between them the event loop polls, so a
+   * database reply that arrived meanwhile is read after a few datagrams, not after every one
+   * of a burst (issue #4: the REGISTER storm waited ≈ 5 ms per location statement for the
+   * loop to reach its result), and this turn's answers leave before the next datagrams.
+   */
+  private handleInbound(o: UdpOptions): void {
+    let budget = this.turnDatagrams;
+    while (budget > 0 && this.inbound.length > 0 && !this.closed) {
+      const batch = this.inbound[0]!;
+      const { lengths, addresses, ports } = batch;
+      const i = this.inIndex;
+      const length = lengths[i]!;
+      const at = this.inOffset;
+      this.inIndex = i + 1;
+      this.inOffset = at + length;
+      if (this.inIndex === lengths.length) {
+        this.inbound.shift();
+        this.inIndex = 0;
+        this.inOffset = 0;
+      }
+      budget--;
+      try {
+        deliverDatagram(Buffer.from(batch.bytes, at, length), { transport: this, remote: { address: normalizeAddress(addresses[i]!), port: ports[i]! } }, o.delegate);
+      } finally {
+        Atomics.add(this.handled, 1, length);
+      }
+    }
+    if (this.closed) this.inbound = [];
+    else if (this.inbound.length > 0) setImmediate(() => this.handleInbound(o));
   }
 
   private lost(e: Error, o: UdpOptions): void {
