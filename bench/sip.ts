@@ -457,7 +457,8 @@ async function measure(start: (uasPort: number) => Promise<Target>): Promise<Fig
       cpuBefore === undefined || cpuAfter === undefined
         ? ''
         : `; server CPU ${perCall(cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system)} µs per call (user ${perCall(cpuAfter.user - cpuBefore.user)}, system ${perCall(cpuAfter.system - cpuBefore.system)})`;
-    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${cpuPerCall}${heldAfterCalls === undefined ? '' : `; JS heap right after them ${MB(heldAfterCalls)}`}`);
+    const setupTime = max.responseTimes[0] === undefined ? '' : `; first INVITE → 200 ${max.responseTimes[0].toFixed(1)} ms on average`;
+    out(`  ${target.name}: (b) ${max.successful} calls in ${max.seconds.toFixed(1)} s = ${callsPerSecond.toFixed(0)}/s, ${max.failed} failed${max.why ? ` (${max.why})` : ''}${setupTime}${cpuPerCall}${heldAfterCalls === undefined ? '' : `; JS heap right after them ${MB(heldAfterCalls)}`}`);
     if (max.successful === 0) out(max.output.slice(-1500));
     const halfRate = Math.max(1, Math.floor(callsPerSecond / 2));
     const halfCalls = Math.max(50, halfRate * P.halfSeconds);
