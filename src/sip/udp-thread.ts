@@ -271,6 +271,16 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
    * loop to reach its result), and this turn's answers leave before the next datagrams.
    */
   private handleInbound(o: UdpOptions): void {
+    try {
+      this.handleSlice(o);
+    } finally {
+      // Even after a delegate threw: the rest of the burst is not stranded.
+      if (this.closed) this.inbound = [];
+      else if (this.inbound.length > 0) setImmediate(() => this.handleInbound(o));
+    }
+  }
+
+  private handleSlice(o: UdpOptions): void {
     let budget = this.turnDatagrams;
     while (budget > 0 && this.inbound.length > 0 && !this.closed) {
       const batch = this.inbound[0]!;
@@ -292,8 +302,6 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
         Atomics.add(this.handled, 1, length);
       }
     }
-    if (this.closed) this.inbound = [];
-    else if (this.inbound.length > 0) setImmediate(() => this.handleInbound(o));
   }
 
   private lost(e: Error, o: UdpOptions): void {
