@@ -11,7 +11,7 @@
  * guarded and a failure becomes a 500.
  */
 import type { Logger } from 'pino';
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Clock } from '../kernel/clock.ts';
@@ -98,6 +98,7 @@ export class SipServer {
    */
   readonly delegate: TransportDelegate;
   private readonly transports: Transport[] = [];
+  private droppedBeforeClose = 0;
   /** Background tasks (`track`) not yet settled, and who waits for none to be left (`idle`). */
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
@@ -238,6 +239,17 @@ export class SipServer {
     return closed.length;
   }
 
+  /**
+   * Datagrams the UDP socket's thread let go because the SIP thread was too far behind
+   * (`ThreadedUdpTransport.droppedDatagrams`), since start: the Prometheus counter
+   * `e2p_sip_udp_dropped_datagrams_total`.
+   */
+  get droppedDatagrams(): number {
+    let n = this.droppedBeforeClose;
+    for (const t of this.transports) if (t instanceof ThreadedUdpTransport) n += t.droppedDatagrams;
+    return n;
+  }
+
   /** Resolves when every request being handled has been answered (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.pending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -251,6 +263,7 @@ export class SipServer {
     this.guard.stop();
     await this.idle();
     await Promise.all(this.transports.map((t) => t.close()));
+    this.droppedBeforeClose = this.droppedDatagrams;
     this.transports.length = 0;
   }
 
@@ -441,6 +454,23 @@ function decisionMetric(registry: Registry): (kind: DecisionKind, seconds: numbe
   return (kind, seconds) => byKind[kind].observe(seconds);
 }
 
+/** The name of the counter of datagrams dropped by the UDP socket's thread (the SIP thread too far behind). */
+export const UDP_DROPPED_METRIC = 'e2p_sip_udp_dropped_datagrams_total';
+
+/** The counter of `server`'s dropped datagrams in `registry`, read at each scrape (the latest server started reports). */
+function droppedDatagramsMetric(registry: Registry, server: SipServer): void {
+  registry.removeSingleMetric(UDP_DROPPED_METRIC);
+  new Counter({
+    name: UDP_DROPPED_METRIC,
+    help: "UDP datagrams the socket's thread dropped because the SIP thread was more than its backlog bound behind (issue #4)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(server.droppedDatagrams);
+    },
+  });
+}
+
 /**
  * Builds the SIP service from the application context (nonce secret from
  * `E2P_SECRET` or the `settings` table) and starts listening.
@@ -462,5 +492,6 @@ export async function startSipServer(
     ...(policy === undefined ? {} : { policy }),
   });
   const bound = await server.listen();
+  if (ctx.metrics !== undefined) droppedDatagramsMetric(ctx.metrics, server);
   return { server, ...bound };
 }

@@ -26,9 +26,9 @@ import { FakeTransport } from '../../test/support/transport-fake.ts';
 import { loadConfig } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { createLogger } from '../logger.ts';
-import { getHeader } from '../sip/index.ts';
+import { type Transport, ThreadedUdpTransport, getHeader } from '../sip/index.ts';
 import { type CallAttempt, type CallDecision, type CallPolicy, permissiveCallPolicy } from './policy.ts';
-import { POLICY_DECISION_METRIC, startSipServer } from './sip-server.ts';
+import { POLICY_DECISION_METRIC, UDP_DROPPED_METRIC, startSipServer } from './sip-server.ts';
 
 const TRUNK_ENV = { E2P_SIP_TRUNK: `sip:${TRUNK.address}:${TRUNK.port}` };
 
@@ -260,6 +260,26 @@ describeEachDb('outbound calls: carrier trunk and emergency route', (kind) => {
     } finally {
       await started.server.close();
     }
+  });
+
+  it("counts the datagrams the UDP socket's thread dropped in the platform's metrics, monotonic across a close (issue #4)", async () => {
+    const metrics = new Registry();
+    const config = loadConfig({ E2P_SIP_DOMAIN: DOMAIN, E2P_SIP_HOST: '127.0.0.1', E2P_SIP_UDP_PORT: '0', E2P_SIP_TCP_PORT: '0' });
+    r = rig(database, { env: TRUNK_ENV });
+    const started = await startSipServer({ config, db: database.db, clock: r.clock, log: createLogger('silent'), metrics }, { directory: r.directory });
+    const scrape = async (): Promise<number | undefined> => (await metrics.getSingleMetric(UDP_DROPPED_METRIC)!.get()).values[0]?.value;
+    try {
+      expect(await scrape()).toBe(0);
+      // The drops themselves: transport.test.ts (a busy SIP thread past `backlogBytes`); here what the server reports.
+      const udp = (started.server as unknown as { transports: Transport[] }).transports.find((t) => t instanceof ThreadedUdpTransport);
+      expect(udp).toBeDefined();
+      (udp as unknown as { dropped: number }).dropped = 3;
+      expect(started.server.droppedDatagrams).toBe(3);
+      expect(await scrape()).toBe(3);
+    } finally {
+      await started.server.close();
+    }
+    expect(await scrape()).toBe(3);
   });
 
   it('refuses with the policy status and a Warning naming the clause, without reaching the trunk', async () => {
