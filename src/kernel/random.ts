@@ -27,8 +27,8 @@ export function randomInto(target: Uint8Array, offset: number, n: number): void 
   pool.copy(target, offset, from, from + n);
 }
 
-/** `n` fresh random bytes as base64url. */
-export function randomBase64url(n: number): string {
+/** `n` fresh random bytes as lowercase hexadecimal (2n characters). */
+export function randomHex(n: number): string {
   const from = take(n);
-  return pool.toString('base64url', from, from + n);
+  return pool.toString('hex', from, from + n);
 }

@@ -3,15 +3,22 @@
  * UAC or the B2BUA (§8.1.1), answers to unparsable requests, and the random
  * identifiers (branch, tag, Call-ID).
  */
-import { randomBase64url } from '../kernel/random.ts';
+import { randomHex } from '../kernel/random.ts';
 import { MAX_CSEQ, type NameAddr, type Via, formatNameAddr, formatVia } from './headers.ts';
 import { type Header, MAGIC_COOKIE, type SipRequest, type SipResponse, fromTag } from './message.ts';
 import { type ParseError, typedContacts, typedHeaders } from './parser.ts';
 import { isToken, splitList } from './syntax.ts';
 import type { Uri } from './uri.ts';
 
-/** `bytes` (≤ 4096) fresh random bytes as base64url, from the shared pool (kernel/random.ts). */
-export const randomToken = (bytes: number): string => randomBase64url(bytes);
+/**
+ * `bytes` (≤ 4096) fresh random bytes as lowercase hexadecimal, from the shared pool
+ * (kernel/random.ts). Not base64url: a token with upper-case letters can spell a header's
+ * name, and peers that find a header by searching the raw message for its name take it for
+ * that header — sipp 3.6 reads the CSeq method after the message's first "CSeq", so a To tag
+ * such as `I4CSeqqGUjY` (one 200 in ≈ 2 million) left a REGISTER unanswered in bench:sip
+ * (issue #4). Every header name has an upper-case letter (and compact forms a colon).
+ */
+export const randomToken = (bytes: number): string => randomHex(bytes);
 
 /** A new RFC 3261 branch: the magic cookie and 96 random bits. */
 export const newBranch = (): string => `${MAGIC_COOKIE}${randomToken(12)}`;
