@@ -56,15 +56,12 @@ async function round(kind: Kind): Promise<number[]> {
 const quantile = (sorted: readonly number[], p: number): string => sorted[Math.floor(p * (sorted.length - 1))]!.toFixed(3);
 
 console.log(`sip-udp-rtt — ${new Date().toISOString()}; BENCH_ROUNDS=${ROUNDS} BENCH_TRIPS=${TRIPS}; node ${process.version}`);
-const all = new Map<string, number[]>([
-  ['UdpTransport (socket in the SIP thread)', []],
-  ['ThreadedUdpTransport (socket in its own thread)', []],
-]);
-for (let r = 0; r < ROUNDS; r++) {
-  all.get('UdpTransport (socket in the SIP thread)')!.push(...(await round(UdpTransport)));
-  all.get('ThreadedUdpTransport (socket in its own thread)')!.push(...(await round(ThreadedUdpTransport)));
-}
-for (const [name, rtts] of all) {
+const kinds: { name: string; kind: Kind; rtts: number[] }[] = [
+  { name: 'UdpTransport (socket in the SIP thread)', kind: UdpTransport, rtts: [] },
+  { name: 'ThreadedUdpTransport (socket in its own thread)', kind: ThreadedUdpTransport, rtts: [] },
+];
+for (let r = 0; r < ROUNDS; r++) for (const k of kinds) k.rtts.push(...(await round(k.kind)));
+for (const { name, rtts } of kinds) {
   rtts.sort((x, y) => x - y);
   console.log(`  ${name}: round trip p50 ${quantile(rtts, 0.5)} ms, p90 ${quantile(rtts, 0.9)} ms, p99 ${quantile(rtts, 0.99)} ms over ${rtts.length}`);
 }

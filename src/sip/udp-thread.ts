@@ -253,8 +253,11 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
 
   private fromSocket(m: FromSocket, o: UdpOptions): void {
     if (m.t === 'in') {
-      if (m.lengths.length > 0) this.inbound.push(m);
-      if (this.inbound.length === 1 && m.lengths.length > 0) this.handleInbound(o);
+      if (m.lengths.length > 0) {
+        this.inbound.push(m);
+        // A batch already waiting means its turn is scheduled (`handleInbound`); this one follows it.
+        if (this.inbound.length === 1) this.handleInbound(o);
+      }
       if (m.dropped > 0) {
         this.dropped += m.dropped;
         o.delegate.onTransportError?.(`${m.dropped} datagram(s) dropped: the SIP thread is more than the backlog bound behind`, this.local);
@@ -282,25 +285,28 @@ export class ThreadedUdpTransport extends UdpTransportBase<Outbox> {
 
   private handleSlice(o: UdpOptions): void {
     let budget = this.turnDatagrams;
-    while (budget > 0 && this.inbound.length > 0 && !this.closed) {
-      const batch = this.inbound[0]!;
-      const { lengths, addresses, ports } = batch;
-      const i = this.inIndex;
-      const length = lengths[i]!;
-      const at = this.inOffset;
-      this.inIndex = i + 1;
-      this.inOffset = at + length;
-      if (this.inIndex === lengths.length) {
-        this.inbound.shift();
-        this.inIndex = 0;
-        this.inOffset = 0;
-      }
-      budget--;
-      try {
+    let bytes = 0;
+    try {
+      while (budget > 0 && this.inbound.length > 0 && !this.closed) {
+        const batch = this.inbound[0]!;
+        const { lengths, addresses, ports } = batch;
+        const i = this.inIndex;
+        const length = lengths[i]!;
+        const at = this.inOffset;
+        this.inIndex = i + 1;
+        this.inOffset = at + length;
+        if (this.inIndex === lengths.length) {
+          this.inbound.shift();
+          this.inIndex = 0;
+          this.inOffset = 0;
+        }
+        budget--;
+        bytes += length;
         deliverDatagram(Buffer.from(batch.bytes, at, length), { transport: this, remote: { address: normalizeAddress(addresses[i]!), port: ports[i]! } }, o.delegate);
-      } finally {
-        Atomics.add(this.handled, 1, length);
       }
+    } finally {
+      // Once per slice, a throwing delegate included: the socket thread's backlog bound reads it.
+      Atomics.add(this.handled, 1, bytes);
     }
   }
 

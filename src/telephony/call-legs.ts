@@ -65,7 +65,6 @@ export interface Branch {
   readonly transport: Transport;
   readonly destination: Endpoint;
   readonly callId: string;
-  readonly fromTag: string;
   tx: ClientTransaction | undefined;
   provisional: boolean;
   cancelWanted: boolean;

@@ -492,7 +492,6 @@ export class CallRouter {
       transport,
       destination: target.destination,
       callId,
-      fromTag: tag,
       tx: undefined,
       provisional: false,
       cancelWanted: false,
